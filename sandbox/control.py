@@ -1,0 +1,118 @@
+"""Start, stop and find the background sandbox. State lives in a local folder.
+
+The folder is `$SANDBOX_STATE_DIR`, or `.sandbox/` at the top of this checkout.
+It holds `server.json` (URL and pid) and the server's log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+DEFAULT_PORT = 4599
+START_TIMEOUT = 20.0
+
+
+def state_dir() -> Path:
+    d = Path(os.environ.get("SANDBOX_STATE_DIR") or Path(__file__).resolve().parent.parent / ".sandbox")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _info_file() -> Path:
+    return state_dir() / "server.json"
+
+
+def healthy(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout) as r:
+            return json.load(r).get("status") == "running"
+    except (OSError, ValueError):
+        return False
+
+
+def status() -> dict | None:
+    """The running background sandbox's {url, pid}, or None."""
+    try:
+        info = json.loads(_info_file().read_text())
+    except (OSError, ValueError):
+        return None
+    if healthy(info["url"]):
+        return info
+    return None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(port: int | None = None) -> dict:
+    """Start the sandbox in the background unless it already runs; return {url, pid}."""
+    info = status()
+    if info is not None:
+        return info
+    if port is None:
+        port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(state_dir() / "server.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", "--port", str(port)],
+        cwd=str(Path(__file__).resolve().parent.parent),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    delay = 0.05
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the sandbox exited at start-up; see {state_dir() / 'server.log'}")
+        if healthy(url, timeout=0.5):
+            info = {"url": url, "pid": proc.pid, "port": port, "started": time.time()}
+            _info_file().write_text(json.dumps(info))
+            return info
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+    proc.kill()
+    raise RuntimeError(f"the sandbox did not answer within {START_TIMEOUT:.0f} s; see {state_dir() / 'server.log'}")
+
+
+def stop() -> str:
+    try:
+        info = json.loads(_info_file().read_text())
+    except (OSError, ValueError):
+        return "sandbox is not running"
+    pid = info.get("pid")
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError, TypeError):
+        pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and healthy(info["url"], timeout=0.3):
+        time.sleep(0.1)
+    _info_file().unlink(missing_ok=True)
+    return f"sandbox stopped (pid {pid})"
+
+
+def reset(url: str) -> None:
+    req = urllib.request.Request(f"{url}/_sandbox/reset", method="POST", data=b"{}")
+    urllib.request.urlopen(req, timeout=10).read()

@@ -1,0 +1,92 @@
+"""Shared fixtures. Every AWS call a test makes goes to a local sandbox, or fails loudly."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import urllib.parse
+import urllib.request
+
+import boto3
+import botocore.httpsession
+import pytest
+
+# No real credentials, no real AWS: set before anything builds a client.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+)
+for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(var, None)
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+class RealAwsCallError(AssertionError):
+    pass
+
+
+_original_send = botocore.httpsession.URLLib3Session.send
+
+
+def _loopback_only_send(self, request):
+    host = urllib.parse.urlsplit(request.url).hostname or ""
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        raise RealAwsCallError(
+            f"a test tried to reach {request.url}: every AWS client in tests must point at the local sandbox"
+        )
+    return _original_send(self, request)
+
+
+botocore.httpsession.URLLib3Session.send = _loopback_only_send
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """A sandbox server in this process, on a free loopback port."""
+    from sandbox.server import ServerThread
+
+    server = ServerThread().start()
+    os.environ["AWS_ENDPOINT_URL"] = server.url
+    yield server
+    server.stop()
+    from sandbox.server import SHUTDOWN_HOOKS
+
+    for hook in SHUTDOWN_HOOKS:
+        hook()
+
+
+def reset_sandbox(url: str) -> None:
+    req = urllib.request.Request(f"{url}/_sandbox/reset", method="POST", data=b"{}")
+    urllib.request.urlopen(req, timeout=30).read()
+    set_settings(url, {"timing_scale": 0, "policy_propagation_seconds": 0, "faults": {}})
+
+
+def set_settings(url: str, values: dict) -> dict:
+    req = urllib.request.Request(
+        f"{url}/_sandbox/settings", method="POST", data=json.dumps(values).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+@pytest.fixture
+def aws(sandbox):
+    """A factory of boto3 clients on a freshly reset sandbox: aws("ec2")."""
+    reset_sandbox(sandbox.url)
+
+    def client(service: str, region: str = "us-east-1", **kwargs):
+        return boto3.client(service, region_name=region, endpoint_url=sandbox.url, **kwargs)
+
+    return client
