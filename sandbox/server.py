@@ -16,8 +16,8 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import parse_qs
 
 from werkzeug.datastructures import Headers
@@ -233,8 +233,8 @@ RESET_HOOKS: list[Callable[[], None]] = []
 
 @admin_route("/_sandbox/reset")
 def _reset(req: AwsRequest) -> Response:
-    from moto.core.models import base_decorator  # noqa: F401  (ensures moto is loaded)
     from moto.backends import get_backend  # noqa: F401
+    from moto.core.models import base_decorator  # noqa: F401  (ensures moto is loaded)
     from moto.moto_api import _internal
 
     _internal.moto_api_backend.reset()
@@ -269,7 +269,7 @@ class ServerThread:
         self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="sandbox")
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         from .runtime_info import set_url
 
         set_url(self.url)

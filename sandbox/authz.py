@@ -1,0 +1,248 @@
+"""Authorization of Amazon Bedrock calls, as AWS evaluates them.
+
+For each request the sandbox builds the request context as AWS does (principal, region,
+transport, and — only for calls that arrive through an interface endpoint — the
+endpoint and VPC), gathers the policies that apply (the caller's identity policies,
+and the endpoint's policy when the call came through one) and evaluates them with the
+pure evaluator in `sandbox/policy.py`. A denial is an AccessDeniedException worded as AWS
+words it.
+
+Policy changes take effect at once by default. With a propagation delay set
+(`policy_propagation_seconds`, or `timing_scale`), a change that arrives through the API
+is only seen after the delay: until then the previous documents stay in force.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from . import backends, policy
+from .errors import AwsError
+from .identity import Principal, principal_for
+from .server import RESET_HOOKS, AwsRequest, route
+from .settings import SETTINGS
+
+_REASONS = {
+    "no_allow_identity": "because no identity-based policy allows the {action} action",
+    "explicit_deny_identity": "with an explicit deny in an identity-based policy",
+    "no_allow_endpoint": "because no VPC endpoint policy allows the {action} action",
+    "explicit_deny_endpoint": "with an explicit deny in a VPC endpoint policy",
+}
+
+
+def denial_message(principal_arn: str, action: str, resource: str, reason: str) -> str:
+    return (f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} "
+            + _REASONS[reason].format(action=action))
+
+
+# ---------------------------------------------------------------- policy documents in force
+
+
+def _doc(text) -> dict | str:
+    if isinstance(text, dict):
+        return text
+    text = unquote(text) if isinstance(text, str) and text.startswith("%7B") else text
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text  # let the evaluator report it
+
+
+def _managed_document(managed) -> str:
+    for version in managed.versions:
+        if getattr(version, "is_default", False) or version.version_id == managed.default_version_id:
+            return version.document
+    return managed.versions[-1].document
+
+
+def current_role_policies(role_name: str) -> list[tuple[str, dict]]:
+    """The role's inline and attached managed policies, as (name, document)."""
+    iam = backends.iam()
+    try:
+        role = iam.get_role(role_name)
+    except Exception:
+        return []
+    docs = [(name, _doc(text)) for name, text in role.policies.items()]
+    docs += [(arn, _doc(_managed_document(mp))) for arn, mp in role.managed_policies.items()]
+    return docs
+
+
+def current_user_policies(user_name: str) -> list[tuple[str, dict]]:
+    iam = backends.iam()
+    try:
+        user = iam.get_user(user_name)
+    except Exception:
+        return []
+    docs = [(name, _doc(text)) for name, text in user.policies.items()]
+    docs += [(arn, _doc(_managed_document(mp))) for arn, mp in user.managed_policies.items()]
+    for group in iam.get_groups_for_user(user_name):
+        docs += [(name, _doc(text)) for name, text in group.policies.items()]
+        docs += [(arn, _doc(_managed_document(mp))) for arn, mp in group.managed_policies.items()]
+    return docs
+
+
+def current_endpoint_policy(region: str, vpce_id: str) -> tuple[str, dict] | None:
+    ep = backends.ec2(region).vpc_end_points.get(vpce_id)
+    if ep is None:
+        return None
+    return (vpce_id, _doc(ep.policy_document))
+
+
+# Snapshots of documents that a change replaced, kept while the change propagates:
+# key ("role", name) or ("endpoint", region, vpce_id) -> (expires_at, documents)
+_snapshots: dict[tuple, tuple[float, object]] = {}
+_snap_lock = threading.Lock()
+
+
+def _reset() -> None:
+    with _snap_lock:
+        _snapshots.clear()
+
+
+RESET_HOOKS.append(_reset)
+
+
+def _in_force(key: tuple, current):
+    with _snap_lock:
+        snap = _snapshots.get(key)
+        if snap is None:
+            return current
+        expires, docs = snap
+        if time.monotonic() >= expires:
+            del _snapshots[key]
+            return current
+        return docs
+
+
+def _snapshot(key: tuple, documents) -> None:
+    delay = SETTINGS.delay("policy_propagation")
+    if delay <= 0:
+        return
+    with _snap_lock:
+        existing = _snapshots.get(key)
+        if existing is not None and time.monotonic() < existing[0]:
+            _snapshots[key] = (time.monotonic() + delay, existing[1])  # the oldest version stays in force
+        else:
+            _snapshots[key] = (time.monotonic() + delay, documents)
+
+
+def role_policies(role_name: str):
+    return _in_force(("role", role_name), current_role_policies(role_name))
+
+
+def endpoint_policy(region: str, vpce_id: str):
+    return _in_force(("endpoint", region, vpce_id), current_endpoint_policy(region, vpce_id))
+
+
+@route(service="iam", action="PutRolePolicy")
+@route(service="iam", action="DeleteRolePolicy")
+@route(service="iam", action="AttachRolePolicy")
+@route(service="iam", action="DetachRolePolicy")
+def _role_policy_change(req: AwsRequest):
+    name = req.form.get("RoleName")
+    if name:
+        _snapshot(("role", name), current_role_policies(name))
+    return None  # moto applies the change
+
+
+@route(service="ec2", action="ModifyVpcEndpoint")
+def _endpoint_policy_change(req: AwsRequest):
+    vpce_id = req.form.get("VpcEndpointId")
+    if vpce_id and ("PolicyDocument" in req.form or "ResetPolicy" in req.form):
+        _snapshot(("endpoint", req.region, vpce_id), current_endpoint_policy(req.region, vpce_id))
+    return None
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def request_context(req: AwsRequest, principal: Principal, via: dict | None) -> dict:
+    now = datetime.now(UTC)
+    ctx = {
+        "aws:PrincipalArn": principal.principal_arn,
+        "aws:PrincipalAccount": principal.account,
+        "aws:SecureTransport": True,
+        "aws:RequestedRegion": req.region,
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:ViaAWSService": False,
+    }
+    if principal.kind == "assumed-role":
+        ctx["aws:PrincipalType"] = "AssumedRole"
+        ctx["aws:userid"] = f"{principal.role_name}:{principal.session}"
+    elif principal.kind == "user":
+        ctx["aws:PrincipalType"] = "User"
+        ctx["aws:username"] = principal.user_name
+    if via and via.get("kind") == "vpce":
+        # Through an interface endpoint AWS sets these, and no aws:SourceIp.
+        ctx["aws:SourceVpce"] = via["vpce_id"]
+        ctx["aws:SourceVpc"] = via["vpc_id"]
+        if via.get("source_ip"):
+            ctx["aws:VpcSourceIp"] = via["source_ip"]
+    elif via and via.get("source_ip"):
+        ctx["aws:SourceIp"] = via["source_ip"]
+    return ctx
+
+
+def identity_policies(principal: Principal):
+    if principal.kind == "assumed-role":
+        return role_policies(principal.role_name)
+    if principal.kind == "user":
+        return _in_force(("user", principal.user_name), current_user_policies(principal.user_name))
+    return None  # the sandbox's administrator: not limited by IAM
+
+
+def decide(principal: Principal, action: str, resource: str, ctx: dict, via: dict | None,
+           region: str) -> policy.Decision | None:
+    """The evaluator's decision for one resource, or None when the caller is not limited by IAM
+    and no endpoint policy applies."""
+    identity = identity_policies(principal)
+    endpoint = endpoint_policy(region, via["vpce_id"]) if via and via.get("kind") == "vpce" else None
+    if identity is None and endpoint is None:
+        return None
+    rc = policy.RequestContext(
+        action=action, resource=resource, principal_arn=principal.arn, principal_account=principal.account,
+        role_arn=principal.role_arn, context=ctx,
+    )
+    admin_allow = [("sandbox-administrator", {"Version": "2012-10-17",
+                                              "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})]
+    return policy.evaluate(rc, identity if identity is not None else admin_allow, endpoint)
+
+
+def authorize(req: AwsRequest, action: str, resources: list[str], context: dict | None = None) -> Principal:
+    """Authorize `action` on every resource, or raise AccessDeniedException as AWS words it."""
+    from . import network
+
+    principal = principal_for(req.access_key)
+    via = network.via(req)
+    ctx = request_context(req, principal, via)
+    if context:
+        ctx.update(context)
+    for resource in resources:
+        try:
+            decision = decide(principal, action, resource, ctx, via, req.region)
+        except policy.PolicyError as exc:  # a stored policy the evaluator cannot use: fail closed, say why
+            raise AwsError("AccessDeniedException",
+                           f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} "
+                           f"(the sandbox cannot evaluate a policy: {exc})", 403) from exc
+        if decision is not None and not decision.allowed:
+            raise AwsError("AccessDeniedException", denial_message(principal.arn, action, resource, decision.reason),
+                           403)
+    return principal
+
+
+def identity_allows(role_arn: str, action: str, resource: str = "*", context: dict | None = None) -> bool:
+    """Whether the role's identity policies allow `action` (no endpoint involved)."""
+    role_name = role_arn.split("/")[-1]
+    rc = policy.RequestContext(
+        action=action, resource=resource, principal_arn=role_arn, principal_account=backends.ACCOUNT_ID,
+        role_arn=role_arn, context=dict(context or {}),
+    )
+    try:
+        return policy.evaluate(rc, role_policies(role_name), None).allowed
+    except policy.PolicyError:
+        return False
