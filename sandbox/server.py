@@ -31,6 +31,7 @@ EXTENSIONS = [
     "sandbox.moto_fixes",
     "sandbox.endpoints",
     "sandbox.network",
+    "sandbox.authz",
     "sandbox.lambda_service",
     "sandbox.bedrock",
     "sandbox.cloudtrail",
