@@ -234,8 +234,6 @@ RESET_HOOKS: list[Callable[[], None]] = []
 
 @admin_route("/_sandbox/reset")
 def _reset(req: AwsRequest) -> Response:
-    from moto.backends import get_backend  # noqa: F401
-    from moto.core.models import base_decorator  # noqa: F401  (ensures moto is loaded)
     from moto.moto_api import _internal
 
     _internal.moto_api_backend.reset()
