@@ -77,6 +77,9 @@ def public_addresses(host: str) -> list[str]:
 def _parse_service_host(host: str) -> tuple[str, str] | None:
     """`bedrock-runtime.us-east-1.amazonaws.com` -> ("bedrock-runtime", "us-east-1")."""
     host = host.lower().rstrip(".")
+    if host.endswith(".vpce.amazonaws.com"):  # vpce-<id>-<suffix>[-<az>].<service>.<region>.vpce.amazonaws.com
+        labels = host[: -len(".vpce.amazonaws.com")].split(".")
+        return (labels[-2], labels[-1]) if len(labels) >= 3 else None
     if not host.endswith(".amazonaws.com"):
         return None
     labels = host[: -len(".amazonaws.com")].split(".")

@@ -28,10 +28,10 @@ from .settings import LOCK, SETTINGS
 
 # Modules that register routes or patch moto; imported in this order by build_app().
 EXTENSIONS = [
+    "sandbox.authz",  # first: it notes policy changes before the modules that apply them
     "sandbox.moto_fixes",
     "sandbox.endpoints",
     "sandbox.network",
-    "sandbox.authz",
     "sandbox.lambda_service",
     "sandbox.bedrock",
     "sandbox.cloudtrail",

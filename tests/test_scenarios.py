@@ -298,15 +298,19 @@ def test_nat_route_reaches_public_endpoint_without_source_vpce(world):
 
 
 def test_pending_endpoint_is_not_used_until_available(world):
-    set_settings(_url(world), {"timing_scale": 0.02})
-    world.endpoint(wait=False)
-    world.allow_bedrock_via_endpoint()
+    world.allow_bedrock({"StringLike": {"aws:SourceVpce": "vpce-*"}})
     world.attach()
+    world.invoke()  # warm the function up, so the next call happens while the endpoint is still pending
+    set_settings(_url(world), {"timing_scale": 0.1})
+    world.endpoint(wait=False)
     state = world.ec2.describe_vpc_endpoints(VpcEndpointIds=[world.vpce_id])["VpcEndpoints"][0]["State"]
     assert state.lower() == "pending"
     assert world.invoke()["code"] == "ConnectTimeout"
     world.wait_endpoint()
-    assert world.invoke()["ok"]
+    deadline = time.monotonic() + 10  # the identity policy change propagates too
+    while not (out := world.invoke()).get("ok") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert out["ok"], out
 
 
 def test_endpoint_specific_dns_name_works_without_private_dns(world):
@@ -430,7 +434,8 @@ def test_invoke_model_authorizes_as_invoke_model(ready):
 
 
 def test_policy_change_propagates_after_delay(ready):
-    set_settings(_url(ready), {"policy_propagation_seconds": 1.0})
+    assert ready.invoke()["ok"]  # warm the function up, so the next call is quick
+    set_settings(_url(ready), {"policy_propagation_seconds": 3.0})
     ready.endpoint_policy(ready.endpoint_statement("Deny"))
     assert ready.invoke()["ok"], "the old policy is still in force while the change propagates"
     deadline = time.monotonic() + 10
@@ -619,7 +624,7 @@ def test_cleanup_in_order_leaves_nothing(ready):
     ready.lam.delete_function(FunctionName=ready.function)
     for sg in (ready.endpoint_sg, ready.lambda_sg):
         ready.ec2.delete_security_group(GroupId=sg)
-    for sid in ready.subnet_ids:
+    for sid in ready.subnet_ids:  # deleting a subnet also removes its route table association
         ready.ec2.delete_subnet(SubnetId=sid)
     ready.ec2.delete_route_table(RouteTableId=ready.rt_id)
     ready.ec2.delete_vpc(VpcId=ready.vpc_id)
