@@ -237,6 +237,8 @@ def _reset(req: AwsRequest) -> Response:
     from moto.moto_api import _internal
 
     _internal.moto_api_backend.reset()
+    with LOCK:
+        SETTINGS.faults = {}
     for hook in RESET_HOOKS:
         hook()
     return json_response({"status": "reset"})

@@ -46,8 +46,8 @@ class Settings:
             if key not in {"timing_scale", "policy_propagation_seconds", "faults"}:
                 raise ValueError(f"unknown setting {key!r}")
             if key == "faults":
-                self.faults.update(value)
-                self.faults = {k: v for k, v in self.faults.items() if v}
+                # {} clears every fault; otherwise the given faults are set (a falsy value clears that one).
+                self.faults = {} if not value else {k: v for k, v in {**self.faults, **value}.items() if v}
             else:
                 setattr(self, key, float(value))
 

@@ -1,0 +1,140 @@
+"""CloudTrail LookupEvents over the Bedrock calls the sandbox served."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCOUNT = "123456789012"
+US_NOVA_MICRO = "us.amazon.nova-micro-v1:0"
+PROFILE_ARN = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{US_NOVA_MICRO}"
+NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def _ask(text: str = "hello") -> list[dict]:
+    return [{"role": "user", "content": [{"text": text}]}]
+
+
+def _lookup(ct, key: str | None = None, value: str | None = None, **kwargs) -> list[dict]:
+    if key:
+        kwargs["LookupAttributes"] = [{"AttributeKey": key, "AttributeValue": value}]
+    return ct.lookup_events(**kwargs)["Events"]
+
+
+def test_converse_is_recorded_as_aws_writes_it(aws):
+    aws("bedrock-runtime").converse(modelId=US_NOVA_MICRO, messages=_ask())
+    events = _lookup(aws("cloudtrail"), "EventName", "Converse")
+    assert len(events) == 1
+    ev = events[0]
+    assert ev["EventSource"] == "bedrock.amazonaws.com" and ev["ReadOnly"] == "true"
+    assert {"ResourceType": "AWS::Bedrock::InferenceProfile", "ResourceName": PROFILE_ARN} in ev["Resources"]
+    record = json.loads(ev["CloudTrailEvent"])
+    assert record["eventName"] == "Converse" and record["eventSource"] == "bedrock.amazonaws.com"
+    assert record["awsRegion"] == "us-east-1" and record["eventType"] == "AwsApiCall"
+    assert record["requestParameters"] == {"modelId": US_NOVA_MICRO}
+    assert record["responseElements"] is None
+    assert record["readOnly"] is True and record["managementEvent"] is True
+    assert record["eventCategory"] == "Management" and record["recipientAccountId"] == ACCOUNT
+    assert record["additionalEventData"] == {"inferenceRegion": "us-east-1"}
+    assert record["tlsDetails"]["clientProvidedHostHeader"] == "bedrock-runtime.us-east-1.amazonaws.com"
+    assert record["userAgent"].startswith("Boto3/")
+    assert "errorCode" not in record and "vpcEndpointId" not in record
+    assert record["eventID"] == ev["EventId"]
+
+
+def test_events_newest_first_filters_and_paging(aws):
+    rt = aws("bedrock-runtime")
+    rt.converse(modelId=US_NOVA_MICRO, messages=_ask("one"))
+    rt.invoke_model(modelId=US_NOVA_MICRO, body=json.dumps({"messages": _ask("two")}))
+    aws("bedrock").list_foundation_models()
+    ct = aws("cloudtrail")
+    names = [e["EventName"] for e in _lookup(ct, "EventSource", "bedrock.amazonaws.com")]
+    assert names == ["ListFoundationModels", "InvokeModel", "Converse"]
+    assert [e["EventName"] for e in _lookup(ct, "ResourceName", PROFILE_ARN)] == ["InvokeModel", "Converse"]
+    assert _lookup(ct, "EventName", "InvokeModel")[0]["Username"] == "moto"
+    first = ct.lookup_events(MaxResults=2)
+    assert [e["EventName"] for e in first["Events"]] == ["ListFoundationModels", "InvokeModel"]
+    rest = ct.lookup_events(MaxResults=2, NextToken=first["NextToken"])
+    assert [e["EventName"] for e in rest["Events"]] == ["Converse"] and "NextToken" not in rest
+    future = datetime.now(UTC) + timedelta(hours=1)
+    assert _lookup(ct, StartTime=future) == []
+    assert len(_lookup(ct, EndTime=future, StartTime=future - timedelta(hours=2))) == 3
+    # Events are regional: us-west-2 has none of them.
+    assert _lookup(aws("cloudtrail", region="us-west-2")) == []
+
+
+def test_denied_call_recorded_with_access_denied(aws):
+    iam = aws("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}
+    role = iam.create_role(RoleName="no-bedrock", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    creds = aws("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="lambda-fn")["Credentials"]
+    rt = aws("bedrock-runtime", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+             aws_session_token=creds["SessionToken"], config=NO_RETRY)
+    with pytest.raises(ClientError) as exc:
+        rt.converse(modelId=US_NOVA_MICRO, messages=_ask())
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    ct = aws("cloudtrail")
+    events = _lookup(ct, "Username", "lambda-fn")
+    assert len(events) == 1 and events[0]["AccessKeyId"] == creds["AccessKeyId"]
+    record = json.loads(events[0]["CloudTrailEvent"])
+    assert record["errorCode"] == "AccessDenied"
+    assert record["errorMessage"] == exc.value.response["Error"]["Message"]
+    ident = record["userIdentity"]
+    assert ident["type"] == "AssumedRole"
+    assert ident["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/no-bedrock/lambda-fn"
+    assert ident["principalId"] == f"{role['RoleId']}:lambda-fn"
+    issuer = ident["sessionContext"]["sessionIssuer"]
+    assert issuer == {"type": "Role", "principalId": role["RoleId"], "arn": role["Arn"], "accountId": ACCOUNT,
+                      "userName": "no-bedrock"}
+
+
+def test_failed_calls_carry_their_error_code(aws):
+    with pytest.raises(ClientError):
+        aws("bedrock-runtime", config=NO_RETRY).converse(modelId="anthropic.claude-instant-v1", messages=_ask())
+    record = json.loads(_lookup(aws("cloudtrail"), "EventName", "Converse")[0]["CloudTrailEvent"])
+    assert record["errorCode"] == "ResourceNotFoundException"
+    assert record["errorMessage"].startswith("This model version has reached the end of its life.")
+
+
+def test_call_through_endpoint_carries_vpce_and_private_ip(aws, monkeypatch):
+    from sandbox import network
+
+    facts = {"kind": "vpce", "vpce_id": "vpce-0abc1234def567890", "vpc_id": "vpc-0123456789abcdef0",
+             "source_ip": "10.0.1.25", "function": "bedrock-fn"}
+    monkeypatch.setattr(network, "via", lambda req: facts if req.headers.get("X-Sandbox-Route") == "r-1" else None)
+    rt = aws("bedrock-runtime")
+    rt.meta.events.register("before-sign.bedrock-runtime.*",
+                            lambda request, **_: request.headers.__setitem__("X-Sandbox-Route", "r-1"))
+    rt.converse(modelId=US_NOVA_MICRO, messages=_ask())
+    record = json.loads(_lookup(aws("cloudtrail"), "EventName", "Converse")[0]["CloudTrailEvent"])
+    assert record["vpcEndpointId"] == "vpce-0abc1234def567890"
+    assert record["vpcEndpointAccountId"] == ACCOUNT
+    assert record["sourceIPAddress"] == "10.0.1.25"
+
+
+@pytest.mark.parametrize("kwargs, code", [
+    ({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "Converse"},
+                           {"AttributeKey": "Username", "AttributeValue": "x"}]}, "InvalidLookupAttributesException"),
+    ({"MaxResults": 51}, "InvalidMaxResultsException"),
+    ({"NextToken": "bm90LWEtdG9rZW4="}, "InvalidNextTokenException"),
+    ({"StartTime": datetime(2026, 1, 2, tzinfo=UTC), "EndTime": datetime(2026, 1, 1, tzinfo=UTC)},
+     "InvalidTimeRangeException"),
+])
+def test_lookup_events_rejects_bad_requests(aws, kwargs, code):
+    with pytest.raises(ClientError) as exc:
+        aws("cloudtrail").lookup_events(**kwargs)
+    assert exc.value.response["Error"]["Code"] == code
+
+
+def test_reset_clears_history(aws, sandbox):
+    aws("bedrock").list_foundation_models()
+    assert _lookup(aws("cloudtrail"))
+    from tests.conftest import reset_sandbox
+
+    reset_sandbox(sandbox.url)
+    assert _lookup(aws("cloudtrail")) == []
