@@ -1,1 +1,588 @@
-"""(being written)"""
+"""Lambda in the sandbox: moto keeps the configuration; this module adds what moto lacks.
+
+- `Invoke` runs the deployed handler in a warm execution environment (`sandbox.lambda_runtime`), for
+  functions created by the API and by CloudFormation (`Code.ZipFile`, stored by moto as a zip with index.py).
+- Function states as on Lambda: State Pending -> Active after CreateFunction, LastUpdateStatus
+  InProgress -> Successful after UpdateFunctionCode/UpdateFunctionConfiguration (both after
+  `SETTINGS.delay("lambda_update")`, computed lazily from timestamps). While an update is in progress the
+  function keeps running its previous code and configuration, and further updates fail with
+  ResourceConflictException; while it is Pending, invocations fail.
+- `VpcConfig` as on Lambda: the execution role must allow ec2:CreateNetworkInterface,
+  ec2:DescribeNetworkInterfaces and ec2:DeleteNetworkInterface; subnets and security groups must exist and
+  be in one VPC; Lambda's hyperplane ENIs (one per subnet and security-group set, shared by the functions that
+  use the same pair) appear in the subnets and hold them until released after `SETTINGS.delay("eni_release")`
+  once no function uses them. `VpcConfig.VpcId` is the subnets' VPC (moto hard-codes it).
+
+moto's model methods are wrapped (not its HTTP handlers), so CloudFormation gets the same behaviour.
+
+Public functions for other modules: `vpc_attachment(region, function_name)`, `release_due_enis()`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import json
+import logging
+import random
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.core.exceptions import JsonRESTError
+from werkzeug.wrappers import Response
+
+from . import backends, lambda_runtime
+from .errors import AwsError
+from .server import RESET_HOOKS, SHUTDOWN_HOOKS, route
+from .settings import SETTINGS
+
+log = logging.getLogger("sandbox.lambda")
+
+ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface")
+
+
+class InvalidParameterValue(LambdaClientError):
+    def __init__(self, message: str):
+        super().__init__("InvalidParameterValueException", message)
+
+
+class ResourceConflict(LambdaClientError):
+    code = 409
+
+    def __init__(self, message: str):
+        super().__init__("ResourceConflictException", message)
+
+
+# ---------------------------------------------------------------- per-function state
+
+
+@dataclass
+class FunctionState:
+    pending_until: float = 0.0  # State Pending until then (creation)
+    update_until: float = 0.0  # LastUpdateStatus InProgress until then
+    prev_spec: lambda_runtime.Spec | None = None  # what invocations run while an update is in progress
+    prev_attachment: dict | None = None
+    attachment: dict | None = None  # the configured VPC attachment (with its ENIs)
+    vpc_ids: dict = field(default_factory=dict)  # subnet id -> VPC id, remembered for VpcConfig.VpcId
+
+    def pending(self, now: float | None = None) -> bool:
+        return (now or time.time()) < self.pending_until
+
+    def updating(self, now: float | None = None) -> bool:
+        return (now or time.time()) < self.update_until
+
+
+_STATES: dict[tuple[str, str], FunctionState] = {}
+_LOCK = threading.RLock()
+
+
+def _state(region: str, name: str) -> FunctionState:
+    with _LOCK:
+        return _STATES.setdefault((region, name), FunctionState())
+
+
+def _overlay(config: dict, state: FunctionState | None, on_create: bool = False) -> dict:
+    """Set State and LastUpdateStatus in a configuration as Lambda reports them now."""
+    if state is None:
+        return config
+    now = time.time()
+    if state.pending(now):
+        config["State"] = "Pending"
+        config["StateReason"] = "The function is being created."
+        config["StateReasonCode"] = "Creating"
+    else:
+        config["State"] = "Active"
+        for key in ("StateReason", "StateReasonCode"):
+            config.pop(key, None)
+    if not on_create:
+        if state.pending(now) or state.updating(now):
+            config["LastUpdateStatus"] = "InProgress"
+            config["LastUpdateStatusReason"] = "The function is being created."
+            config["LastUpdateStatusReasonCode"] = "Creating"
+        else:
+            config["LastUpdateStatus"] = "Successful"
+            for key in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
+                config.pop(key, None)
+    return config
+
+
+def _vpc_key(attachment: dict | None) -> str:
+    if not attachment:
+        return ""
+    return json.dumps([attachment["vpc_id"], sorted(attachment["subnet_ids"]),
+                       sorted(attachment["security_group_ids"])])
+
+
+def current_spec(fn) -> lambda_runtime.Spec:
+    state = _STATES.get((fn.region, fn.function_name))
+    return lambda_runtime.spec_from_function(fn, vpc=_vpc_key(state.attachment if state else None))
+
+
+# ---------------------------------------------------------------- IAM check for VPC access
+
+
+def _identity_allows(role_arn: str, action: str) -> bool:
+    try:
+        from .authz import identity_allows
+    except ImportError:
+        identity_allows = None
+    if identity_allows is not None:
+        return bool(identity_allows(role_arn, action, resource="*"))
+    return _fallback_identity_allows(role_arn, action)
+
+
+def _fallback_identity_allows(role_arn: str, action: str) -> bool:
+    """Used only until sandbox.authz lands: unconditional Allow/Deny statements of the role's policies."""
+    try:
+        role = backends.iam().get_role_by_arn(role_arn)
+    except Exception:
+        return False
+    documents = list(role.policies.values())
+    for policy in role.managed_policies.values():
+        documents.extend(v.document for v in policy.versions if v.is_default)
+    allowed = False
+    for document in documents:
+        try:
+            parsed = json.loads(document) if isinstance(document, str) else document
+        except ValueError:
+            continue
+        statements = parsed.get("Statement", [])
+        for st in statements if isinstance(statements, list) else [statements]:
+            if st.get("Condition"):
+                continue
+            actions = st.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            resources = st.get("Resource", [])
+            resources = [resources] if isinstance(resources, str) else resources
+            if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions):
+                continue
+            if not any(fnmatch.fnmatchcase("*", r) or r == "*" for r in resources):
+                continue
+            if st.get("Effect") == "Deny":
+                return False
+            allowed = allowed or st.get("Effect") == "Allow"
+    return allowed
+
+
+# ---------------------------------------------------------------- VPC configuration and ENIs
+
+
+@dataclass
+class _Eni:
+    region: str
+    eni_id: str
+    subnet_id: str
+    users: set = field(default_factory=set)  # function names using it
+    release_at: float | None = None
+
+
+_ENIS: dict[tuple, _Eni] = {}  # (region, subnet id, sorted SG ids) -> Lambda's ENI
+
+
+def _plan_vpc(region: str, role_arn: str, vpc_config: dict) -> dict | None:
+    """Validate a VpcConfig as Lambda does. None means "not attached"."""
+    subnets = list(dict.fromkeys(vpc_config.get("SubnetIds") or []))
+    groups = list(dict.fromkeys(vpc_config.get("SecurityGroupIds") or []))
+    if not subnets and not groups:
+        return None
+    if not subnets or not groups:
+        raise InvalidParameterValue("SubnetIds and SecurityIds must coexist or be both empty list.")
+    for action in ENI_ACTIONS:
+        if not _identity_allows(role_arn, action):
+            raise InvalidParameterValue(
+                f"The provided execution role does not have permissions to call {action.split(':')[1]} on EC2"
+            )
+    ec2 = backends.ec2(region)
+    vpc_ids: dict[str, str] = {}
+    for subnet_id in subnets:
+        try:
+            vpc_ids[subnet_id] = ec2.get_subnet(subnet_id).vpc_id
+        except Exception:
+            raise InvalidParameterValue(
+                "Error occurred while DescribeSubnets. EC2 Error Code: InvalidSubnetID.NotFound. "
+                f"EC2 Error Message: The subnet ID '{subnet_id}' does not exist"
+            ) from None
+    if len(set(vpc_ids.values())) > 1:
+        raise InvalidParameterValue("Subnets are required to be in the same VPC.")
+    vpc_id = next(iter(vpc_ids.values()))
+    for group_id in groups:
+        group = ec2.get_security_group_from_id(group_id)
+        if group is None:
+            raise InvalidParameterValue(
+                "Error occurred while DescribeSecurityGroups. EC2 Error Code: InvalidGroup.NotFound. "
+                f"EC2 Error Message: The security group '{group_id}' does not exist"
+            )
+        if group.vpc_id != vpc_id:
+            raise InvalidParameterValue("Security Groups are required to be in the same VPC.")
+    return {"vpc_id": vpc_id, "subnet_ids": subnets, "security_group_ids": groups}
+
+
+def _free_ip(ec2, subnet) -> str:
+    """An unused private IP in the subnet (AWS reserves the first four and the last address)."""
+    network = ipaddress.ip_network(subnet.cidr_block)
+    used = set()
+    for eni in list(ec2.enis.values()):
+        for address in eni.private_ip_addresses or []:
+            used.add(address.get("PrivateIpAddress") if isinstance(address, dict) else address)
+        used.add(eni.private_ip_address)
+    first, last = int(network.network_address) + 4, int(network.broadcast_address) - 1
+    rng = random.Random()
+    for _ in range(64):
+        candidate = str(ipaddress.ip_address(rng.randint(first, last)))
+        if candidate not in used:
+            return candidate
+    for number in range(first, last + 1):
+        candidate = str(ipaddress.ip_address(number))
+        if candidate not in used:
+            return candidate
+    raise InvalidParameterValue(
+        f"Lambda was unable to create an ENI: the subnet {subnet.id} has no free IP addresses."
+    )
+
+
+def _eni_exists(region: str, eni_id: str) -> bool:
+    return eni_id in backends.ec2(region).enis
+
+
+def _attach(region: str, function_name: str, plan: dict) -> dict:
+    ec2 = backends.ec2(region)
+    groups = tuple(sorted(plan["security_group_ids"]))
+    eni_ids = {}
+    with _LOCK:
+        for subnet_id in plan["subnet_ids"]:
+            key = (region, subnet_id, groups)
+            record = _ENIS.get(key)
+            if record is not None and not _eni_exists(region, record.eni_id):
+                _ENIS.pop(key)
+                record = None
+            if record is None:
+                subnet = ec2.get_subnet(subnet_id)
+                eni = ec2.create_network_interface(
+                    subnet, _free_ip(ec2, subnet), group_ids=list(plan["security_group_ids"]),
+                    description=f"AWS Lambda VPC ENI-{function_name}-{uuid.uuid4()}",
+                )
+                eni.interface_type = "lambda"
+                eni.requester_managed = True
+                eni.status = "in-use"
+                record = _ENIS[key] = _Eni(region, eni.id, subnet_id)
+            record.users.add(function_name)
+            record.release_at = None
+            eni_ids[subnet_id] = record.eni_id
+    return {**plan, "eni_ids": eni_ids, "keys": [(region, s, groups) for s in plan["subnet_ids"]]}
+
+
+def _detach(function_name: str, attachment: dict | None, keep: dict | None = None,
+            not_before: float = 0.0) -> None:
+    """Stop using an attachment's ENIs; unused ones go after the ENI release delay."""
+    if not attachment:
+        return
+    kept = set(keep["keys"]) if keep else set()
+    release_at = max(time.time() + SETTINGS.delay("eni_release"), not_before)
+    with _LOCK:
+        for key in attachment["keys"]:
+            if key in kept:
+                continue
+            record = _ENIS.get(key)
+            if record is None:
+                continue
+            record.users.discard(function_name)
+            if not record.users:
+                record.release_at = release_at
+    release_due_enis()
+
+
+def release_due_enis() -> int:
+    """Delete Lambda ENIs whose release time has come. Cheap; call before looking at ENIs/subnets/SGs."""
+    now = time.time()
+    with _LOCK:
+        due = [key for key, r in _ENIS.items() if not r.users and r.release_at is not None and r.release_at <= now]
+        records = [_ENIS.pop(key) for key in due]
+    for record in records:
+        try:
+            backends.ec2(record.region).delete_network_interface(record.eni_id)
+        except Exception:
+            pass  # already gone
+    return len(records)
+
+
+def lambda_enis() -> list[dict]:
+    """Lambda's ENIs with their users (for the network model and diagnostics)."""
+    with _LOCK:
+        return [{"region": r.region, "eni_id": r.eni_id, "subnet_id": r.subnet_id, "functions": sorted(r.users),
+                 "release_at": r.release_at} for r in _ENIS.values()]
+
+
+def vpc_attachment(region: str, function_name: str) -> dict | None:
+    """The VPC attachment the function's code runs with now, or None when it runs outside any VPC.
+
+    While an update is in progress the function still runs with its previous configuration, so a first
+    attachment counts only once LastUpdateStatus is Successful.
+    """
+    release_due_enis()
+    with _LOCK:
+        state = _STATES.get((region, function_name))
+        if state is None:
+            return None
+        now = time.time()
+        attachment = state.prev_attachment if state.updating(now) else state.attachment
+        if state.pending(now) or not attachment:
+            return None
+        return {
+            "vpc_id": attachment["vpc_id"],
+            "subnet_ids": list(attachment["subnet_ids"]),
+            "security_group_ids": list(attachment["security_group_ids"]),
+            "eni_ids": dict(attachment["eni_ids"]),
+        }
+
+
+# ---------------------------------------------------------------- wrapping moto's Lambda model
+
+_orig_get_configuration = LambdaFunction.get_configuration
+_orig_create_function = LambdaBackend.create_function
+_orig_update_configuration = LambdaBackend.update_function_configuration
+_orig_update_code = LambdaBackend.update_function_code
+_orig_delete_function = LambdaBackend.delete_function
+_orig_publish_version = LambdaBackend.publish_version
+
+
+def _get_configuration(self, on_create: bool = False) -> dict:
+    config = _orig_get_configuration(self, on_create)
+    return _overlay(config, _STATES.get((self.region, self.function_name)), on_create)
+
+
+def _vpc_config(self) -> dict | None:
+    raw = self._vpc_config
+    if not raw:
+        return None
+    subnets = list(raw.get("SubnetIds") or [])
+    config = {"SubnetIds": subnets, "SecurityGroupIds": list(raw.get("SecurityGroupIds") or []), "VpcId": ""}
+    if subnets:
+        state = _STATES.get((self.region, self.function_name))
+        vpc_id = state.vpc_ids.get(subnets[0]) if state else None
+        if vpc_id is None:
+            try:
+                vpc_id = backends.ec2(self.region).get_subnet(subnets[0]).vpc_id
+            except Exception:
+                vpc_id = ""
+        config["VpcId"] = vpc_id
+    if "Ipv6AllowedForDualStack" in raw:
+        config["Ipv6AllowedForDualStack"] = bool(raw["Ipv6AllowedForDualStack"])
+    return config
+
+
+def _check_not_updating(fn) -> FunctionState:
+    state = _state(fn.region, fn.function_name)
+    now = time.time()
+    if state.pending(now):
+        raise ResourceConflict("The operation cannot be performed at this time. The function is currently in the "
+                               "following state: Pending")
+    if state.updating(now):
+        arn = fn.function_arn
+        raise ResourceConflict(
+            f"The operation cannot be performed at this time. An update is in progress for resource: {arn}"
+        )
+    state.prev_spec = None
+    state.prev_attachment = None
+    return state
+
+
+def _start_update(fn, state: FunctionState, prev_spec, prev_attachment) -> None:
+    delay = SETTINGS.delay("lambda_update")
+    if delay > 0:
+        state.update_until = time.time() + delay
+        state.prev_spec = prev_spec
+        state.prev_attachment = prev_attachment
+    else:
+        state.update_until = 0.0
+        lambda_runtime.retire(fn.region, fn.function_name, current_spec(fn).key)
+
+
+def _create_function(self, spec: dict):
+    plan = _plan_vpc(self.region_name, spec.get("Role") or "", spec.get("VpcConfig") or {})
+    fn = _orig_create_function(self, spec)
+    name = fn.function_name
+    lambda_runtime.prepare()  # a spare environment process, so that the first invocation starts quickly
+    with _LOCK:
+        state = _STATES[(self.region_name, name)] = FunctionState()
+        delay = SETTINGS.delay("lambda_update")
+        state.pending_until = time.time() + (delay if plan else delay / 10)
+        if plan:
+            state.vpc_ids = {s: plan["vpc_id"] for s in plan["subnet_ids"]}
+            state.attachment = _attach(self.region_name, name, plan)
+    return fn
+
+
+_UNCHANGED = object()
+
+
+def _update_function_configuration(self, function_name: str, qualifier, body: dict):
+    fn = self.get_function(function_name, qualifier)
+    state = _check_not_updating(fn)
+    plan = _UNCHANGED
+    if "VpcConfig" in body:
+        plan = _plan_vpc(fn.region, body.get("Role") or fn.role, body.get("VpcConfig") or {})
+    prev_spec = current_spec(fn)
+    prev_attachment = state.attachment
+    _orig_update_configuration(self, function_name, qualifier, body)
+    with _LOCK:
+        if plan is not _UNCHANGED:
+            new_attachment = _attach(fn.region, fn.function_name, plan) if plan else None
+            if plan:
+                state.vpc_ids.update({s: plan["vpc_id"] for s in plan["subnet_ids"]})
+            state.attachment = new_attachment
+            delay = SETTINGS.delay("lambda_update")
+            _detach(fn.function_name, prev_attachment, keep=new_attachment, not_before=time.time() + delay)
+        _start_update(fn, state, prev_spec, prev_attachment)
+    return fn.get_configuration()
+
+
+def _update_function_code(self, function_name: str, qualifier, body: dict):
+    fn = self.get_function(function_name, qualifier)
+    if body.get("DryRun"):
+        return _orig_update_code(self, function_name, qualifier, body)
+    state = _check_not_updating(fn)
+    prev_spec = current_spec(fn)
+    result = _orig_update_code(self, function_name, qualifier, body)
+    with _LOCK:
+        _start_update(fn, state, prev_spec, state.attachment)
+    return _overlay(result, state) if isinstance(result, dict) else result
+
+
+def _publish_version(self, name_or_arn: str, description: str = ""):
+    try:
+        fn = self._lambdas.get_function_by_name_or_arn_forbid_qualifier(name_or_arn)
+    except JsonRESTError:
+        fn = None
+    if fn is not None:
+        _check_not_updating(fn)
+    return _orig_publish_version(self, name_or_arn, description)
+
+
+def _delete_function(self, function_name: str, qualifier=None) -> None:
+    fn = self.get_function(function_name, qualifier)
+    _orig_delete_function(self, function_name, qualifier)
+    name = fn.function_name
+    if name in self._lambdas._functions:
+        return  # only a version was deleted
+    with _LOCK:
+        state = _STATES.pop((self.region_name, name), None)
+        if state is not None:
+            _detach(name, state.attachment)
+            if state.prev_attachment is not state.attachment:
+                _detach(name, state.prev_attachment)
+    lambda_runtime.stop_function(self.region_name, name)
+
+
+LambdaFunction.get_configuration = _get_configuration
+LambdaFunction.vpc_config = property(_vpc_config)
+LambdaBackend.create_function = _create_function
+LambdaBackend.update_function_configuration = _update_function_configuration
+LambdaBackend.update_function_code = _update_function_code
+LambdaBackend.publish_version = _publish_version
+LambdaBackend.delete_function = _delete_function
+
+
+# ---------------------------------------------------------------- Invoke
+
+_PARTIAL_ARN = re.compile(r"^\d{12}:function:")
+
+
+def _invoked_arn(fn, name: str, qualifier: str | None) -> str:
+    """The ARN the caller invoked: unqualified, or with the version or alias it named."""
+    tail = name.split(":function:")[-1]
+    if ":" in tail:
+        qualifier = tail.split(":")[-1]
+    base = f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}"
+    return f"{base}:{qualifier}" if qualifier else base
+
+
+@route(service="lambda", method="POST", path=r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+def _invoke(req, name: str) -> Response:
+    if _PARTIAL_ARN.match(name):
+        name = name.split(":", 2)[2]
+    qualifier = req.query.get("Qualifier")
+    backend = backends.awslambda(req.region)
+    try:
+        fn = backend.get_function(name, qualifier)
+    except JsonRESTError as exc:
+        raise AwsError(exc.error_type, exc.message, exc.code) from None
+    if fn is None:
+        raise AwsError("ResourceNotFoundException", f"Function not found: {name}", 404)
+    invocation_type = req.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+    if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+        raise AwsError("InvalidParameterValueException", f"Unsupported invocation type: {invocation_type}")
+    state = _STATES.get((fn.region, fn.function_name))
+    now = time.time()
+    if state is not None and state.pending(now):
+        raise AwsError("ResourceConflictException",
+                       "The operation cannot be performed at this time. The function is currently in the "
+                       "following state: Pending", 409)
+    if getattr(fn, "package_type", "Zip") != "Zip" or not (fn.run_time or "").startswith("python"):
+        raise AwsError("InvalidRuntimeException",
+                       f"The runtime {fn.run_time or fn.package_type} is not supported by the sandbox: its Lambda "
+                       "runtime runs Python functions deployed as .zip archives.", 502)
+    body = req.body or b""
+    if body.strip():
+        try:
+            json.loads(body)
+        except ValueError as exc:
+            raise AwsError("InvalidRequestContentException",
+                           f"Could not parse request body into json: Could not parse payload into json: {exc}",
+                           400) from None
+    else:
+        body = b"{}"
+    request_id = str(uuid.uuid4())
+    headers = {"x-amzn-RequestId": request_id}
+    if invocation_type == "DryRun":
+        return Response(b"", status=204, headers=headers)
+    if str(fn.version) == "$LATEST" and state is not None and state.updating(now) and state.prev_spec:
+        spec = state.prev_spec  # an update is in progress: the previous code and configuration run
+    else:
+        spec = current_spec(fn)
+    invoked_arn = _invoked_arn(fn, name, qualifier)
+    if invocation_type == "Event":
+        def run() -> None:
+            try:
+                lambda_runtime.invoke(spec, body, request_id, invoked_arn)
+            except Exception:
+                log.exception("asynchronous invocation of %s failed", fn.function_name)
+
+        threading.Thread(target=run, daemon=True, name=f"lambda-event-{fn.function_name}").start()
+        return Response(b"", status=202, headers=headers)
+    try:
+        result = lambda_runtime.invoke(spec, body, request_id, invoked_arn)
+    except lambda_runtime.TooManyRequests:
+        raise AwsError("TooManyRequestsException", "Rate Exceeded.", 429) from None
+    headers["X-Amz-Executed-Version"] = result.executed_version
+    if result.function_error:
+        headers["X-Amz-Function-Error"] = result.function_error
+    if req.headers.get("X-Amz-Log-Type") == "Tail":
+        headers["X-Amz-Log-Result"] = result.log_tail_b64
+    return Response(result.payload, status=200, headers=headers, content_type="application/json")
+
+
+# ---------------------------------------------------------------- EC2 hook, reset, shutdown
+
+
+@route(service="ec2", method="POST")
+def _release_before_ec2(req) -> None:
+    """Lazy ENI release: due Lambda ENIs go before any EC2 call looks at ENIs, subnets or groups."""
+    if _ENIS:
+        release_due_enis()
+    return None
+
+
+def _reset() -> None:
+    lambda_runtime.stop_all()
+    with _LOCK:
+        _STATES.clear()
+        _ENIS.clear()
+
+
+RESET_HOOKS.append(_reset)
+SHUTDOWN_HOOKS.append(lambda_runtime.shutdown)

@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import re
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -290,6 +291,8 @@ def serve(host: str, port: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server(host, port, build_app(), threaded=True)
     set_url(f"http://{host}:{server.server_port}")
+    # `python -m sandbox stop` sends SIGTERM: leave through the shutdown hooks (Lambda workers, persistence).
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     print(f"sandbox listening on http://{host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()
