@@ -283,6 +283,10 @@ class ServerThread:
         self._thread.join(5)
 
 
+def _interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(host: str, port: int) -> None:
     from werkzeug.serving import make_server
 
@@ -292,7 +296,7 @@ def serve(host: str, port: int) -> None:
     server = make_server(host, port, build_app(), threaded=True)
     set_url(f"http://{host}:{server.server_port}")
     # `python -m sandbox stop` sends SIGTERM: leave through the shutdown hooks (Lambda workers, persistence).
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"sandbox listening on http://{host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()
