@@ -17,7 +17,8 @@ import urllib.request
 from pathlib import Path
 
 DEFAULT_PORT = 4599
-START_TIMEOUT = 20.0
+START_TIMEOUT = 60.0  # a busy 2-core machine can take long to import moto
+STOP_TIMEOUT = 30.0
 
 
 def state_dir() -> Path:
@@ -106,11 +107,32 @@ def stop() -> str:
         os.killpg(pid, signal.SIGTERM)
     except (ProcessLookupError, PermissionError, TypeError):
         pass
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and healthy(info["url"], timeout=0.3):
-        time.sleep(0.1)
+    # Wait for the process itself to end: it saves its state on the way out.
+    deadline = time.monotonic() + STOP_TIMEOUT
+    delay = 0.05
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+    if _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+        _info_file().unlink(missing_ok=True)
+        return f"sandbox did not stop within {STOP_TIMEOUT:.0f} s and was killed (pid {pid}); its state was not saved"
     _info_file().unlink(missing_ok=True)
     return f"sandbox stopped (pid {pid})"
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, TypeError):
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited; only its parent has not collected it yet
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def reset(url: str) -> None:

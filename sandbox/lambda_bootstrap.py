@@ -37,7 +37,8 @@ import traceback
 from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
-ROUTE_CACHE_SECONDS = 1.0  # policies and network configuration can change: never cache longer
+# No caching: a network or policy change applies to the very next call (loopback look-ups take ~1 ms).
+ROUTE_CACHE_SECONDS = 0.0
 _OWN_FILE = os.path.abspath(__file__)
 
 _original_getaddrinfo = socket.getaddrinfo

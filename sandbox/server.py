@@ -290,10 +290,15 @@ def _interrupt(*_args) -> None:
 def serve(host: str, port: int) -> None:
     from werkzeug.serving import make_server
 
+    from . import control, persistence
     from .runtime_info import set_url
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server(host, port, build_app(), threaded=True)
+    app = build_app()
+    state_file = control.state_dir() / "state.pickle"
+    if persistence.enabled() and persistence.load(state_file):
+        print(f"sandbox state loaded from {state_file}", flush=True)
+    server = make_server(host, port, app, threaded=True)
     set_url(f"http://{host}:{server.server_port}")
     # `python -m sandbox stop` sends SIGTERM: leave through the shutdown hooks (Lambda workers, persistence).
     signal.signal(signal.SIGTERM, _interrupt)
@@ -303,6 +308,11 @@ def serve(host: str, port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        if persistence.enabled():
+            try:
+                persistence.save(state_file)
+            except Exception as exc:  # noqa: BLE001 - report and still run the other shutdown hooks
+                print(f"sandbox state NOT saved: {exc!r}", flush=True)
         for hook in SHUTDOWN_HOOKS:
             hook()
 
