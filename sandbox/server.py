@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -253,6 +254,10 @@ _built = False
 def build_app() -> SandboxApp:
     global _built
     if not _built:
+        # jsonschema (pulled in by moto's API Gateway models) imports rfc3987_syntax when it is installed, as
+        # JupyterLab's dependencies do; building its grammar costs seconds at start-up and no sandbox API needs
+        # IRI format checks. Hide it from this process unless something already loaded it.
+        sys.modules.setdefault("rfc3987_syntax", None)
         for name in EXTENSIONS:
             importlib.import_module(name)
         _built = True
