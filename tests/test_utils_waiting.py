@@ -1,0 +1,86 @@
+"""wait_until: polls with backoff, says what it waits for, bounds the wait, never sleeps blind."""
+
+from __future__ import annotations
+
+import ast
+import time
+from pathlib import Path
+
+import pytest
+
+from utils import waiting
+
+
+def test_returns_at_once_when_ready(capsys):
+    t0 = time.monotonic()
+    assert waiting.wait_until(lambda: "done", what="a thing", timeout=5) == "done"
+    assert time.monotonic() - t0 < 0.2
+    out = capsys.readouterr().out
+    assert "OK: a thing" in out and "1 check," in out and "bound 5 s" in out
+
+
+def test_polls_until_the_condition_holds(capsys, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
+    states = iter(["pending", "pending", "available"])
+    result = waiting.wait_until(lambda: next(states), what="endpoint to be available", timeout=10,
+                                until=lambda s: s == "available", interval=0.01)
+    assert result == "available"
+    out = capsys.readouterr().out
+    assert "... endpoint to be available: pending" in out  # headless progress line: what, status, elapsed, bound
+    assert "of at most 10 s" in out
+    assert "OK: endpoint to be available: available" in out and "3 checks" in out
+
+
+def test_backoff_grows_and_is_capped(monkeypatch):
+    sleeps = []
+    monkeypatch.setattr(waiting.time, "sleep", lambda s: sleeps.append(s))
+    monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
+    n = iter(range(8))
+    waiting.wait_until(lambda: next(n), what="x", timeout=100, until=lambda i: i == 7, interval=0.25,
+                       backoff=2.0, max_interval=1.0, quiet=True)
+    assert sleeps == [0.25, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0]
+
+
+def test_timeout_names_what_was_awaited():
+    with pytest.raises(TimeoutError) as info:
+        waiting.wait_until(lambda: "pending", what="stack X to be created", timeout=0.3,
+                           until=lambda s: s == "done", interval=0.05, quiet=True, hint="Check the console.")
+    exc = info.value
+    assert isinstance(exc, waiting.WaitTimeout)
+    assert "stack X to be created" in str(exc) and "pending" in str(exc) and "Check the console." in str(exc)
+    assert exc.timeout == 0.3 and exc.what == "stack X to be created" and exc.last_status == "pending"
+
+
+def test_retry_on_treats_errors_as_not_yet():
+    calls = {"n": 0}
+
+    def flaky():
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise ConnectionError("not yet")
+        return "ok"
+
+    assert waiting.wait_until(flaky, what="x", timeout=5, retry_on=(ConnectionError,), interval=0.01,
+                              quiet=True) == "ok"
+
+
+def test_other_errors_propagate():
+    def broken():
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        waiting.wait_until(broken, what="x", timeout=5, retry_on=(ConnectionError,), quiet=True)
+
+
+def test_no_fixed_sleeps_in_utils_or_notebooks():
+    """Only waiting.py may call time.sleep (between polls); notebooks never sleep."""
+    root = Path(__file__).resolve().parent.parent
+    for path in (root / "utils").glob("*.py"):
+        if path.name == "waiting.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "sleep":
+                pytest.fail(f"{path.name} calls sleep: use utils.waiting.wait_until")
+    for path in (root / "notebooks").glob("*.ipynb"):
+        assert "sleep(" not in path.read_text(), f"{path.name} sleeps"

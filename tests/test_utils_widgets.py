@@ -1,0 +1,148 @@
+"""Notebook 00's form without a browser: build the widgets, set values, read the feedback, click Save."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from utils import config
+from utils.validation import InvalidInput
+from utils.widgets import ConfigForm
+
+US = [("Nova Micro (profile)", "us.amazon.nova-micro-v1:0"), ("Nova Micro", "amazon.nova-micro-v1:0"),
+      ("Nova Lite (profile)", "us.amazon.nova-lite-v1:0")]
+EU = [("Nova Micro (EU profile)", "eu.amazon.nova-micro-v1:0"), ("Nova Micro", "amazon.nova-micro-v1:0")]
+
+
+def models_for(region):
+    return US if region.startswith("us-") else EU
+
+
+@pytest.fixture
+def path(tmp_path, monkeypatch):
+    p = tmp_path / "workshop_config.json"
+    monkeypatch.setenv("WORKSHOP_CONFIG", str(p))
+    for var in config.ENV_VARS.values():
+        monkeypatch.delenv(var, raising=False)
+    return p
+
+
+def make(**initial):
+    start = {"target": "sandbox", "region": "us-east-1", "account_id": None, "model_id": None, "prefix": ""}
+    start.update(initial)
+    return ConfigForm(start, models_for=models_for, sts_account="012345678901")
+
+
+def test_prefilled_from_sts_with_the_default_model(path):
+    form = make()
+    assert form.account.value == "012345678901"
+    assert form.model.value == "us.amazon.nova-micro-v1:0"
+    assert list(form.model.options) == [mid for _, mid in US]
+    assert form.problems() == {}
+    assert form.save_button.disabled is False
+    assert "All values are valid" in form.feedback.value
+
+
+def test_only_bedrock_regions_are_offered(path):
+    form = make()
+    assert "us-east-1" in form.region.options
+    assert "ap-east-1" not in form.region.options  # no Amazon Bedrock there
+
+
+@pytest.mark.parametrize("bad", ["12345678901", "1234567890123", "12345678901x", "  ", "1234-5678-901"])
+def test_invalid_account_disables_save_and_explains(path, bad):
+    form = make()
+    form.set(account_id=bad)
+    assert form.save_button.disabled is True
+    assert "account_id" in form.problems()
+    assert "account_id" in form.feedback.value and "color:#b91c1c" in form.feedback.value
+    form.save_button.click()  # disabled in the browser; a programmatic click must still write nothing
+    assert not path.exists()
+    with pytest.raises(InvalidInput):
+        form.save()
+    assert not path.exists()
+
+
+def test_console_format_is_normalised_in_the_field(path):
+    form = make()
+    form.set(account_id="0123-4567-8901")
+    assert form.account.value == "012345678901"
+    assert form.save_button.disabled is False
+
+
+def test_account_of_other_credentials_is_flagged(path):
+    form = make()
+    form.set(account_id="999999999999")
+    assert "differs from the account of your credentials" in form.problems()["account_id"]
+    assert form.save_button.disabled is True
+
+
+def test_region_change_refreshes_models_and_keeps_geography_right(path):
+    form = make()
+    form.set(region="eu-central-1")
+    assert list(form.model.options) == [mid for _, mid in EU]
+    assert form.model.value == "eu.amazon.nova-micro-v1:0"
+    assert form.problems() == {}
+
+
+def test_model_from_another_geography_is_refused(path):
+    form = make()
+    form.set(model_id="eu.amazon.nova-micro-v1:0")
+    assert "model_id" in form.problems()
+    assert form.save_button.disabled is True
+
+
+def test_end_of_life_model_is_refused(path):
+    form = make()
+    form.set(model_id="anthropic.claude-instant-v1")
+    assert "end of life" in form.problems()["model_id"]
+    assert form.save_button.disabled is True
+
+
+def test_bad_prefix_then_fixed(path):
+    form = make()
+    form.set(prefix="Team_3")
+    assert "prefix" in form.problems() and form.save_button.disabled
+    form.set(prefix="team-3")
+    assert form.problems() == {} and not form.save_button.disabled
+
+
+def test_click_save_writes_the_file(path):
+    form = make()
+    form.set(account_id="0123-4567-8901", region="us-west-2", prefix="alice", target="sandbox")
+    form.save_button.click()
+    assert "Saved to" in form.status.value
+    assert json.loads(path.read_text()) == {"target": "sandbox", "region": "us-west-2", "account_id": "012345678901",
+                                            "model_id": "us.amazon.nova-micro-v1:0", "prefix": "alice"}
+    assert config.load().stack_name == "alice-Bedrock-GenAI-Stack"
+    assert form.saved is not None and form.saved.prefix == "alice"
+
+
+def test_save_method_is_what_headless_runs_use(path):
+    form = make(account_id="012345678901", model_id="us.amazon.nova-lite-v1:0")
+    cfg = form.save()
+    assert cfg.model_id == "us.amazon.nova-lite-v1:0"
+    assert config.load() == cfg
+
+
+def test_model_listing_failure_is_shown_not_raised(path):
+    def broken(region):
+        raise RuntimeError("bedrock unreachable")
+
+    form = ConfigForm({"target": "sandbox", "region": "us-east-1"}, models_for=broken, sts_account=None)
+    assert "Could not list models" in form.model_label.value
+    assert form.model.value == "us.amazon.nova-micro-v1:0"  # the default still applies
+
+
+def test_widget_tree_builds(path):
+    form = make()
+    box = form.widget
+    assert form.save_button in box.children[-1].children
+
+
+def test_switching_target_says_to_rerun(path):
+    form = make()
+    form.set(target="aws")
+    assert "run this notebook again" in form.feedback.value
+    assert form.problems() == {}  # a valid choice: saved, then applied by re-running 00

@@ -1,0 +1,62 @@
+"""Command line: python -m utils {run,config,inventory}."""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """usage: python -m utils COMMAND [options]
+
+commands:
+  run [--only 00,01,...]   execute the notebooks headless, in order (sandbox unless configured otherwise)
+  config                   print the effective configuration (environment over workshop_config.json)
+  inventory                list what remains of the workshop for this participant
+"""
+
+
+def _config() -> int:
+    from . import config
+
+    try:
+        cfg = config.load()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"file: {config.config_path()}")
+    for key, value in cfg.to_dict().items():
+        print(f"{key:>10}: {value!r}")
+    print(f"{'stack':>10}: {cfg.stack_name}")
+    return 0
+
+
+def _inventory() -> int:
+    from . import config, inventory, target
+
+    cfg = config.load()
+    target.activate(cfg.target)
+    rows = inventory.collect(cfg, target.client)
+    for row in rows:
+        print(f"{row['type']:<20} {row['id']:<28} {row['name']:<40} {row['state']}")
+    print(f"{len(rows)} resource(s) of the workshop remain for participant {cfg.participant!r}")
+    return 0 if not rows else 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        from .runner import main as run_main
+
+        return run_main(rest)
+    if command == "config":
+        return _config()
+    if command == "inventory":
+        return _inventory()
+    print(f"unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""The workshop's configuration: `workshop_config.json` at the repository root.
+
+Order of precedence for each setting: environment variable, then the file, then
+detection (defaults). Notebook 00 writes the file; every later notebook reads it.
+
+    WORKSHOP_CONFIG      path of the file (default: <repo>/workshop_config.json)
+    WORKSHOP_TARGET      sandbox | aws
+    WORKSHOP_REGION      e.g. us-east-1
+    WORKSHOP_ACCOUNT_ID  12 digits
+    WORKSHOP_MODEL_ID    model or inference-profile ID
+    WORKSHOP_PREFIX      participant prefix ("" by default)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from . import validation
+from .validation import InvalidInput
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_MODEL_ID = "us.amazon.nova-micro-v1:0"
+WORKSHOP_TAG = ("workshop", "bedrock-privatelink")
+REQUIRED_KEYS = ("target", "region", "account_id", "model_id")
+ENV_VARS = {
+    "target": "WORKSHOP_TARGET",
+    "region": "WORKSHOP_REGION",
+    "account_id": "WORKSHOP_ACCOUNT_ID",
+    "model_id": "WORKSHOP_MODEL_ID",
+    "prefix": "WORKSHOP_PREFIX",
+}
+
+
+class ConfigError(ValueError):
+    """The configuration file cannot be used. The message says why and what to do."""
+
+
+class ConfigMissing(ConfigError):
+    pass
+
+
+class ConfigCorrupt(ConfigError):
+    pass
+
+
+class ConfigIncomplete(ConfigError):
+    pass
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def config_path() -> Path:
+    override = os.environ.get("WORKSHOP_CONFIG")
+    return Path(override).expanduser() if override else repo_root() / "workshop_config.json"
+
+
+@dataclass(frozen=True)
+class WorkshopConfig:
+    target: str
+    region: str
+    account_id: str
+    model_id: str
+    prefix: str = ""
+
+    # ---- names derived from the prefix (the workshop contract)
+    @property
+    def participant(self) -> str:
+        return self.prefix or "default"
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.prefix}-Bedrock-GenAI-Stack" if self.prefix else "Bedrock-GenAI-Stack"
+
+    @property
+    def vpc_name(self) -> str:
+        return f"{self.prefix}-Bedrock-GenAI-Project-vpc" if self.prefix else "Bedrock-GenAI-Project-vpc"
+
+    @property
+    def endpoint_name(self) -> str:
+        return f"{self.prefix}-bedrock-vpce" if self.prefix else "bedrock-vpce"
+
+    @property
+    def control_endpoint_name(self) -> str:
+        return f"{self.prefix}-bedrock-control-vpce" if self.prefix else "bedrock-control-vpce"
+
+    @property
+    def tags(self) -> list[dict]:
+        """The tags on everything the workshop creates, in the EC2/CloudFormation shape."""
+        return [{"Key": WORKSHOP_TAG[0], "Value": WORKSHOP_TAG[1]}, {"Key": "participant", "Value": self.participant}]
+
+    @property
+    def tag_filters(self) -> list[dict]:
+        """EC2 Describe* filters that select this participant's workshop resources."""
+        return [{"Name": f"tag:{WORKSHOP_TAG[0]}", "Values": [WORKSHOP_TAG[1]]},
+                {"Name": "tag:participant", "Values": [self.participant]}]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def validate(values: dict, offered_models: list[str] | None = None) -> WorkshopConfig:
+    """A `WorkshopConfig` from raw values, each put through the same checks as the widgets.
+
+    Raises the first `InvalidInput` found (a ValueError whose message names the fix).
+    """
+    region = validation.region(values.get("region"))
+    return WorkshopConfig(
+        target=validation.target(values.get("target")),
+        region=region,
+        account_id=validation.account_id(values.get("account_id")),
+        model_id=validation.model_id(values.get("model_id"), region, offered_models),
+        prefix=validation.prefix(values.get("prefix", "")),
+    )
+
+
+def errors(values: dict, offered_models: list[str] | None = None) -> dict[str, str]:
+    """Every problem in `values`, as {field: message}; empty when all is valid (used by the widgets)."""
+    problems: dict[str, str] = {}
+    checks = {
+        "target": lambda: validation.target(values.get("target")),
+        "region": lambda: validation.region(values.get("region")),
+        "account_id": lambda: validation.account_id(values.get("account_id")),
+        "prefix": lambda: validation.prefix(values.get("prefix", "")),
+    }
+    for name, check in checks.items():
+        try:
+            check()
+        except InvalidInput as exc:
+            problems[name] = str(exc)
+    try:
+        region = validation.region(values.get("region"))
+    except InvalidInput:
+        region = None
+    try:
+        validation.model_id(values.get("model_id"), region, offered_models)
+    except InvalidInput as exc:
+        problems["model_id"] = str(exc)
+    return problems
+
+
+def read_file(path: Path | None = None) -> dict:
+    """The raw contents of the config file. Raises ConfigMissing / ConfigCorrupt."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigMissing(
+            f"No configuration file at {path}. Run notebook 00_prerequisites (or set WORKSHOP_REGION, "
+            "WORKSHOP_ACCOUNT_ID, WORKSHOP_MODEL_ID and WORKSHOP_TARGET) first."
+        ) from None
+    except OSError as exc:
+        raise ConfigMissing(f"Cannot read {path}: {exc.strerror}. Check the file's permissions.") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigCorrupt(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
+            "Delete it and re-run notebook 00, which writes it again."
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigCorrupt(f"{path} must hold a JSON object, not {type(data).__name__}. "
+                            "Delete it and re-run notebook 00.")
+    unknown = sorted(set(data) - {f.name for f in fields(WorkshopConfig)})
+    if unknown:
+        raise ConfigCorrupt(f"{path} has unknown settings {unknown}. Remove them, or delete the file and re-run 00.")
+    return data
+
+
+def env_overrides() -> dict:
+    """Settings given by WORKSHOP_* environment variables (only those set and non-empty)."""
+    out = {}
+    for key, var in ENV_VARS.items():
+        value = os.environ.get(var)
+        if value is not None and (value.strip() or key == "prefix"):
+            out[key] = value
+    return out
+
+
+def load(path: Path | None = None, *, use_env: bool = True) -> WorkshopConfig:
+    """The configuration: environment variables over the file. Raises ConfigError or InvalidInput."""
+    path = path or config_path()
+    env = env_overrides() if use_env else {}
+    try:
+        data = read_file(path)
+    except ConfigMissing:
+        if all(k in env for k in REQUIRED_KEYS):
+            data = {}
+        else:
+            raise
+    merged = {**data, **env}
+    missing = [k for k in REQUIRED_KEYS if not merged.get(k)]
+    if missing:
+        raise ConfigIncomplete(
+            f"{path} lacks {', '.join(missing)}. Re-run notebook 00 and save, or set "
+            + ", ".join(ENV_VARS[k] for k in missing) + "."
+        )
+    try:
+        return validate(merged)
+    except InvalidInput as exc:
+        source = "an environment variable" if exc.field in env else str(path)
+        raise type(exc)(f"In {source}: {exc.problem}", exc.fix) from None
+
+
+def save(cfg: WorkshopConfig | dict, path: Path | None = None) -> Path:
+    """Validate, then write the file atomically. Invalid values raise and leave the file untouched."""
+    if isinstance(cfg, dict):
+        cfg = validate(cfg)
+    else:
+        cfg = validate(cfg.to_dict())
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".workshop_config.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(cfg.to_dict(), f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def resolve(target: str | None = None, region: str | None = None, account_id: str | None = None,
+            model_id: str | None = None, prefix: str | None = None) -> dict:
+    """Starting values for notebook 00: explicit arguments, then env vars, then the file, then defaults.
+
+    Returns raw (unvalidated) values: the widgets show them and flag what is wrong. Values
+    that need AWS (target detection, the account from STS) stay None when unknown.
+    """
+    try:
+        data = read_file()
+    except ConfigError:
+        data = {}
+    merged = {"target": None, "region": DEFAULT_REGION, "account_id": None, "model_id": None, "prefix": ""}
+    merged.update({k: v for k, v in data.items() if v is not None})
+    merged.update(env_overrides())
+    explicit = {"target": target, "region": region, "account_id": account_id, "model_id": model_id,
+                "prefix": prefix}
+    merged.update({k: v for k, v in explicit.items() if v is not None})
+    return merged
+
+
+def with_changes(cfg: WorkshopConfig, **changes) -> WorkshopConfig:
+    return validate(replace(cfg, **changes).to_dict())

@@ -1,0 +1,122 @@
+"""Tables and diagrams for the notebooks.
+
+Tables are pandas DataFrames (imported only when a table is built, to keep kernels
+quick to start). Diagrams are Mermaid text, which JupyterLab 4 and GitHub render in
+markdown; each notebook's markdown has the architecture with its own step highlighted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# ---------------------------------------------------------------- tables
+
+
+def table(rows: Iterable[dict], columns: list[str] | None = None):
+    """A DataFrame of `rows` (dicts), with `columns` in that order when given."""
+    import pandas as pd
+
+    rows = list(rows)
+    frame = pd.DataFrame(rows, columns=columns) if columns else pd.DataFrame(rows)
+    return frame
+
+
+def key_values(mapping: dict, key: str = "key", value: str = "value"):
+    """A two-column DataFrame of a dict (e.g. stack outputs)."""
+    return table([{key: k, value: v} for k, v in mapping.items()], [key, value])
+
+
+def outputs_table(outputs: dict):
+    return key_values(outputs, "OutputKey", "OutputValue")
+
+
+def dns_entries_table(endpoint: dict):
+    """The endpoint's DNS names: one regional name, one per AZ, and the private DNS name."""
+    rows = [{"DnsName": e.get("DnsName"), "HostedZoneId": e.get("HostedZoneId")}
+            for e in endpoint.get("DnsEntries", [])]
+    return table(rows, ["DnsName", "HostedZoneId"])
+
+
+def enis_table(interfaces: list[dict]):
+    """ENIs from DescribeNetworkInterfaces: ID, subnet, AZ, private IP, description."""
+    rows = [{"NetworkInterfaceId": n.get("NetworkInterfaceId"), "SubnetId": n.get("SubnetId"),
+             "AvailabilityZone": n.get("AvailabilityZone"), "PrivateIpAddress": n.get("PrivateIpAddress"),
+             "Description": n.get("Description", "")} for n in interfaces]
+    return table(rows, ["NetworkInterfaceId", "SubnetId", "AvailabilityZone", "PrivateIpAddress", "Description"])
+
+
+def inventory_table(rows: list[dict]):
+    return table(rows, ["type", "id", "name", "state"])
+
+
+# ---------------------------------------------------------------- diagrams
+
+STEPS = {
+    "00": ("you",),
+    "01": ("stack", "vpc_sub", "fn", "role"),
+    "02": ("eni", "vpce", "epol"),
+    "03": ("role", "fn"),
+    "04": ("fn", "eni", "vpce", "br", "ct"),
+    "05": ("epol", "vpce"),
+    "06": ("stack", "fn", "eni", "vpce", "role"),
+}
+
+_NODES = """flowchart LR
+  you["You: notebook + boto3"]
+  stack["AWS CloudFormation stack"]
+  subgraph vpc["VPC Bedrock-GenAI-Project-vpc (no internet route)"]
+    vpc_sub["2 private subnets, 2 AZs"]
+    fn["AWS Lambda function (SG: egress 443)"]
+    eni["Endpoint ENIs, private IPs (SG: 443 from the function only)"]
+  end
+  vpce["Interface endpoint bedrock-vpce (AWS PrivateLink)"]
+  epol["Endpoint policy: Allow / Deny"]
+  role["IAM role + inline policies (aws:sourceVpce)"]
+  br["Amazon Bedrock runtime"]
+  ct["AWS CloudTrail event (vpcEndpointId)"]
+  you -->|"01 deploy"| stack
+  stack -.-> vpc_sub
+  you -->|"04/05 invoke"| fn
+  role -.-> fn
+  fn -->|"HTTPS 443, private DNS"| eni
+  eni --> vpce
+  epol -.-> vpce
+  vpce --> br
+  br -.-> ct"""
+
+
+def architecture(step: str) -> str:
+    """Mermaid source of the architecture with `step`'s parts highlighted ("00" ... "06")."""
+    highlighted = STEPS[step]
+    style = "fill:#ffd27f,stroke:#d97706,stroke-width:3px,color:#000"
+    if step == "06":
+        style = "fill:#fecaca,stroke:#b91c1c,stroke-width:3px,color:#000,stroke-dasharray: 5 3"
+    lines = [_NODES, f"  classDef current {style}", f"  class {','.join(highlighted)} current"]
+    return "\n".join(lines)
+
+
+def architecture_markdown(step: str, caption: str) -> str:
+    return f"```mermaid\n{architecture(step)}\n```\n\n*{caption}*"
+
+
+def path_diagram(links: list[tuple[str, str, bool, str]]) -> str:
+    """Mermaid source of a live path: [(from, to, ok, reason)], green links when ok, red when broken."""
+    lines = ["flowchart LR"]
+    names: dict[str, str] = {}
+    for a, b, _, _ in links:
+        for n in (a, b):
+            names.setdefault(n, f"n{len(names)}")
+    for label, node in names.items():
+        lines.append(f'  {node}["{label}"]')
+    for i, (a, b, ok, reason) in enumerate(links):
+        lines.append(f'  {names[a]} -->|"{reason}"| {names[b]}')
+        color = "#16a34a" if ok else "#dc2626"
+        lines.append(f"  linkStyle {i} stroke:{color},stroke-width:3px")
+    return "\n".join(lines)
+
+
+def show_mermaid(source: str) -> None:
+    """Render Mermaid in a notebook output (JupyterLab 4 renders ```mermaid blocks in markdown)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(f"```mermaid\n{source}\n```"))

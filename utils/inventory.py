@@ -1,0 +1,113 @@
+"""Everything of this participant's workshop that still exists, found by tags and names.
+
+Tagged `workshop=bedrock-privatelink` and `participant=<prefix or "default">`: the
+stack, VPCs, subnets, route tables, security groups, endpoints, network interfaces
+(in those VPCs, plus Lambda's), functions and IAM roles. Notebook 06 prints it and
+expects it empty; the tests use it the same way.
+"""
+
+from __future__ import annotations
+
+from .config import WORKSHOP_TAG, WorkshopConfig
+
+
+def _tags(items) -> dict:
+    return {t["Key"]: t["Value"] for t in items or []}
+
+
+def _ours(tags: dict, cfg: WorkshopConfig) -> bool:
+    return tags.get(WORKSHOP_TAG[0]) == WORKSHOP_TAG[1] and tags.get("participant", "default") == cfg.participant
+
+
+def collect(cfg: WorkshopConfig, client) -> list[dict]:
+    """Rows {"type", "id", "name", "state"}; `client(name)` builds boto3 clients (utils.target.client)."""
+    rows: list[dict] = []
+    region = cfg.region
+    ec2 = client("ec2", region)
+    cfn = client("cloudformation", region)
+    lam = client("lambda", region)
+    iam = client("iam", region)
+
+    # CloudFormation: the stack by name, plus any live stack carrying our tags.
+    paginator = cfn.get_paginator("describe_stacks")
+    for page in paginator.paginate():
+        for s in page["Stacks"]:
+            if s["StackStatus"] == "DELETE_COMPLETE":
+                continue
+            if s["StackName"] == cfg.stack_name or _ours(_tags(s.get("Tags")), cfg):
+                rows.append({"type": "cloudformation stack", "id": s["StackName"], "name": s["StackName"],
+                             "state": s["StackStatus"]})
+
+    filters = cfg.tag_filters
+    vpcs = ec2.describe_vpcs(Filters=filters)["Vpcs"]
+    vpc_ids = [v["VpcId"] for v in vpcs]
+    for v in vpcs:
+        rows.append({"type": "vpc", "id": v["VpcId"], "name": _tags(v.get("Tags")).get("Name", ""),
+                     "state": v.get("State", "")})
+    in_vpcs = [{"Name": "vpc-id", "Values": vpc_ids}] if vpc_ids else None
+
+    def tagged_or_in_vpc(describe, key, id_key, state=lambda r: ""):
+        found = {}
+        for r in describe(Filters=filters)[key]:
+            found[r[id_key]] = r
+        if in_vpcs:
+            for r in describe(Filters=in_vpcs)[key]:
+                found[r[id_key]] = r
+        return found.values()
+
+    for s in tagged_or_in_vpc(ec2.describe_subnets, "Subnets", "SubnetId"):
+        rows.append({"type": "subnet", "id": s["SubnetId"], "name": _tags(s.get("Tags")).get("Name", ""),
+                     "state": s.get("State", "")})
+    for rt in tagged_or_in_vpc(ec2.describe_route_tables, "RouteTables", "RouteTableId"):
+        if any(a.get("Main") for a in rt.get("Associations", [])):
+            continue  # the VPC's main route table goes with the VPC
+        rows.append({"type": "route table", "id": rt["RouteTableId"], "name": _tags(rt.get("Tags")).get("Name", ""),
+                     "state": ""})
+    for sg in tagged_or_in_vpc(ec2.describe_security_groups, "SecurityGroups", "GroupId"):
+        if sg.get("GroupName") == "default":
+            continue  # every VPC has one; it goes with the VPC
+        rows.append({"type": "security group", "id": sg["GroupId"], "name": sg.get("GroupName", ""), "state": ""})
+    endpoints = {}
+    for e in ec2.describe_vpc_endpoints(Filters=filters)["VpcEndpoints"]:
+        endpoints[e["VpcEndpointId"]] = e
+    if in_vpcs:
+        for e in ec2.describe_vpc_endpoints(Filters=in_vpcs)["VpcEndpoints"]:
+            endpoints[e["VpcEndpointId"]] = e
+    for e in endpoints.values():
+        if e["State"].lower() == "deleted":
+            continue
+        rows.append({"type": "vpc endpoint", "id": e["VpcEndpointId"], "name": _tags(e.get("Tags")).get("Name", ""),
+                     "state": e["State"]})
+
+    # Functions and roles: tagged by the stack; found by listing, then reading their tags.
+    function_names = []
+    for page in lam.get_paginator("list_functions").paginate():
+        for f in page["Functions"]:
+            tags = lam.list_tags(Resource=f["FunctionArn"]).get("Tags", {})
+            if _ours(tags, cfg):
+                function_names.append(f["FunctionName"])
+                rows.append({"type": "lambda function", "id": f["FunctionName"], "name": f["FunctionName"],
+                             "state": f.get("State", "")})
+    enis = {}
+    if vpc_ids:
+        for n in ec2.describe_network_interfaces(Filters=in_vpcs)["NetworkInterfaces"]:
+            enis[n["NetworkInterfaceId"]] = n
+    for name in function_names:
+        for n in ec2.describe_network_interfaces(
+                Filters=[{"Name": "description", "Values": [f"AWS Lambda VPC ENI-{name}*"]}])["NetworkInterfaces"]:
+            enis[n["NetworkInterfaceId"]] = n
+    for n in enis.values():
+        rows.append({"type": "network interface", "id": n["NetworkInterfaceId"], "name": n.get("Description", ""),
+                     "state": n.get("Status", "")})
+
+    for page in iam.get_paginator("list_roles").paginate():
+        for r in page["Roles"]:
+            lowered = r["RoleName"].lower()
+            # Only roles whose name points at this workshop are opened (an account can hold many roles).
+            if not ("bedrock" in lowered or "genai" in lowered or cfg.stack_name.lower() in lowered):
+                continue
+            tags = _tags(iam.list_role_tags(RoleName=r["RoleName"]).get("Tags"))
+            if _ours(tags, cfg):
+                rows.append({"type": "iam role", "id": r["RoleName"], "name": r["Arn"].split(":role/")[-1],
+                             "state": ""})
+    return rows

@@ -1,0 +1,188 @@
+"""The IAM policies the workshop writes, built from the stack's outputs and the chosen model.
+
+Each builder returns a policy document (a dict); `to_json` gives the text that the
+AWS APIs take. The notebooks show the document, then pass it to the API call.
+
+Where the workshop departs from the article, the docstring says why:
+
+- `eni_policy` (article name `enivpce-policy`): the article also grants `ec2:*VpcEndpoint*`.
+  The function never calls the endpoint APIs; it only sends traffic through the
+  endpoint. That wildcard would let the function's code create, modify or delete VPC
+  endpoints, including rewriting the endpoint policy that is meant to restrict it. We
+  drop it and keep only the network-interface actions that the AWS Lambda Developer
+  Guide lists for functions in a VPC. These actions take `Resource: "*"` (Describe
+  actions do not support resource-level permissions).
+- `sourcevpce_policy` (article name `lambda-bedrock-sourcevpce-access-only`): the
+  article allows `bedrock:ListFoundationModels` and `bedrock:InvokeModel` on `*`. We
+  scope `bedrock:InvokeModel` to the chosen model's ARNs. `ListFoundationModels` is a
+  control-plane call: it goes to the `bedrock` endpoint, not `bedrock-runtime`, so a
+  condition on the bedrock-runtime endpoint's ID can never match it; the function does
+  not call it either. We include it only when a `bedrock` control-plane endpoint exists
+  (notebook 02's option), conditioned on that endpoint's ID, on `Resource: "*"` because
+  the action supports no resource-level permissions.
+"""
+
+from __future__ import annotations
+
+import json
+
+ENI_POLICY_NAME = "enivpce-policy"
+SOURCEVPCE_POLICY_NAME = "lambda-bedrock-sourcevpce-access-only"
+INLINE_POLICY_NAMES = (ENI_POLICY_NAME, SOURCEVPCE_POLICY_NAME)
+
+# Network-interface actions a function needs to join a VPC (AWS Lambda Developer Guide, "Configuring a
+# Lambda function to access resources in a VPC").
+LAMBDA_ENI_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+ARTICLE_ENI_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:*VpcEndpoint*",
+]
+
+
+def _check_arns(resource_arns: list[str]) -> list[str]:
+    arns = sorted(set(resource_arns))
+    if not arns:
+        raise ValueError("No model ARNs were given. Resolve them with utils.models.resource_arns() first.")
+    for arn in arns:
+        if not arn.startswith("arn:aws:bedrock:") or "*" in arn:
+            raise ValueError(f"{arn!r} is not a specific Amazon Bedrock model or inference-profile ARN.")
+    return arns
+
+
+def endpoint_policy(role_arn: str, resource_arns: list[str], effect: str = "Allow") -> dict:
+    """The bedrock-runtime endpoint policy: only the function's role may invoke only these models.
+
+    `effect="Deny"` gives the article's deny test: the same statement with Effect Deny.
+    """
+    if effect not in ("Allow", "Deny"):
+        raise ValueError(f"effect must be 'Allow' or 'Deny', not {effect!r}")
+    if not role_arn.startswith("arn:aws:iam::") or ":role/" not in role_arn:
+        raise ValueError(f"{role_arn!r} is not an IAM role ARN (the stack output FunctionRoleArn).")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "FunctionRoleInvokesChosenModel",
+                "Effect": effect,
+                "Principal": {"AWS": role_arn},
+                "Action": ["bedrock:InvokeModel"],
+                "Resource": _check_arns(resource_arns),
+            }
+        ],
+    }
+
+
+def control_endpoint_policy(role_arn: str) -> dict:
+    """Policy of the optional `bedrock` control-plane endpoint: the function's role may list models, nothing else.
+
+    `bedrock:ListFoundationModels` supports no resource-level permissions, hence `Resource: "*"`.
+    """
+    if not role_arn.startswith("arn:aws:iam::") or ":role/" not in role_arn:
+        raise ValueError(f"{role_arn!r} is not an IAM role ARN (the stack output FunctionRoleArn).")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "FunctionRoleListsModels",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arn},
+                "Action": ["bedrock:ListFoundationModels"],
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def eni_policy() -> dict:
+    """The `enivpce-policy` inline policy: the network-interface actions for a function in a VPC."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "eniperms",
+                "Effect": "Allow",
+                "Action": list(LAMBDA_ENI_ACTIONS),
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def sourcevpce_policy(resource_arns: list[str], runtime_endpoint_id: str,
+                      control_endpoint_id: str | None = None) -> dict:
+    """The `lambda-bedrock-sourcevpce-access-only` inline policy.
+
+    Allows `bedrock:InvokeModel` on the model's ARNs only when the request arrives
+    through the given bedrock-runtime endpoint (`aws:sourceVpce`).
+    """
+    from . import validation
+
+    runtime_endpoint_id = validation.endpoint_id(runtime_endpoint_id)
+    statements = [
+        {
+            "Sid": "InvokeOnlyThroughRuntimeEndpoint",
+            "Effect": "Allow",
+            "Action": ["bedrock:InvokeModel"],
+            "Resource": _check_arns(resource_arns),
+            "Condition": {"ForAnyValue:StringEquals": {"aws:sourceVpce": [runtime_endpoint_id]}},
+        }
+    ]
+    if control_endpoint_id:
+        statements.append(
+            {
+                "Sid": "ListModelsOnlyThroughControlEndpoint",
+                "Effect": "Allow",
+                "Action": ["bedrock:ListFoundationModels"],
+                "Resource": "*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"aws:sourceVpce": [validation.endpoint_id(control_endpoint_id)]}
+                },
+            }
+        )
+    return {"Id": SOURCEVPCE_POLICY_NAME, "Version": "2012-10-17", "Statement": statements}
+
+
+def article_eni_policy() -> dict:
+    """The article's original `enivpce-policy`, for comparison only (the workshop does not apply it)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "eniperms", "Effect": "Allow", "Action": list(ARTICLE_ENI_ACTIONS), "Resource": "*"}],
+    }
+
+
+def effect_of(policy: dict | str) -> set[str]:
+    """The set of Effects in a policy document (e.g. {"Allow"}), to check which state an endpoint is in."""
+    doc = json.loads(policy) if isinstance(policy, str) else policy
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    return {s.get("Effect") for s in statements}
+
+
+def same_policy(a: dict | str, b: dict | str) -> bool:
+    """Whether two policy documents are equal, ignoring formatting and the order of list values."""
+    return _canonical(json.loads(a) if isinstance(a, str) else a) == _canonical(
+        json.loads(b) if isinstance(b, str) else b)
+
+
+def _canonical(value):
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_canonical(v) for v in value]
+        if len(items) == 1:
+            return items[0]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    return value
+
+
+def to_json(policy: dict) -> str:
+    return json.dumps(policy, indent=2)

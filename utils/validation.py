@@ -1,0 +1,322 @@
+"""Checks for every value a learner types: account ID, region, model, prefix, endpoint ID.
+
+The widgets in notebook 00 and the config file loader call the same functions, so a
+value that one accepts the other accepts too. Each check returns the normalised value
+or raises a subclass of `InvalidInput` (a `ValueError`) whose message says what was
+wrong and how to fix it. The checks never call AWS and never create anything.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+class InvalidInput(ValueError):
+    """A value the workshop cannot use. The message says what was wrong and how to fix it."""
+
+    field = "value"
+
+    def __init__(self, problem: str, fix: str):
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem} {fix}")
+
+
+class InvalidAccountId(InvalidInput):
+    field = "account_id"
+
+
+class InvalidRegion(InvalidInput):
+    field = "region"
+
+
+class InvalidModelId(InvalidInput):
+    field = "model_id"
+
+
+class InvalidPrefix(InvalidInput):
+    field = "prefix"
+
+
+class InvalidEndpointId(InvalidInput):
+    field = "endpoint_id"
+
+
+class InvalidTarget(InvalidInput):
+    field = "target"
+
+
+TARGETS = ("sandbox", "aws")
+
+# ---------------------------------------------------------------- account ID
+
+_ACCOUNT_GROUPED = re.compile(r"^(\d{4})[- ](\d{4})[- ](\d{4})$")
+
+
+def account_id(value) -> str:
+    """A 12-digit AWS account ID, as a string (leading zeros kept).
+
+    Accepts the console's grouped form `1234-5678-9012` (dashes or spaces between the
+    groups of four) and surrounding blanks, and returns the plain 12 digits.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise InvalidAccountId(
+            "The account ID was given as a number, which loses leading zeros.",
+            "Give it as text with all 12 digits, for example in quotes: \"012345678901\".",
+        )
+    if not isinstance(value, str):
+        raise InvalidAccountId(f"The account ID must be text, not {type(value).__name__}.",
+                               "Give the 12 digits as a string.")
+    text = value.strip()
+    if not text:
+        raise InvalidAccountId("The account ID is empty.",
+                               "Paste the 12-digit ID shown at the top right of the AWS console, or leave "
+                               "the prefilled value from STS.")
+    grouped = _ACCOUNT_GROUPED.match(text)
+    if grouped:
+        text = "".join(grouped.groups())
+    compact = re.sub(r"[-\s]", "", text)
+    if compact != text and compact.isascii() and compact.isdigit():
+        if len(compact) != 12:
+            raise InvalidAccountId(
+                f"The account ID {value!r} has {len(compact)} digits, not 12.",
+                "Copy it again from the console (account menu, top right); leading zeros count.",
+            )
+        raise InvalidAccountId(
+            f"The account ID {value!r} is grouped in an unusual way.",
+            "Give the 12 digits as 123456789012, or grouped in fours as the console shows them: 1234-5678-9012.",
+        )
+    if not text.isascii() or not text.isdigit():
+        bad = sorted({c for c in text if not (c.isascii() and c.isdigit())})
+        shown = " ".join(repr(c) for c in bad[:5])
+        raise InvalidAccountId(
+            f"The account ID {value!r} contains characters other than digits ({shown}).",
+            "An AWS account ID is exactly 12 digits; dashes are allowed only as 1234-5678-9012.",
+        )
+    if len(text) != 12:
+        raise InvalidAccountId(
+            f"The account ID {value!r} has {len(text)} digits, not 12.",
+            "Copy it again from the console (account menu, top right) or from "
+            "`aws sts get-caller-identity`; leading zeros count.",
+        )
+    return text
+
+
+# ---------------------------------------------------------------- region
+
+_REGION_SHAPE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+
+
+@lru_cache(maxsize=1)
+def _partition_regions() -> tuple[frozenset, frozenset]:
+    """(every commercial AWS region, the regions with an Amazon Bedrock endpoint), from botocore's data."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    all_regions = frozenset(session.get_available_regions("ec2"))
+    bedrock = frozenset(session.get_available_regions("bedrock"))
+    return all_regions, bedrock
+
+
+def all_regions() -> list[str]:
+    return sorted(_partition_regions()[0])
+
+
+def bedrock_regions() -> list[str]:
+    """Regions where the SDK knows an Amazon Bedrock endpoint (botocore's endpoint data)."""
+    return sorted(_partition_regions()[1])
+
+
+def region(value) -> str:
+    """A commercial AWS region code that offers Amazon Bedrock, such as `us-east-1`."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRegion("The region is empty.", "Choose one, for example us-east-1 (the workshop's default).")
+    text = value.strip()
+    if text != text.lower() and text.lower() in _partition_regions()[0]:
+        raise InvalidRegion(f"The region {value!r} is not in lower case.", f"Use {text.lower()!r}.")
+    if not _REGION_SHAPE.match(text):
+        raise InvalidRegion(
+            f"{value!r} is not a region code.",
+            "Use a code such as us-east-1 or eu-central-1, not a display name like 'N. Virginia' "
+            "or an availability zone like us-east-1a.",
+        )
+    known, with_bedrock = _partition_regions()
+    if text not in known:
+        if text.startswith(("cn-", "us-gov-")) or "-iso" in text:
+            raise InvalidRegion(
+                f"{text} belongs to a separate AWS partition (China, GovCloud or ISO).",
+                "The workshop runs in the commercial partition; choose a region such as us-east-1.",
+            )
+        raise InvalidRegion(f"{text} is not an AWS region that this SDK knows.",
+                            "Check the spelling, for example us-east-1 or eu-west-1.")
+    if text not in with_bedrock:
+        raise InvalidRegion(
+            f"Amazon Bedrock is not offered in {text}.",
+            "Choose a region that offers it, for example us-east-1, us-west-2, eu-central-1 or ap-northeast-1.",
+        )
+    return text
+
+
+# ---------------------------------------------------------------- model
+
+# Geography prefixes of cross-region inference profiles and the source regions that may call them.
+PROFILE_GEOGRAPHIES = {
+    "us": ("us-",),
+    "us-gov": ("us-gov-",),
+    "eu": ("eu-",),
+    "apac": ("ap-",),
+    "jp": ("ap-northeast-1", "ap-northeast-3"),
+    "au": ("ap-southeast-2", "ap-southeast-4"),
+    "ca": ("ca-",),
+    "global": ("",),
+}
+
+# Models that AWS has retired (end of life) or marked legacy and closed to new users.
+# Checked against the Amazon Bedrock model lifecycle page; notebook 00 also asks
+# GetFoundationModel for the live lifecycle status, which is the authority.
+END_OF_LIFE_MODELS = {
+    "anthropic.claude-instant-v1": "anthropic.claude-3-haiku-20240307-v1:0 or amazon.nova-micro-v1:0",
+    "anthropic.claude-v1": "amazon.nova-lite-v1:0",
+    "anthropic.claude-v2": "amazon.nova-lite-v1:0",
+    "anthropic.claude-v2:1": "amazon.nova-lite-v1:0",
+    "ai21.j2-mid-v1": "amazon.nova-micro-v1:0",
+    "ai21.j2-ultra-v1": "amazon.nova-lite-v1:0",
+    "cohere.command-text-v14": "amazon.nova-micro-v1:0",
+    "cohere.command-light-text-v14": "amazon.nova-micro-v1:0",
+    "meta.llama2-13b-chat-v1": "amazon.nova-micro-v1:0",
+    "meta.llama2-70b-chat-v1": "amazon.nova-lite-v1:0",
+    "amazon.titan-text-lite-v1": "amazon.nova-micro-v1:0",
+    "amazon.titan-text-express-v1": "amazon.nova-micro-v1:0",
+}
+
+_MODEL_ID = re.compile(r"^(?:(?P<geo>[a-z]{2,6}(?:-gov)?)\.)?(?P<base>[a-z0-9-]+\.[a-z0-9][a-z0-9.:_-]*)$")
+_FM_ARN = re.compile(r"^arn:aws:bedrock:[a-z0-9-]*::foundation-model/(?P<id>[A-Za-z0-9.:_-]+)$")
+_PROFILE_ARN = re.compile(
+    r"^arn:aws:bedrock:(?P<region>[a-z0-9-]+):(?P<acct>\d{12}):(?:application-)?inference-profile/(?P<id>[A-Za-z0-9.:_/-]+)$"
+)
+
+
+def split_model_id(model_id: str) -> tuple[str | None, str]:
+    """(geography prefix or None, foundation model ID) of a model or profile ID."""
+    m = _MODEL_ID.match(model_id)
+    if not m:
+        return None, model_id
+    geo = m.group("geo")
+    base = m.group("base")
+    if geo and geo not in PROFILE_GEOGRAPHIES:
+        # "amazon.nova-micro-v1:0" parses as geo "amazon": not a geography, so no prefix.
+        return None, model_id
+    return geo, base
+
+
+def geographies_for(region_code: str) -> list[str]:
+    return [geo for geo, starts in PROFILE_GEOGRAPHIES.items()
+            if any(region_code.startswith(s) for s in starts) and geo != "global"]
+
+
+def model_id(value, region_code: str | None = None, offered: list[str] | None = None) -> str:
+    """A current model ID or inference-profile ID usable from `region_code`.
+
+    `offered` is the list the region offers (from ListFoundationModels and
+    ListInferenceProfiles); when given, the value must be in it.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidModelId("The model ID is empty.",
+                             "Use the default us.amazon.nova-micro-v1:0 (or eu./apac. outside the US).")
+    text = value.strip()
+    arn = _FM_ARN.match(text) or _PROFILE_ARN.match(text)
+    if arn:
+        raise InvalidModelId(f"{text!r} is an ARN.",
+                             f"Give the ID only, here {arn.group('id')!r}; the workshop builds the ARNs itself.")
+    if " " in text or not _MODEL_ID.match(text):
+        raise InvalidModelId(
+            f"{value!r} does not look like an Amazon Bedrock model ID.",
+            "IDs look like amazon.nova-micro-v1:0 (a model) or us.amazon.nova-micro-v1:0 (an inference profile).",
+        )
+    geo, base = split_model_id(text)
+    if base in END_OF_LIFE_MODELS:
+        raise InvalidModelId(
+            f"{base} has reached end of life (or is legacy) on Amazon Bedrock; calls to it fail.",
+            f"Choose a current model, for example {END_OF_LIFE_MODELS[base]}.",
+        )
+    if region_code and geo and geo != "global":
+        allowed = geographies_for(region_code)
+        if geo not in allowed:
+            hint = f"use {allowed[0]}.{base}" if allowed else f"use the in-region model {base}, if offered"
+            raise InvalidModelId(
+                f"The inference profile {text} routes requests within the '{geo}' geography, "
+                f"and cannot be called from {region_code}.",
+                f"Pick a profile of this region's geography: {hint}.",
+            )
+    if offered is not None and text not in offered:
+        near = [m for m in offered if m.endswith(base)][:3] or sorted(offered)[:3]
+        raise InvalidModelId(
+            f"{text} is not offered in {region_code or 'this region'}.",
+            f"Choose one of the listed models, for example {', '.join(near)}." if near
+            else "Check the model catalog in the Amazon Bedrock console.",
+        )
+    return text
+
+
+# ---------------------------------------------------------------- prefix
+
+# The longest name derived from the prefix is the function name
+# "<prefix>-Bedrock-GenAI-Stack-BedrockTestLambdaFunction" (Lambda allows 64 characters);
+# the template's ParticipantPrefix parameter accepts at most 12 characters.
+PREFIX_MAX = 12
+_PREFIX = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
+
+
+def prefix(value) -> str:
+    """The participant prefix: empty, or lower-case letters, digits and single hyphens."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidPrefix(f"The prefix must be text, not {type(value).__name__}.", "Use e.g. 'alice' or ''.")
+    text = value.strip()
+    if not text:
+        return ""
+    if len(text) > PREFIX_MAX:
+        raise InvalidPrefix(
+            f"The prefix {text!r} has {len(text)} characters; at most {PREFIX_MAX} fit the names derived from it "
+            "(the function name <prefix>-Bedrock-GenAI-Stack-BedrockTestLambdaFunction must fit in 64).",
+            "Use a short handle such as your initials or 'team3'.",
+        )
+    if not _PREFIX.match(text) or "--" in text:
+        if text.lower() != text and _PREFIX.match(text.lower()):
+            fix = f"Use lower case: {text.lower()!r}."
+        else:
+            fix = "Use lower-case letters, digits and single hyphens, starting with a letter (e.g. 'alice-1')."
+        raise InvalidPrefix(f"The prefix {text!r} contains characters that AWS resource names do not accept.", fix)
+    return text
+
+
+# ---------------------------------------------------------------- endpoint ID
+
+_VPCE = re.compile(r"^vpce-([0-9a-f]{8}|[0-9a-f]{17})$")
+
+
+def endpoint_id(value) -> str:
+    """A VPC endpoint ID such as vpce-0123456789abcdef0."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidEndpointId("The VPC endpoint ID is empty.",
+                                "Run notebook 02, which creates the endpoint and records its ID.")
+    text = value.strip()
+    if text.startswith("vpce-svc-"):
+        raise InvalidEndpointId(f"{text} is an endpoint service ID, not an endpoint ID.",
+                                "Use the ID from the Endpoints page (vpce- followed by 17 hex digits).")
+    if not _VPCE.match(text):
+        raise InvalidEndpointId(
+            f"{value!r} is not a VPC endpoint ID.",
+            "Endpoint IDs are 'vpce-' followed by 17 (or, for old endpoints, 8) lower-case hex digits.",
+        )
+    return text
+
+
+def target(value) -> str:
+    text = (value or "").strip().lower() if isinstance(value, str) else value
+    if text not in TARGETS:
+        raise InvalidTarget(f"The target {value!r} is unknown.",
+                            "Use 'sandbox' (local, offline) or 'aws' (your AWS account).")
+    return text

@@ -1,0 +1,141 @@
+"""Waiting for AWS: poll with exponential backoff, show progress, never wait blind.
+
+`wait_until` checks at once, then again after 0.25 s, 0.4 s, 0.64 s ... (capped), until
+the condition holds or the time bound passes. While it waits it shows what it awaits,
+the elapsed time and the bound: a tqdm bar in a notebook, plain lines in a headless
+run (`WORKSHOP_HEADLESS=1`, set by `python -m utils run`). It ends with a one-line
+summary, or raises `WaitTimeout` (a TimeoutError) that names what it was waiting for.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class WaitTimeout(TimeoutError):
+    def __init__(self, what: str, timeout: float, elapsed: float, last_status: str, hint: str = ""):
+        self.what = what
+        self.timeout = timeout
+        self.elapsed = elapsed
+        self.last_status = last_status
+        text = (f"Gave up waiting for {what} after {elapsed:.1f} s (bound {timeout:.0f} s); "
+                f"last seen: {last_status}.")
+        if hint:
+            text += f" {hint}"
+        super().__init__(text)
+
+
+def headless() -> bool:
+    """True when nobody watches a notebook front end (runner, tests, plain Python)."""
+    if os.environ.get("WORKSHOP_HEADLESS", "") not in ("", "0"):
+        return True
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return True
+    try:
+        shell = ipython.get_ipython()
+    except AttributeError:
+        return True
+    return shell is None or type(shell).__name__ != "ZMQInteractiveShell"
+
+
+class _Lines:
+    """Progress as plain lines: on every change of status, and at least every 5 s."""
+
+    def __init__(self, what: str, timeout: float):
+        self.what, self.timeout = what, timeout
+        self.last_status: str | None = None
+        self.last_print = 0.0
+
+    def update(self, elapsed: float, status: str) -> None:
+        if status != self.last_status or elapsed - self.last_print >= 5.0:
+            print(f"  ... {self.what}: {status} ({elapsed:.1f} s of at most {self.timeout:.0f} s)", flush=True)
+            self.last_status, self.last_print = status, elapsed
+
+    def close(self) -> None:
+        pass
+
+
+class _Bar:
+    """Progress as a tqdm bar (tqdm.auto: a widget in JupyterLab) over the time bound."""
+
+    def __init__(self, what: str, timeout: float):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=round(timeout, 1), desc=f"waiting for {what}", unit="s",
+                        bar_format="{desc}: {bar} {n:.1f}/{total:.0f} s {postfix}", leave=False)
+
+    def update(self, elapsed: float, status: str) -> None:
+        self.bar.n = round(min(elapsed, self.bar.total), 1)
+        self.bar.set_postfix_str(status, refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def wait_until(
+    check: Callable[[], Any],
+    *,
+    what: str,
+    timeout: float,
+    until: Callable[[Any], bool] = bool,
+    status: Callable[[Any], str] | None = None,
+    retry_on: tuple[type[BaseException], ...] = (),
+    interval: float = 0.25,
+    max_interval: float = 10.0,
+    backoff: float = 1.6,
+    hint: str = "",
+    quiet: bool = False,
+) -> Any:
+    """Call `check()` until `until(result)` is true; return that result.
+
+    - `what`: what is awaited, in words ("endpoint vpce-... to be available").
+    - `timeout`: the bound in seconds; `WaitTimeout` is raised past it.
+    - `status(result)`: a short text for progress (default: the result itself).
+    - `retry_on`: exception types that mean "not yet" (shown as status, then retried).
+    - `hint`: appended to the timeout message (what to check next).
+    """
+    start = time.monotonic()
+    deadline = start + timeout
+    delay = interval
+    checks = 0
+    progress = None
+    last_status = "not checked yet"
+    try:
+        while True:
+            checks += 1
+            try:
+                result = check()
+                done = until(result)
+                last_status = status(result) if status else _short(result)
+            except retry_on as exc:
+                result, done = None, False
+                last_status = f"{type(exc).__name__}: {_short(exc)}"
+            now = time.monotonic()
+            elapsed = now - start
+            if done:
+                if not quiet:
+                    print(f"OK: {what}: {last_status} after {elapsed:.1f} s "
+                          f"({checks} check{'s' if checks != 1 else ''}, bound {timeout:.0f} s)", flush=True)
+                return result
+            if now >= deadline:
+                raise WaitTimeout(what, timeout, elapsed, last_status, hint)
+            if progress is None and not quiet:
+                progress = _Lines(what, timeout) if headless() else _Bar(what, timeout)
+            if progress is not None:
+                progress.update(elapsed, last_status)
+            time.sleep(min(delay, max(0.0, deadline - now)))
+            delay = min(delay * backoff, max_interval)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,174 @@
+"""The configuration form of notebook 00 (ipywidgets), with inline validation.
+
+The form validates with the same functions as `utils.config` (so the widgets and a
+headless run accept exactly the same values). Save stays disabled while any field is
+invalid; clicking it writes `workshop_config.json`. Everything is also reachable from
+code (`form.set(...)`, `form.save()`), which the tests use without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+
+from . import config, validation
+
+
+class ConfigForm:
+    """Target, account ID, region, model and prefix, with feedback and a Save button.
+
+    - `initial`: starting values (utils.config.resolve()).
+    - `models_for(region)`: the (label, id) choices a region offers; called when the region changes.
+    - `sts_account`: the account the credentials belong to (prefill, and a mismatch check).
+    """
+
+    def __init__(self, initial: dict, *, models_for: Callable[[str], list[tuple[str, str]]] | None = None,
+                 regions: list[str] | None = None, sts_account: str | None = None, path: Path | None = None):
+        import ipywidgets as w
+
+        self._w = w
+        self.path = path
+        self.sts_account = sts_account
+        self.models_for = models_for
+        self.saved: config.WorkshopConfig | None = None
+        self.active_target = initial.get("target") or "sandbox"
+        self._offered: list[str] | None = None
+        style = {"description_width": "110px"}
+        layout = w.Layout(width="520px")
+        self.target = w.ToggleButtons(options=[("Sandbox (local, offline)", "sandbox"), ("AWS account", "aws")],
+                                      value=initial.get("target") or "sandbox", description="Target",
+                                      style=style)
+        self.account = w.Text(value=str(initial.get("account_id") or sts_account or ""), description="Account ID",
+                              placeholder="12 digits, e.g. from the console's account menu",
+                              continuous_update=False, style=style, layout=layout)
+        region_list = regions or validation.bedrock_regions()
+        start_region = initial.get("region") or config.DEFAULT_REGION
+        options = list(region_list) if start_region in region_list else [start_region, *region_list]
+        self.region = w.Dropdown(options=options, value=start_region, description="Region", style=style,
+                                 layout=layout)
+        self.model = w.Combobox(value=str(initial.get("model_id") or ""), options=[], description="Model",
+                                placeholder="model or inference-profile ID", ensure_option=False, style=style,
+                                layout=layout)
+        self.model_label = w.HTML()
+        self.prefix = w.Text(value=str(initial.get("prefix") or ""), description="Prefix",
+                             placeholder="optional, for shared accounts: e.g. alice", style=style, layout=layout)
+        self.feedback = w.HTML()
+        self.save_button = w.Button(description="Save", button_style="success", icon="save")
+        self.status = w.HTML()
+        self.save_button.on_click(lambda _b: self._on_save())
+        for widget in (self.target, self.account, self.model, self.prefix):
+            widget.observe(self._on_change, names="value")
+        self.region.observe(self._on_region, names="value")
+        self._refresh_models(start_region, keep=initial.get("model_id"))
+        self._on_change()
+
+    # ---- state
+    def values(self) -> dict:
+        return {"target": self.target.value, "account_id": self.account.value, "region": self.region.value,
+                "model_id": self.model.value, "prefix": self.prefix.value}
+
+    def problems(self) -> dict[str, str]:
+        found = config.errors(self.values(), self._offered)
+        if "account_id" not in found and self.sts_account:
+            account = validation.account_id(self.account.value)
+            if account != self.sts_account:
+                found["account_id"] = (f"The account ID {account} differs from the account of your credentials "
+                                       f"({self.sts_account}). Use that one, or switch credentials.")
+        return found
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems()
+
+    def set(self, **values) -> None:
+        """Set fields from code, e.g. form.set(account_id="1234-5678-9012", region="eu-west-1")."""
+        mapping = {"target": self.target, "account_id": self.account, "region": self.region, "model_id": self.model,
+                   "prefix": self.prefix}
+        for key, value in values.items():
+            mapping[key].value = value
+
+    # ---- events
+    def _refresh_models(self, region: str, keep: str | None = None) -> None:
+        choices: list[tuple[str, str]] = []
+        if self.models_for:
+            try:
+                choices = self.models_for(region)
+            except Exception as exc:  # shown, not raised: the learner can still type an ID
+                self.model_label.value = f"<span style='color:#b45309'>Could not list models: {html.escape(str(exc))}"
+                choices = []
+        self._choices = dict((mid, label) for label, mid in choices)
+        self._offered = [mid for _, mid in choices] or None
+        self.model.options = [mid for _, mid in choices]
+        current = keep if keep is not None else self.model.value
+        if self._offered and current not in self._offered:
+            from .models import default_model_id
+
+            current = default_model_id(region, self._offered)
+        elif not current:
+            from .models import default_model_id
+
+            current = default_model_id(region)
+        self.model.value = current
+
+    def _on_region(self, change) -> None:
+        self._refresh_models(change["new"])
+        self._on_change()
+
+    def _on_change(self, change=None) -> None:
+        # Normalise the account ID in place once it is valid (e.g. 1234-5678-9012 -> 123456789012).
+        if change is not None and change.get("owner") is self.account:
+            try:
+                normal = validation.account_id(self.account.value)
+                if normal != self.account.value:
+                    self.account.value = normal
+                    return  # the assignment fires _on_change again
+            except validation.InvalidInput:
+                pass
+        if self._offered is not None and self.model.value in getattr(self, "_choices", {}):
+            self.model_label.value = f"<small>{html.escape(self._choices[self.model.value])}</small>"
+        problems = self.problems()
+        self.save_button.disabled = bool(problems)
+        if problems:
+            items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in problems.items())
+            self.feedback.value = f"<div style='color:#b91c1c'><ul>{items}</ul></div>"
+        else:
+            self.feedback.value = "<div style='color:#15803d'>All values are valid. Click Save.</div>"
+        if self.target.value != self.active_target:
+            note = (f"This kernel runs against {html.escape(self.active_target)}. After saving, restart the kernel "
+                    "and run this notebook again to switch.")
+            self.feedback.value += f"<div style='color:#b45309'>{note}</div>"
+        self.status.value = ""
+
+    def _on_save(self) -> None:
+        try:
+            cfg = self.save()
+        except (validation.InvalidInput, config.ConfigError) as exc:
+            self.status.value = f"<span style='color:#b91c1c'>Not saved: {html.escape(str(exc))}</span>"
+            return
+        where = config.config_path() if self.path is None else self.path
+        self.status.value = (f"<span style='color:#15803d'>Saved to {html.escape(str(where))}: "
+                             f"{html.escape(cfg.region)}, {html.escape(cfg.model_id)}, target {cfg.target}.</span>")
+
+    def save(self) -> config.WorkshopConfig:
+        """Validate and write the file (what the Save button does). Raises on invalid input; writes nothing then."""
+        problems = self.problems()
+        if problems:
+            field, message = next(iter(problems.items()))
+            raise validation.InvalidInput(f"{field}: {message}", "Fix the field and save again.")
+        cfg = config.validate(self.values(), self._offered)
+        config.save(cfg, self.path)
+        self.saved = cfg
+        return cfg
+
+    # ---- display
+    @property
+    def widget(self):
+        w = self._w
+        return w.VBox([self.target, self.account, self.region, self.model, self.model_label, self.prefix,
+                       self.feedback, w.HBox([self.save_button, self.status])])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
