@@ -320,6 +320,28 @@ def fix_lambda_tags_from_template() -> None:
 
 
 @_fix
+def fix_vpc_endpoint_filters() -> None:
+    """DescribeVpcEndpoints: moto answers the documented filters vpc-endpoint-id, service-name, vpc-id and
+    ip-address-type with a 500 (FilterNotImplementedError) or the VPC's own value. AWS filters on the endpoint's."""
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    original = VPCEndPoint.get_filter_value
+    own = {
+        "vpc-endpoint-id": lambda ep: ep.id,
+        "service-name": lambda ep: ep.service_name,
+        "vpc-id": lambda ep: ep.vpc_id,
+        "ip-address-type": lambda ep: "ipv4",
+    }
+
+    def get_filter_value(self, filter_name, method_name=None):
+        if filter_name in own:
+            return own[filter_name](self)
+        return original(self, filter_name, method_name)
+
+    VPCEndPoint.get_filter_value = get_filter_value
+
+
+@_fix
 def fix_tagging_api_vpc_endpoints() -> None:
     """Resource Groups Tagging API GetResources: moto never lists VPC endpoints (resource type
     ec2:vpc-endpoint), so a cleanup that finds workshop resources by tag misses the endpoint.

@@ -429,3 +429,20 @@ def test_fix_template_parameter_constraints(aws):
         {"ParameterKey": "Prefix", "ParameterValue": "team-07"},
         {"ParameterKey": "Zone", "ParameterValue": "us-east-1a"}])
     assert _status(cfn, "s") == "CREATE_COMPLETE"
+
+
+def test_fix_vpc_endpoint_filters(aws):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    for attr in ("EnableDnsSupport", "EnableDnsHostnames"):
+        ec2.modify_vpc_attribute(VpcId=vpc, **{attr: {"Value": True}})
+    zone = ec2.describe_vpc_endpoint_services(ServiceNames=["com.amazonaws.us-east-1.bedrock-runtime"])[
+        "ServiceDetails"][0]["AvailabilityZones"][0]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+    ep = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, SubnetIds=[subnet],
+                                 ServiceName="com.amazonaws.us-east-1.bedrock-runtime")["VpcEndpoint"]["VpcEndpointId"]
+    for name, value in (("vpc-endpoint-id", ep), ("service-name", "com.amazonaws.us-east-1.bedrock-runtime"),
+                        ("vpc-id", vpc)):
+        found = ec2.describe_vpc_endpoints(Filters=[{"Name": name, "Values": [value]}])["VpcEndpoints"]
+        assert [e["VpcEndpointId"] for e in found] == [ep], name
+    assert not ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-id", "Values": ["vpce-0"]}])["VpcEndpoints"]
