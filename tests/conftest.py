@@ -19,6 +19,8 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
+        # utils.target refuses any endpoint but a loopback sandbox; notebook kernels and CLIs inherit this.
+        "WORKSHOP_REQUIRE_SANDBOX": "1",
     }
 )
 for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
