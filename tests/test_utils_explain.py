@@ -79,3 +79,24 @@ def test_explains_throttling_and_unknown():
     assert "slow down" in explain.explain({"code": "ThrottlingException", "message": "Too many requests"}).title
     other = explain.explain({"code": "Weird", "message": "odd"})
     assert other.title == "Weird" and "doctor" in other.fix[0]
+
+
+def test_denials_keep_the_message_and_stay_offline_without_a_config():
+    message = WHO + RES + " because no identity-based policy allows the bedrock:InvokeModel action"
+    e = explain.explain({"code": "AccessDeniedException", "message": message})
+    assert e.facts["message"] == message
+    assert "decided by" not in e.facts and "live check" not in e.facts
+
+
+def test_model_access_and_marketplace_errors_are_not_policy_denials():
+    access = explain.explain(ClientError({"Error": {"Code": "AccessDeniedException", "Message": "You don't have "
+                                          "access to the model with the specified model ID."}}, "Converse"))
+    assert "no access to this model" in access.title and any("Model access" in f for f in access.fix)
+    market = explain.explain({"code": "AccessDeniedException", "message": (
+        "Model access is denied due to User: arn:aws:sts::123456789012:assumed-role/R/F is not authorized to perform: "
+        "aws-marketplace:ViewSubscriptions on resource: * because no identity-based policy allows the "
+        "aws-marketplace:ViewSubscriptions action. Your AWS Marketplace subscription for this model cannot be "
+        "completed at this time. If you recently fixed this issue, try again after 15 minutes.")},
+        cfg=object())  # a config would make a policy denial read live state; this one needs none
+    assert "AWS Marketplace subscription" in market.title
+    assert any("nova-micro" in f for f in market.fix) and "decided by" not in market.facts

@@ -1,4 +1,4 @@
-"""Command line: python -m utils {run,config,inventory}."""
+"""Command line: python -m utils {run,config,inventory,doctor}."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ commands:
   run [--only 00,01,...]   execute the notebooks headless, in order (sandbox unless configured otherwise)
   config                   print the effective configuration (environment over workshop_config.json)
   inventory                list what remains of the workshop for this participant
+  doctor [--no-path]       check every link of the live workshop; prints the fix for each failure
+                           (exit 0 healthy, 1 problems)
 """
 
 
@@ -54,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         return _config()
     if command == "inventory":
         return _inventory()
+    if command == "doctor":
+        from .doctor import main as doctor_main
+
+        return doctor_main(rest)
     print(f"unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

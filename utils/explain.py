@@ -1,9 +1,21 @@
 """Turn an AWS error into words a learner can act on: which link broke, and how to fix it.
 
-First version: it reads the error itself (code and message). AccessDenied messages
-say which policy type decided and whether it was a missing Allow or an explicit
-Deny; timeouts point at the network path; end-of-life models get a current
-alternative. (`python -m utils doctor`, later, inspects live state as well.)
+It reads the error itself (code and message): AccessDenied messages say which policy
+type decided and whether it was a missing Allow or an explicit Deny; timeouts point at
+the network path; end-of-life models get a current alternative.
+
+Given the workshop's configuration (`explain(error, cfg=cfg)`), it also looks at the live
+state, as `python -m utils doctor` does (read-only):
+
+- AccessDenied: it fetches the policy that decided (the role's inline and managed
+  policies, or the endpoint policy), evaluates it for the denied request with the pure
+  evaluator `sandbox.policy`, and names the statement and element that decided, e.g.
+  "endpoint policy statement 1 (Effect Deny) matches bedrock:InvokeModel on arn:..." or
+  "... allows bedrock:InvokeModel only when aws:sourceVpce = vpce-A, but the call came
+  through vpce-B".
+- Timeouts: it walks the network path (function in the VPC, DNS, endpoint state, private
+  DNS, AZs, security groups) and names the first broken link.
+- End-of-life models: it lists the region's current models.
 """
 
 from __future__ import annotations
@@ -95,26 +107,26 @@ def _code_and_message(error) -> tuple[str, str]:
 
 
 def explain(error, *, endpoint_id: str | None = None, role_arn: str | None = None,
-            model_id: str | None = None) -> Explanation:
-    """An `Explanation` for a ClientError, an exception, the function's {"code", "message"}, or a message."""
+            model_id: str | None = None, cfg=None, client=None, state: dict | None = None) -> Explanation:
+    """An `Explanation` for a ClientError, an exception, the function's {"code", "message"}, or a message.
+
+    With `cfg` (a WorkshopConfig) the live state is read too (`client(service, region)` builds the clients,
+    default `utils.target.client`); `state` may pass an already gathered `utils.doctor.gather` result.
+    """
     code, message = _code_and_message(error)
+    live = _Live(cfg, client, state)
+    access = _explain_model_access(code, message, model_id)
+    if access is not None:  # Bedrock answers these with AccessDeniedException too, but no policy decided them
+        return access
     if "AccessDenied" in code or "is not authorized to perform" in message:
-        return _explain_denied(code, message, endpoint_id=endpoint_id, role_arn=role_arn)
+        base = _explain_denied(code, message, endpoint_id=endpoint_id, role_arn=role_arn)
+        return _deepen_denied(base, message, live, endpoint_id)
     lowered = message.lower()
     if code in TIMEOUT_CODES or "timed out" in lowered or "timeout" in code.lower() or "could not connect" in lowered:
-        return _explain_timeout(code, message, endpoint_id)
+        return _deepen_timeout(_explain_timeout(code, message, endpoint_id), live)
     if "end of its life" in lowered or "end-of-life" in lowered or "legacy" in lowered or (
             code in ("ResourceNotFoundException", "ValidationException") and "model" in lowered):
-        return _explain_model(code, message, model_id)
-    if "subscription" in lowered or "don't have access to the model" in lowered or "access to the model" in lowered:
-        return Explanation(
-            "The account has no access to this model yet",
-            "Amazon Bedrock answered that the model is not enabled for this account (model access or an AWS "
-            "Marketplace subscription is missing).",
-            ["Open the Amazon Bedrock console, Model access, and enable the model; or choose Amazon Nova Micro "
-             "(the default), which needs no Marketplace subscription.", "Re-run notebook 00 to save the choice."],
-            {"code": code, "message": message},
-        )
+        return _deepen_model(_explain_model(code, message, model_id), live, model_id)
     if code in ("ThrottlingException", "ServiceUnavailableException", "TooManyRequestsException"):
         return Explanation(
             "Amazon Bedrock asked the caller to slow down",
@@ -128,6 +140,37 @@ def explain(error, *, endpoint_id: str | None = None, role_arn: str | None = Non
                        {"code": code})
 
 
+def _explain_model_access(code: str, message: str, model_id: str | None) -> Explanation | None:
+    """Model access and AWS Marketplace subscription errors (AccessDeniedException from Amazon Bedrock)."""
+    lowered = message.lower()
+    facts = {"code": code, "message": message, **({"model": model_id} if model_id else {})}
+    if "aws-marketplace" in lowered or "marketplace subscription" in lowered or "model access is denied" in lowered:
+        return Explanation(
+            "The model needs an AWS Marketplace subscription that this account does not have yet",
+            "Some models in Amazon Bedrock (for example Anthropic's) are AWS Marketplace offerings. The first use in "
+            "an account subscribes to it, which needs aws-marketplace:ViewSubscriptions and aws-marketplace:Subscribe "
+            "for the caller. No IAM or endpoint policy of this workshop decided this; the subscription is missing.",
+            ["Have an administrator enable the model once for the account (Amazon Bedrock console, Model access), "
+             "rather than giving the function's role aws-marketplace:Subscribe.",
+             "Or choose Amazon Nova Micro (the default, us.amazon.nova-micro-v1:0), which needs no Marketplace "
+             "subscription: re-run notebook 00, then 01 to 03.",
+             "After a fix, AWS says to retry after a few minutes (the subscription takes effect with a delay)."],
+            facts,
+        )
+    if "don't have access to the model" in lowered or "do not have access to the model" in lowered or (
+            "subscription" in lowered and "model" in lowered):
+        return Explanation(
+            "The account has no access to this model in this region",
+            "Amazon Bedrock answered that the model is not enabled for this account here: model access was not "
+            "granted, or the model is not offered in this region (check the region the client uses).",
+            ["Open the Amazon Bedrock console in this region, Model access, and enable the model; or choose Amazon "
+             "Nova Micro (the default).", "Check the region: notebook 00 lists only the region's models.",
+             "Re-run notebook 00 to save the choice."],
+            facts,
+        )
+    return None
+
+
 def _explain_denied(code: str, message: str, *, endpoint_id: str | None, role_arn: str | None) -> Explanation:
     d = parse_access_denied(message)
     facts = {"code": code or "AccessDeniedException", "message": message}
@@ -139,6 +182,7 @@ def _explain_denied(code: str, message: str, *, endpoint_id: str | None, role_ar
         facts["resource"] = d.resource
     if endpoint_id:
         facts["endpoint"] = endpoint_id
+    facts["message"] = message
     if d.policy_type == "vpc-endpoint" and d.kind == "explicit-deny":
         return Explanation(
             "Denied by the VPC endpoint policy (explicit Deny)",
@@ -215,3 +259,158 @@ def _explain_model(code: str, message: str, model_id: str | None) -> Explanation
          "the policies for the new model's ARNs."],
         {"code": code, "message": message, **({"model": model_id} if model_id else {})},
     )
+
+
+# ---------------------------------------------------------------- live state (read-only)
+
+
+class _Live:
+    """Lazy access to the live workshop state for the explainer; every failure to read degrades to None."""
+
+    def __init__(self, cfg, client, state):
+        self.cfg, self._client, self._state, self.problem = cfg, client, state, None
+
+    @property
+    def enabled(self) -> bool:
+        return self.cfg is not None or self._state is not None
+
+    def client(self, service: str):
+        if self._client is None:
+            from . import target
+
+            self._client = target.client
+        return self._client(service, self.cfg.region)
+
+    def state(self) -> dict | None:
+        if self._state is None and self.cfg is not None and self.problem is None:
+            from . import doctor
+
+            try:
+                self._state = doctor.gather(self.cfg, self._client or self._default_client())
+            except Exception as exc:  # the explanation from the message still stands
+                self.problem = f"could not read the live state: {type(exc).__name__}: {exc}"
+        return self._state
+
+    def _default_client(self):
+        from . import target
+
+        self._client = target.client
+        return self._client
+
+
+def _add_live_fact(expl: Explanation, live: _Live) -> Explanation:
+    if live.problem:
+        expl.facts["live check"] = live.problem
+    return expl
+
+
+def _role_arn_for(principal: str, s: dict, live: _Live) -> str | None:
+    """The IAM role ARN behind an assumed-role session ARN (from the stack outputs, else iam.get_role)."""
+    if ":assumed-role/" not in principal:
+        return principal if ":role/" in principal else None
+    name = principal.split(":assumed-role/")[1].split("/")[0]
+    out = s.get("outputs") or {}
+    if out.get("FunctionRoleName") == name:
+        return out.get("FunctionRoleArn")
+    try:
+        return live.client("iam").get_role(RoleName=name)["Role"]["Arn"]
+    except Exception:
+        return f"arn:aws:iam::{principal.split(':')[4]}:role/{name}"
+
+
+def _deepen_denied(base: Explanation, message: str, live: _Live, endpoint_id: str | None) -> Explanation:
+    try:
+        return _deepen_denied_live(base, message, live, endpoint_id)
+    except Exception as exc:  # e.g. no permission to read the role's policies: the message-based text stands
+        live.problem = f"could not read or evaluate the policies: {type(exc).__name__}: {exc}"
+        return _add_live_fact(base, live)
+
+
+def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_id: str | None) -> Explanation:
+    d = parse_access_denied(message)
+    if d is None or not live.enabled or not d.resource or d.policy_type not in ("vpc-endpoint", "identity"):
+        return base
+    s = live.state()
+    if s is None:
+        return _add_live_fact(base, live)
+    from . import doctor
+
+    role_arn = _role_arn_for(d.principal, s, live)
+    if role_arn is None:
+        return base
+    out, ep = s.get("outputs") or {}, s.get("endpoint")
+    is_function = role_arn == out.get("FunctionRoleArn")
+    session = d.principal.split("/")[-1] if ":assumed-role/" in d.principal else "session"
+    # Which path did the call take? Through an endpoint when AWS says an endpoint policy decided; for the
+    # function, through the endpoint exactly when its network path is whole; otherwise over the public endpoint.
+    broken = doctor.first_broken_link(s) if is_function else None
+    through = None
+    if d.policy_type == "vpc-endpoint" or (is_function and broken is None):
+        through = (ep or {}).get("VpcEndpointId") or endpoint_id
+    context = {}
+    if through:
+        context["aws:SourceVpce"] = through
+        if out.get("VpcId"):
+            context["aws:SourceVpc"] = out["VpcId"]
+    arns = (s.get("model") or {}).get("arns") or []
+    if ":foundation-model/" in d.resource and arns and ":inference-profile/" in arns[0]:
+        context["bedrock:InferenceProfileArn"] = arns[0]
+    rc = doctor.request(d.action, d.resource, role_arn, session, context)
+    if d.policy_type == "vpc-endpoint":
+        if ep is None:
+            return _add_live_fact(base, live)
+        decision, why, fix = doctor.evaluate_endpoint(ep.get("PolicyDocument") or "", rc)
+        where = f"the endpoint policy of {ep['VpcEndpointId']}"
+    else:
+        docs = s.get("role_policies") if is_function else doctor.role_policies(live.client("iam"),
+                                                                               role_arn.split("/")[-1])
+        decision, why, fix = doctor.evaluate_identity(docs or [], rc)
+        where = f"the identity policies of {role_arn.split('/')[-1]}"
+        if broken is not None and decision != "Allow":
+            fix = f"{broken['fix']} ({broken['name']}: {broken['detail']})"
+    if decision == "Allow":  # the live policy allows it now: it changed since the call, or has not propagated
+        base.facts["now"] = f"{where} allows this request now ({why}); it changed since the call or is propagating"
+        base.fix.insert(0, "Run the call again: policy changes take a short while to apply everywhere.")
+        return base
+    base.facts["decided by"] = why
+    base.meaning += f"\n\nIn the live state, {where}: {why}."
+    if fix:
+        base.fix.insert(0, fix)
+    return base
+
+
+def _deepen_timeout(base: Explanation, live: _Live) -> Explanation:
+    if not live.enabled:
+        return base
+    s = live.state()
+    if s is None:
+        return _add_live_fact(base, live)
+    from . import doctor
+
+    broken = doctor.first_broken_link(s)
+    if broken is None:
+        base.facts["network path"] = "every link checks out now (function in the VPC, DNS, endpoint, SGs)"
+        return base
+    base.title = f"The call timed out: broken link \"{broken['name']}\""
+    base.meaning = (f"{broken['detail']}. A function in private subnets reaches bedrock-runtime only through the "
+                    "interface endpoint; this is the first link of that path that is broken.")
+    base.facts["broken link"] = broken["name"]
+    base.fix.insert(0, broken["fix"])
+    return base
+
+
+def _deepen_model(base: Explanation, live: _Live, model_id: str | None) -> Explanation:
+    if not live.enabled or live.cfg is None:
+        return base
+    from . import doctor
+
+    try:
+        current = doctor.current_models(live.client("bedrock"), live.cfg.region)
+    except Exception as exc:
+        live.problem = f"could not list the current models: {exc}"
+        return _add_live_fact(base, live)
+    if current:
+        base.facts["current models"] = ", ".join(current)
+        base.fix.insert(0, f"Current models in {live.cfg.region}: {', '.join(current)} (the first is the "
+                           "low-cost default).")
+    return base

@@ -1,0 +1,75 @@
+"""Cost estimates (notebooks 00 and 02) and the endpoint's real running time (06)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from utils import cost
+
+
+def test_two_hour_session_is_mostly_endpoint_hours():
+    est = cost.estimate("us.amazon.nova-micro-v1:0", hours=2, azs=2, invocations=10)
+    lines = {line["item"]: line["usd"] for line in est.lines}
+    assert lines["interface endpoint (1 x 2 AZs)"] == pytest.approx(0.04)
+    assert est.total == pytest.approx(0.04, abs=0.001)
+    assert lines["us.amazon.nova-micro-v1:0 input tokens"] == pytest.approx(1500 / 1000 * 0.000035)
+    assert lines["us.amazon.nova-micro-v1:0 output tokens"] == pytest.approx(1000 / 1000 * 0.00014)
+    assert "November 2026" in str(est)
+
+
+def test_partial_hours_bill_as_full_hours_and_endpoints_multiply():
+    est = cost.estimate("amazon.nova-micro-v1:0", hours=0.1, azs=2, endpoints=2)
+    assert est.lines[0]["usd"] == pytest.approx(2 * 2 * 1 * 0.01)
+
+
+def test_usage_counts_from_a_reply_replace_the_typical_call():
+    est = cost.estimate("us.amazon.nova-micro-v1:0", invocations=1, usage={"inputTokens": 1000, "outputTokens": 1000})
+    lines = {line["item"]: line["usd"] for line in est.lines}
+    assert lines["us.amazon.nova-micro-v1:0 output tokens"] == pytest.approx(0.00014)
+    assert not any("assumed" in n for n in est.notes)
+
+
+def test_sandbox_prices_come_from_the_sandbox_catalog_and_agree_with_the_table():
+    from sandbox import bedrock_catalog
+
+    for model_id, price in cost.TOKEN_PRICES_PER_1K.items():
+        sandbox_price, source = cost.token_prices(model_id, target="sandbox")
+        assert "sandbox catalog" in source
+        assert sandbox_price == bedrock_catalog.price_per_1k(model_id) == price
+
+
+def test_unknown_model_has_no_token_line_but_says_why():
+    est = cost.estimate("example.unknown-model-v1:0")
+    assert not any("tokens" in line["item"] for line in est.lines)
+    assert any("no price known" in n for n in est.notes)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError):
+        cost.estimate("amazon.nova-micro-v1:0", azs=0)
+
+
+def test_endpoint_runtime_from_creation_timestamp():
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    ep = {"VpcEndpointId": "vpce-1", "CreationTimestamp": now - timedelta(hours=2, minutes=5),
+          "SubnetIds": ["subnet-a", "subnet-b"]}
+    row = cost.endpoint_runtime(ep, now=now)
+    assert row["billed_hours"] == 3 and row["azs"] == 2 and row["usd"] == pytest.approx(0.06)
+    assert row["hours"] == pytest.approx(2 + 5 / 60, abs=1e-3)
+    text = cost.describe_runtime([row])
+    assert "billed 3 hour(s) x 2 AZs" in text and "$0.06" in text
+    assert "no endpoint hours" in cost.describe_runtime([])
+
+
+def test_endpoint_runtime_accepts_iso_text():
+    row = cost.endpoint_runtime({"VpcEndpointId": "vpce-2", "CreationTimestamp": "2026-11-25T10:00:00Z",
+                                 "SubnetIds": ["s"]}, now=datetime(2026, 11, 25, 10, 30, tzinfo=UTC))
+    assert row["billed_hours"] == 1 and row["usd"] == pytest.approx(0.01)
+
+
+def test_estimate_table_is_a_dataframe():
+    frame = cost.estimate("us.amazon.nova-micro-v1:0").table()
+    assert list(frame.columns) == ["item", "quantity", "unit price", "usd"]
+    assert frame.iloc[-1]["item"] == "total"

@@ -1,0 +1,259 @@
+"""`python -m utils doctor` and the live error explainer, on the sandbox, after notebooks 00-04.
+
+The healthy workshop passes every check (exit 0). Then each failure that workshop users meet is injected, one
+at a time: the function is invoked and fails as it would on AWS, and BOTH the doctor (exit 1) and the explainer
+(given the configuration) name the cause and the fix. Each test restores what it broke, and the doctor is
+healthy again afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import reset_sandbox
+from utils import config, doctor, explain, lambda_fn, policies, runner, target
+
+pytestmark = pytest.mark.slow  # runs notebooks 00-04 once (about 20 s), then injects nine failures
+
+OTHER_ROLE = "SomeoneElsesRole"
+WRONG_VPCE = "vpce-0123456789abcdef0"
+EOL_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+@pytest.fixture(scope="module")
+def workshop(sandbox, tmp_path_factory):
+    """A sandbox with notebooks 00-04 run headless; yields a context dict with clients and stack outputs."""
+    mp = pytest.MonkeyPatch()
+    for var in config.ENV_VARS.values():
+        mp.delenv(var, raising=False)
+    tmp = tmp_path_factory.mktemp("doctor")
+    mp.setenv("WORKSHOP_CONFIG", str(tmp / "workshop_config.json"))
+    mp.setenv("WORKSHOP_TARGET", "sandbox")
+    mp.setenv("WORKSHOP_REQUIRE_SANDBOX", "1")
+    mp.setenv("AWS_ENDPOINT_URL", sandbox.url)
+    reset_sandbox(sandbox.url)
+    target._active = None
+    target._client_cache.clear()
+    report = runner.run(only=["00", "01", "02", "03", "04"], out_root=tmp / "runs", echo=lambda _line: None)
+    assert report.ok, [(r.notebook, r.error) for r in report.results]
+    cfg = config.load()
+    target.activate("sandbox")
+    c = target.client
+    cfn, ec2, iam = c("cloudformation", cfg.region), c("ec2", cfg.region), c("iam", cfg.region)
+    described = cfn.describe_stacks(StackName=cfg.stack_name)["Stacks"][0]
+    out = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+    ep = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [out["VpcId"]]}])["VpcEndpoints"][0]
+    iam.create_role(RoleName=OTHER_ROLE, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    ctx = {"cfg": cfg, "out": out, "ep": ep, "ec2": ec2, "iam": iam,
+           "lam": c("lambda", cfg.region, read_timeout=120), "bedrock": c("bedrock", cfg.region)}
+    yield ctx
+    mp.undo()
+    target._active = None
+    target._client_cache.clear()
+
+
+def _invoke(ctx) -> dict:
+    reply = lambda_fn.payload(ctx["lam"].invoke(FunctionName=ctx["out"]["FunctionName"],
+                                                Payload=json.dumps({"prompt": "Say hello"})))
+    return reply
+
+
+def _doctor(ctx) -> doctor.Report:
+    return doctor.diagnose(ctx["cfg"], target.client)
+
+
+def _explain(ctx, reply) -> explain.Explanation:
+    assert not reply.get("ok"), reply
+    return explain.explain(reply, cfg=ctx["cfg"], model_id=ctx["cfg"].model_id)
+
+
+def _model_arns(ctx) -> list[str]:
+    from utils import models
+
+    return models.resource_arns(ctx["bedrock"], ctx["cfg"].model_id, ctx["cfg"].region)
+
+
+def _set_endpoint_policy(ctx, doc) -> None:
+    ctx["ec2"].modify_vpc_endpoint(VpcEndpointId=ctx["ep"]["VpcEndpointId"], PolicyDocument=json.dumps(doc))
+
+
+def _allow(ctx) -> dict:
+    return policies.endpoint_policy(ctx["out"]["FunctionRoleArn"], _model_arns(ctx))
+
+
+def _ingress(ctx) -> list[dict]:
+    return [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+             "UserIdGroupPairs": [{"GroupId": ctx["out"]["LambdaSecurityGroupId"]}]}]
+
+
+def _set_vpc(ctx, attach: bool) -> None:
+    out = ctx["out"]
+    vpc = {"SubnetIds": sorted([out["PrivateSubnet1Id"], out["PrivateSubnet2Id"]]),
+           "SecurityGroupIds": [out["LambdaSecurityGroupId"]]} if attach else {"SubnetIds": [], "SecurityGroupIds": []}
+    ctx["lam"].update_function_configuration(FunctionName=out["FunctionName"], VpcConfig=vpc)
+    lambda_fn.wait_updated(ctx["lam"], out["FunctionName"], timeout=60)
+
+
+def _set_model(ctx, model_id: str) -> None:
+    out = ctx["out"]
+    ctx["lam"].update_function_configuration(FunctionName=out["FunctionName"],
+                                             Environment={"Variables": {"MODEL_ID": model_id}})
+    lambda_fn.wait_updated(ctx["lam"], out["FunctionName"], timeout=60)
+
+
+def _sourcevpce_doc(ctx, vpce_id: str) -> dict:
+    return policies.sourcevpce_policy(_model_arns(ctx), vpce_id)
+
+
+def _put_sourcevpce(ctx, doc) -> None:
+    ctx["iam"].put_role_policy(RoleName=ctx["out"]["FunctionRoleName"], PolicyName=policies.SOURCEVPCE_POLICY_NAME,
+                               PolicyDocument=json.dumps(doc))
+
+
+# Each case: (inject, restore, doctor check that must fail, words the doctor's detail+fix must hold,
+#             words the explainer's text must hold)
+CASES = {
+    "private-dns-off": (
+        lambda x: x["ec2"].modify_vpc_endpoint(VpcEndpointId=x["ep"]["VpcEndpointId"], PrivateDnsEnabled=False),
+        lambda x: x["ec2"].modify_vpc_endpoint(VpcEndpointId=x["ep"]["VpcEndpointId"], PrivateDnsEnabled=True),
+        "endpoint private DNS", ["private DNS is off", "PrivateDnsEnabled=True"],
+        ["timed out", "endpoint private DNS", "private DNS is off", "PrivateDnsEnabled=True"],
+    ),
+    "vpc-dns-hostnames-off": (
+        lambda x: x["ec2"].modify_vpc_attribute(VpcId=x["out"]["VpcId"], EnableDnsHostnames={"Value": False}),
+        lambda x: x["ec2"].modify_vpc_attribute(VpcId=x["out"]["VpcId"], EnableDnsHostnames={"Value": True}),
+        "VPC DNS hostnames", ["enableDnsHostnames is off", "EnableDnsHostnames={'Value': True}"],
+        ["timed out", "VPC DNS hostnames", "enableDnsHostnames is off", "EnableDnsHostnames"],
+    ),
+    "endpoint-sg-rule-removed": (
+        lambda x: x["ec2"].revoke_security_group_ingress(GroupId=x["out"]["EndpointSecurityGroupId"],
+                                                         IpPermissions=_ingress(x)),
+        lambda x: x["ec2"].authorize_security_group_ingress(GroupId=x["out"]["EndpointSecurityGroupId"],
+                                                            IpPermissions=_ingress(x)),
+        "endpoint SG allows 443 from the function", ["allow no TCP 443", "authorize_security_group_ingress"],
+        ["timed out", "endpoint SG allows 443", "authorize_security_group_ingress"],
+    ),
+    "function-detached": (
+        lambda x: _set_vpc(x, False),
+        lambda x: _set_vpc(x, True),
+        "function in the VPC", ["is not attached to a VPC", "update_function_configuration(VpcConfig"],
+        ["no identity-based policy", "aws:sourceVpce = vpce-", "did not come through a VPC endpoint",
+         "Attach it to the private subnets"],
+    ),
+    "wrong-vpce-in-identity-condition": (
+        lambda x: _put_sourcevpce(x, _sourcevpce_doc(x, WRONG_VPCE)),
+        lambda x: _put_sourcevpce(x, _sourcevpce_doc(x, x["ep"]["VpcEndpointId"])),
+        "aws:sourceVpce matches the endpoint", [WRONG_VPCE, "Re-run notebook 03"],
+        [f"aws:sourceVpce = {WRONG_VPCE}, but the call came through vpce-", "statement 1", "notebook 03"],
+    ),
+    "wrong-principal-in-endpoint-policy": (
+        lambda x: _set_endpoint_policy(x, policies.endpoint_policy(
+            x["out"]["FunctionRoleArn"].rsplit("/", 1)[0] + "/" + OTHER_ROLE, _model_arns(x))),
+        lambda x: _set_endpoint_policy(x, _allow(x)),
+        "endpoint policy allows the function's role on every model ARN", ["Principal arn:aws:iam::", OTHER_ROLE,
+                                                                         "Principal to the function's role ARN"],
+        ["no VPC endpoint policy allows", "only for Principal", OTHER_ROLE, "not the caller",
+         "Principal to the function's role ARN"],
+    ),
+    "endpoint-policy-missing-foundation-model-arn": (
+        lambda x: _set_endpoint_policy(x, policies.endpoint_policy(
+            x["out"]["FunctionRoleArn"], [a for a in _model_arns(x) if ":inference-profile/" in a])),
+        lambda x: _set_endpoint_policy(x, _allow(x)),
+        "endpoint policy allows the function's role on every model ARN",
+        ["Resource does not list arn:aws:bedrock:", "foundation-model/amazon.nova-micro-v1:0",
+         "foundation-model ARN of every destination Region"],
+        ["no VPC endpoint policy allows", "Resource does not list arn:aws:bedrock:us-east-1::foundation-model/",
+         "foundation-model ARN of every destination Region"],
+    ),
+    "end-of-life-model": (
+        lambda x: _set_model(x, EOL_MODEL),
+        lambda x: _set_model(x, x["cfg"].model_id),
+        f"model lifecycle of {EOL_MODEL}", ["end of life", "Choose a current model, e.g. us.amazon.nova-micro-v1:0"],
+        ["end of life", "Current models in us-east-1: us.amazon.nova-micro-v1:0"],
+    ),
+    "endpoint-policy-flipped-to-deny": (
+        lambda x: _set_endpoint_policy(x, policies.endpoint_policy(x["out"]["FunctionRoleArn"], _model_arns(x),
+                                                                   effect="Deny")),
+        lambda x: _set_endpoint_policy(x, _allow(x)),
+        "endpoint policy allows the function's role on every model ARN",
+        ["endpoint policy statement 1 (FunctionRoleInvokesChosenModel) (Effect Deny) matches bedrock:InvokeModel on "
+         "arn:aws:bedrock:", "Effect back to Allow"],
+        ["explicit deny in a VPC endpoint policy",
+         "endpoint policy statement 1 (FunctionRoleInvokesChosenModel) (Effect Deny) matches bedrock:InvokeModel on "
+         "arn:aws:bedrock:us-east-1:", "Effect back to Allow"],
+    ),
+}
+
+
+def test_doctor_is_healthy_after_notebooks_00_to_04(workshop, capsys):
+    report = _doctor(workshop)
+    assert report.ok, report.text()
+    assert len(report.checks) >= 20
+    assert doctor.main([]) == 0
+    printed = capsys.readouterr().out
+    assert "Healthy: every check passed." in printed and "[FAIL]" not in printed
+    from utils.__main__ import main as cli
+
+    assert cli(["doctor", "--no-path"]) == 0  # python -m utils doctor
+    assert cli(["config"]) == 0 and cli(["--help"]) == 0
+    assert "doctor [--no-path]" in capsys.readouterr().out
+
+
+def test_the_function_works_when_healthy(workshop):
+    reply = _invoke(workshop)
+    assert reply.get("ok"), reply
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_injected_failure_is_named_by_doctor_and_explainer(workshop, case, capsys):
+    inject, restore, check_name, doctor_words, explain_words = CASES[case]
+    inject(workshop)
+    try:
+        report = _doctor(workshop)
+        failed = {c.name: c for c in report.failures}
+        assert check_name in failed, f"{case}: doctor did not flag {check_name!r}:\n{report.text()}"
+        text = failed[check_name].detail + " | " + failed[check_name].fix
+        for words in doctor_words:
+            assert words in text, f"{case}: doctor's {check_name!r} lacks {words!r}: {text}"
+        assert doctor.main(["--no-path"]) == 1
+        assert "[FAIL] " in capsys.readouterr().out
+
+        reply = _invoke(workshop)
+        explained = str(_explain(workshop, reply))
+        for words in explain_words:
+            assert words in explained, f"{case}: the explainer lacks {words!r}:\n{explained}\n{reply}"
+    finally:
+        restore(workshop)
+    after = _doctor(workshop)
+    assert after.ok, f"{case} was not restored:\n{after.text()}"
+
+
+def test_doctor_after_cleanup_checks_leftovers(sandbox, tmp_path, monkeypatch):
+    """No stack and nothing left: healthy. A leftover endpoint-less VPC tagged for the workshop: named, exit 1."""
+    for var in config.ENV_VARS.values():
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("WORKSHOP_CONFIG", str(tmp_path / "workshop_config.json"))
+    monkeypatch.setenv("WORKSHOP_REQUIRE_SANDBOX", "1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
+    reset_sandbox(sandbox.url)
+    target._active = None
+    target._client_cache.clear()
+    cfg = config.save({"target": "sandbox", "region": "us-east-1", "account_id": "123456789012",
+                       "model_id": "us.amazon.nova-micro-v1:0", "prefix": ""})
+    cfg = config.load()
+    target.activate("sandbox")
+    clean = doctor.diagnose(cfg, target.client)
+    assert clean.ok, clean.text()
+    assert "does not exist" in clean.text()
+    ec2 = target.client("ec2", cfg.region)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": cfg.tags}])["Vpc"]
+    left = doctor.diagnose(cfg, target.client)
+    assert not left.ok
+    bad = {c.name: c for c in left.failures}["nothing left after cleanup"]
+    assert vpc["VpcId"] in bad.detail and "notebook 06" in bad.fix
+    target._active = None
+    target._client_cache.clear()

@@ -1,0 +1,96 @@
+"""Preflight (notebook 00) on the sandbox: permissions, Bedrock in the region, zones, VPC quota, model lifecycle."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from utils import preflight
+from utils.config import WorkshopConfig
+from utils.doctor import Report
+
+
+def _cfg(model="us.amazon.nova-micro-v1:0", region="us-east-1"):
+    return WorkshopConfig(target="sandbox", region=region, account_id="123456789012", model_id=model)
+
+
+@pytest.fixture
+def client(aws):
+    return lambda service, region="us-east-1": aws(service, region)
+
+
+def _by_name(report: Report) -> dict:
+    return {c.name: c for c in report.checks}
+
+
+def test_all_checks_pass_for_the_sandbox_administrator(client):
+    caller = client("sts").get_caller_identity()["Arn"]
+    report = preflight.run(_cfg(), client, caller)
+    assert report.ok, report.text()
+    checks = _by_name(report)
+    assert set(checks) == {"caller permissions", "Amazon Bedrock in the region",
+                           "endpoint service AZs match the subnets", "VPC quota headroom", "model lifecycle ACTIVE"}
+    assert f"all {len(preflight.WORKSHOP_ACTIONS)} workshop actions allowed" in checks["caller permissions"].detail
+    zones = checks["endpoint service AZs match the subnets"]
+    assert "notebook 01 will use ['us-east-1a', 'us-east-1b']" in zones.detail
+
+
+def test_vpc_quota_without_headroom_fails_with_the_fix(client):
+    ec2 = client("ec2")
+    quota, _ = preflight.vpc_quota(client("service-quotas"))
+    while len(ec2.describe_vpcs()["Vpcs"]) < quota:
+        ec2.create_vpc(CidrBlock="10.20.0.0/16")
+    report = Report()
+    assert preflight.check_vpc_quota(report, ec2, client("service-quotas")) <= 0
+    check = report.checks[0]
+    assert not check.ok and "room for 0 more" in check.detail and "Service Quotas" in check.fix
+    ok_again = Report()
+    preflight.check_vpc_quota(ok_again, ec2, None, stack_exists=True)  # the stack's VPC already counts
+    assert ok_again.ok
+
+
+def test_vpc_quota_defaults_to_five_when_service_quotas_is_unreadable():
+    class Denied:
+        def get_service_quota(self, **kw):
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetServiceQuota")
+
+        get_aws_default_service_quota = get_service_quota
+
+    assert preflight.vpc_quota(Denied())[0] == 5
+    assert preflight.vpc_quota(None) == (5, "assumed default 5")
+
+
+def test_end_of_life_model_fails_with_current_models(client):
+    report = Report()
+    status = preflight.check_model(report, client("bedrock"), "anthropic.claude-3-haiku-20240307-v1:0", "us-east-1")
+    assert status != "ACTIVE" and not report.ok
+    assert "us.amazon.nova-micro-v1:0" in report.checks[0].fix
+
+
+def test_legacy_model_is_not_active(client):
+    report = Report()
+    assert preflight.check_model(report, client("bedrock"), "us.anthropic.claude-opus-4-1-20250805-v1:0",
+                                 "us-east-1") == "LEGACY"
+    assert not report.ok
+
+
+def test_simulation_that_is_not_allowed_says_so():
+    class NoSimulate:
+        def get_role(self, **kw):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetRole")
+
+        def get_paginator(self, name):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "User is not authorized to perform: "
+                                         "iam:SimulatePrincipalPolicy"}}, "SimulatePrincipalPolicy")
+
+    report = Report()
+    preflight.check_permissions(report, NoSimulate(), "arn:aws:sts::123456789012:assumed-role/Studio/me")
+    check = report.checks[0]
+    assert not check.ok and "could not simulate arn:aws:iam::123456789012:role/Studio" in check.detail
+    assert "iam:SimulatePrincipalPolicy" in check.fix
+
+
+def test_policy_source_of_users_and_sessions():
+    assert preflight.policy_source_arn("arn:aws:iam::123456789012:user/alice") == "arn:aws:iam::123456789012:user/alice"
+    assert preflight.policy_source_arn("arn:aws:sts::123456789012:assumed-role/R/s") == \
+        "arn:aws:iam::123456789012:role/R"

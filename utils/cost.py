@@ -1,0 +1,168 @@
+"""What the workshop costs on AWS: an estimate before (notebooks 00 and 02), and the real endpoint hours after (06).
+
+Prices: us-east-1, USD, as listed in the README's "Cost on AWS" (looked up November 2026). On the sandbox the
+per-model token prices come from the sandbox's catalog (sandbox/bedrock_catalog.py, May 2026 list prices); on AWS
+from the small table below. Everything here is arithmetic: no AWS call is made, so the estimate is free and fast.
+
+- Interface endpoint: USD 0.01 per endpoint per Availability Zone per hour, a partial hour billed as a full hour;
+  USD 0.01 per GB of data processed.
+- AWS Lambda: USD 0.20 per million requests, USD 0.0000166667 per GB-second (x86).
+- Amazon Bedrock tokens: per 1,000 input / output tokens, per model (a cross-Region profile is billed at the
+  price of the Region you call from).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+PRICES_SOURCE = "us-east-1 list prices, November 2026 (README, 'Cost on AWS')"
+ENDPOINT_AZ_HOUR = 0.01
+ENDPOINT_PER_GB = 0.01
+LAMBDA_PER_REQUEST = 0.20 / 1_000_000
+LAMBDA_PER_GB_SECOND = 0.0000166667
+
+# USD per 1,000 tokens (on demand, standard tier, us-east-1), source month November 2026 (the README's table for
+# Nova Micro; the others as listed on aws.amazon.com/bedrock/pricing, May 2026).
+TOKEN_PRICES_PER_1K = {
+    "amazon.nova-micro-v1:0": {"input": 0.000035, "output": 0.00014},
+    "amazon.nova-lite-v1:0": {"input": 0.00006, "output": 0.00024},
+    "amazon.nova-pro-v1:0": {"input": 0.0008, "output": 0.0032},
+    "anthropic.claude-haiku-4-5-20251001-v1:0": {"input": 0.001, "output": 0.005},
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 0.003, "output": 0.015},
+    "anthropic.claude-opus-4-1-20250805-v1:0": {"input": 0.015, "output": 0.075},
+}
+TOKEN_PRICES_SOURCE = "Amazon Bedrock on-demand pricing, us-east-1 (November 2026 for Nova Micro, May 2026 others)"
+
+# What one workshop call looks like (measured on the sandbox and in the README): tokens and Lambda duration.
+TYPICAL_CALL = {"inputTokens": 150, "outputTokens": 100}
+TYPICAL_INVOCATIONS = 10
+LAMBDA_MEMORY_MB = 128
+LAMBDA_SECONDS = 2.0
+BYTES_PER_CALL = 8_000
+
+
+def _usd(value: float) -> str:
+    return "$" + (f"{value:.10f}".rstrip("0").rstrip(".") or "0")
+
+
+def base_model(model_id: str) -> str:
+    """The foundation model behind a model or inference-profile ID (us.amazon.nova-micro-v1:0 -> amazon...)."""
+    head = model_id.split(".", 1)[0]
+    if head in {"us", "eu", "apac", "jp", "au", "ca", "us-gov", "global"} and model_id.count(".") >= 2:
+        return model_id.split(".", 1)[1]
+    return model_id
+
+
+def token_prices(model_id: str, target: str = "aws") -> tuple[dict | None, str]:
+    """({"input", "output"} USD per 1,000 tokens, source) for a model or profile; (None, reason) if unknown."""
+    if target == "sandbox":
+        try:
+            from sandbox import bedrock_catalog
+
+            found = bedrock_catalog.price_per_1k(model_id) or bedrock_catalog.price_per_1k(base_model(model_id))
+            if found:
+                return found, "sandbox catalog (sandbox/bedrock_catalog.py, May 2026 list prices)"
+        except ImportError:
+            pass
+    found = TOKEN_PRICES_PER_1K.get(base_model(model_id))
+    if found:
+        return dict(found), TOKEN_PRICES_SOURCE
+    return None, f"no price known for {model_id}: see aws.amazon.com/bedrock/pricing"
+
+
+@dataclass
+class Estimate:
+    lines: list[dict] = field(default_factory=list)  # {"item", "quantity", "unit price", "usd"}
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(line["usd"] for line in self.lines)
+
+    def add(self, item: str, quantity: str, unit: str, usd: float) -> None:
+        self.lines.append({"item": item, "quantity": quantity, "unit price": unit, "usd": round(usd, 10)})
+
+    def table(self):
+        from .display import table
+
+        rows = [*self.lines, {"item": "total", "quantity": "", "unit price": "", "usd": round(self.total, 6)}]
+        return table(rows, ["item", "quantity", "unit price", "usd"])
+
+    def __str__(self) -> str:
+        out = [f"{line['item']:<40} {line['quantity']:<28} {line['unit price']:<30} ${line['usd']:.6f}"
+               for line in self.lines]
+        out.append(f"{'total':<40} {'':<28} {'':<30} ${self.total:.6f}")
+        out += [f"note: {n}" for n in self.notes]
+        return "\n".join(out)
+
+
+def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int = 1,
+             invocations: int = TYPICAL_INVOCATIONS, usage: dict | None = None, target: str = "aws",
+             memory_mb: int = LAMBDA_MEMORY_MB, seconds_per_call: float = LAMBDA_SECONDS) -> Estimate:
+    """The cost of running the workshop for `hours` on AWS.
+
+    `usage` is a Converse `usage` dict ({"inputTokens", "outputTokens"}) of one call, e.g. from notebook 04's
+    reply; without it a typical call is assumed. Endpoint hours are rounded up (partial hours bill as full).
+    """
+    if hours < 0 or azs < 1 or endpoints < 0 or invocations < 0:
+        raise ValueError("hours, endpoints and invocations must be >= 0, and azs >= 1")
+    est = Estimate()
+    billed_hours = math.ceil(hours) if hours > 0 else 0
+    est.add(f"interface endpoint{'s' if endpoints != 1 else ''} ({endpoints} x {azs} AZs)",
+            f"{endpoints * azs * billed_hours} AZ-hours", f"{_usd(ENDPOINT_AZ_HOUR)}/AZ-hour",
+            endpoints * azs * billed_hours * ENDPOINT_AZ_HOUR)
+    gb = invocations * BYTES_PER_CALL / 1e9
+    est.add("endpoint data processed", f"{gb:.6f} GB", f"{_usd(ENDPOINT_PER_GB)}/GB", gb * ENDPOINT_PER_GB)
+    gb_seconds = invocations * seconds_per_call * memory_mb / 1024
+    est.add("AWS Lambda requests", f"{invocations} requests", "$0.20/million", invocations * LAMBDA_PER_REQUEST)
+    est.add("AWS Lambda duration", f"{gb_seconds:.2f} GB-s", f"{_usd(LAMBDA_PER_GB_SECOND)}/GB-s",
+            gb_seconds * LAMBDA_PER_GB_SECOND)
+    call = usage or TYPICAL_CALL
+    prices, source = token_prices(model_id, target)
+    tokens_in = int(call.get("inputTokens", 0)) * invocations
+    tokens_out = int(call.get("outputTokens", 0)) * invocations
+    if prices:
+        est.add(f"{model_id} input tokens", f"{tokens_in} tokens", f"{_usd(prices['input'])}/1k",
+                tokens_in / 1000 * prices["input"])
+        est.add(f"{model_id} output tokens", f"{tokens_out} tokens", f"{_usd(prices['output'])}/1k",
+                tokens_out / 1000 * prices["output"])
+    est.notes.append(f"prices: {PRICES_SOURCE}; tokens: {source}")
+    if not usage:
+        est.notes.append(f"tokens per call assumed {TYPICAL_CALL} (notebook 04 prints the real usage)")
+    est.notes.append("Lambda and endpoint data usually fall inside the free tier / round to zero; "
+                     "the endpoint hours are the cost that keeps running until notebook 06.")
+    if target == "sandbox":
+        est.notes.append("On the sandbox nothing is billed: this is what the same steps would cost on AWS.")
+    return est
+
+
+def _as_datetime(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def endpoint_runtime(endpoint: dict, now: datetime | None = None) -> dict:
+    """How long an endpoint (a DescribeVpcEndpoints item) has existed and what that cost: CreationTimestamp to now.
+
+    Returns {"endpoint", "created", "hours", "billed_hours", "azs", "usd"}.
+    """
+    created = _as_datetime(endpoint["CreationTimestamp"])
+    now = now or datetime.now(UTC)
+    hours = max(0.0, (now - created).total_seconds() / 3600)
+    azs = max(1, len(endpoint.get("SubnetIds") or []))
+    billed = math.ceil(hours) if hours > 0 else 0
+    return {"endpoint": endpoint.get("VpcEndpointId"), "created": created.isoformat(timespec="seconds"),
+            "hours": round(hours, 4), "billed_hours": billed, "azs": azs,
+            "usd": round(billed * azs * ENDPOINT_AZ_HOUR, 4)}
+
+
+def describe_runtime(rows: list[dict]) -> str:
+    if not rows:
+        return "No endpoint was running: no endpoint hours to pay for."
+    lines = [f"{r['endpoint']}: created {r['created']}, ran {r['hours'] * 60:.1f} min -> billed {r['billed_hours']} "
+             f"hour(s) x {r['azs']} AZs x ${ENDPOINT_AZ_HOUR} = ${r['usd']:.2f}" for r in rows]
+    lines.append(f"Total endpoint cost: ${sum(r['usd'] for r in rows):.2f} (prices: {PRICES_SOURCE}).")
+    return "\n".join(lines)

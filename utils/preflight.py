@@ -1,0 +1,167 @@
+"""Preflight (notebook 00): can this caller run the workshop in this region, before anything is created?
+
+- the caller's permissions for the workshop's actions, via IAM `SimulatePrincipalPolicy` (an assumed-role
+  session is simulated as its role: the session ARN is not a policy source);
+- Amazon Bedrock answers in the region;
+- the bedrock-runtime endpoint service is offered in at least two Availability Zones available to the account
+  (notebook 01 puts the subnets there);
+- headroom under the VPCs-per-Region quota (Service Quotas `L-F678F1CE`; 5 by default, assumed when the quota
+  cannot be read);
+- the model's lifecycle is ACTIVE.
+
+Read-only. Each check is a `utils.doctor.Check`: pass/fail, what was found, and the fix.
+"""
+
+from __future__ import annotations
+
+from .doctor import Report
+
+# The actions the notebooks call as the learner (not the function's role), one resource "*" each.
+WORKSHOP_ACTIONS = [
+    "sts:GetCallerIdentity",
+    "bedrock:ListFoundationModels", "bedrock:GetFoundationModel", "bedrock:ListInferenceProfiles",
+    "bedrock:GetInferenceProfile",
+    "cloudformation:CreateStack", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
+    "cloudformation:DeleteStack",
+    "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:DescribeVpcEndpointServices", "ec2:DescribeAvailabilityZones", "ec2:CreateVpcEndpoint",
+    "ec2:ModifyVpcEndpoint", "ec2:DescribeVpcEndpoints", "ec2:DeleteVpcEndpoints", "ec2:DescribeNetworkInterfaces",
+    "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PassRole", "iam:DeleteRole",
+    "lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+    "lambda:GetFunctionConfiguration", "lambda:InvokeFunction", "lambda:DeleteFunction",
+    "cloudtrail:LookupEvents",
+]
+VPC_QUOTA_CODE = "L-F678F1CE"  # Amazon VPC: "VPCs per Region"
+DEFAULT_VPC_QUOTA = 5
+MIN_AZS = 2
+
+
+def policy_source_arn(caller_arn: str, iam=None) -> str:
+    """The ARN to simulate: a role for an assumed-role session (with its path, when IAM tells it), else the caller."""
+    if ":assumed-role/" not in caller_arn:
+        return caller_arn
+    account = caller_arn.split(":")[4]
+    role = caller_arn.split(":assumed-role/")[1].split("/")[0]
+    if iam is not None:
+        try:
+            return iam.get_role(RoleName=role)["Role"]["Arn"]
+        except Exception:  # no iam:GetRole: the path-less ARN works for roles without a path
+            pass
+    return f"arn:aws:iam::{account}:role/{role}"
+
+
+def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] | None = None) -> dict:
+    """Simulate the workshop's actions for the caller; returns {action: decision}."""
+    from botocore.exceptions import ClientError
+
+    actions = list(actions or WORKSHOP_ACTIONS)
+    source = policy_source_arn(caller_arn, iam)
+    decisions: dict[str, str] = {}
+    try:
+        paginator = iam.get_paginator("simulate_principal_policy")
+        for page in paginator.paginate(PolicySourceArn=source, ActionNames=actions):
+            for r in page["EvaluationResults"]:
+                decisions[r["EvalActionName"]] = r["EvalDecision"]
+    except ClientError as exc:
+        err = exc.response["Error"]
+        report.add("preflight", "caller permissions", False,
+                   f"could not simulate {source}: {err.get('Code')}: {err.get('Message', '')}",
+                   "Ask for iam:SimulatePrincipalPolicy on your own identity, or compare your permissions with the "
+                   "README's prerequisites by hand.")
+        return decisions
+    denied = sorted(a for a, d in decisions.items() if d != "allowed")
+    report.add("preflight", "caller permissions", not denied,
+               f"{source}: all {len(decisions)} workshop actions allowed" if not denied else
+               f"{source}: not allowed: {', '.join(f'{a} ({decisions[a]})' for a in denied)}",
+               "Ask your administrator for these actions (README, Prerequisites), or use the sandbox target.")
+    return decisions
+
+
+def check_bedrock(report: Report, bedrock, region: str) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from . import validation
+
+    try:
+        count = len(bedrock.list_foundation_models(byOutputModality="TEXT")["modelSummaries"])
+        ok, detail = count > 0, f"Amazon Bedrock answers in {region}: {count} text models"
+    except (ClientError, BotoCoreError) as exc:
+        ok, detail = False, f"Amazon Bedrock did not answer in {region}: {exc}"
+    report.add("preflight", "Amazon Bedrock in the region", ok, detail,
+               f"Choose a region that offers Amazon Bedrock, e.g. {', '.join(validation.bedrock_regions()[:3])}.")
+    return ok
+
+
+def check_zones(report: Report, ec2, region: str) -> list[str]:
+    """The zones both offered by the bedrock-runtime endpoint service and available here (what 01 chooses from)."""
+    from .endpoint import service_name
+
+    service = service_name(region)
+    details = ec2.describe_vpc_endpoint_services(ServiceNames=[service])["ServiceDetails"]
+    offered = details[0]["AvailabilityZones"] if details else []
+    zones = ec2.describe_availability_zones(
+        Filters=[{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
+    )["AvailabilityZones"]
+    usable = sorted(z["ZoneName"] for z in zones if z["ZoneName"] in offered)
+    report.add("preflight", "endpoint service AZs match the subnets", len(usable) >= MIN_AZS,
+               f"{service} offered in {offered}; usable here {usable}; notebook 01 will use {usable[:MIN_AZS]}",
+               "Choose another region (notebook 00): the workshop needs two zones that the service supports.")
+    return usable
+
+
+def vpc_quota(quotas) -> tuple[float, str]:
+    """(VPCs per Region quota, where it came from)."""
+    if quotas is None:
+        return DEFAULT_VPC_QUOTA, f"assumed default {DEFAULT_VPC_QUOTA}"
+    try:
+        value = quotas.get_service_quota(ServiceCode="vpc", QuotaCode=VPC_QUOTA_CODE)["Quota"]["Value"]
+        return value, "Service Quotas"
+    except Exception:  # not readable (permissions, or not offered): AWS's documented default
+        try:
+            value = quotas.get_aws_default_service_quota(ServiceCode="vpc", QuotaCode=VPC_QUOTA_CODE)["Quota"]["Value"]
+            return value, "Service Quotas default"
+        except Exception:
+            return DEFAULT_VPC_QUOTA, f"assumed default {DEFAULT_VPC_QUOTA} (Service Quotas not readable)"
+
+
+def check_vpc_quota(report: Report, ec2, quotas, stack_exists: bool = False) -> int:
+    count = len(ec2.describe_vpcs()["Vpcs"])
+    quota, source = vpc_quota(quotas)
+    headroom = int(quota) - count
+    ok = headroom >= 1 or stack_exists
+    report.add("preflight", "VPC quota headroom", ok,
+               f"{count} VPC(s) in the region, quota {int(quota)} ({source}): room for {max(headroom, 0)} more",
+               "Delete an unused VPC, or request a higher 'VPCs per Region' quota in Service Quotas.")
+    return headroom
+
+
+def check_model(report: Report, bedrock, model_id: str, region: str) -> str:
+    from .doctor import model_facts
+
+    facts = model_facts(bedrock, model_id, region)
+    report.add("preflight", "model lifecycle ACTIVE", facts["status"] == "ACTIVE",
+               f"{model_id} ({facts['base']}): {facts['status']}" + (f" ({facts['error']})" if facts["error"] else ""),
+               f"Choose a current model, e.g. {', '.join(facts['current'][:3])}." if facts["current"] else
+               "Choose a current model in the form above.")
+    return facts["status"]
+
+
+def run(cfg, client, caller_arn: str) -> Report:
+    """Every preflight check for this configuration. `client(service, region)` builds boto3 clients."""
+    report = Report()
+    region = cfg.region
+    check_permissions(report, client("iam", region), caller_arn)
+    bedrock = client("bedrock", region)
+    check_bedrock(report, bedrock, region)
+    ec2 = client("ec2", region)
+    check_zones(report, ec2, region)
+    try:
+        quotas = client("service-quotas", region)
+    except Exception:
+        quotas = None
+    from . import stack
+
+    exists = stack.describe(client("cloudformation", region), cfg.stack_name) is not None
+    check_vpc_quota(report, ec2, quotas, stack_exists=exists)
+    check_model(report, bedrock, cfg.model_id, region)
+    return report
