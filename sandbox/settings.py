@@ -28,12 +28,19 @@ class Settings:
     timing_scale: float = 0.0
     # Extra propagation delay for policy changes, in seconds, on top of timing_scale.
     policy_propagation_seconds: float = 0.0
-    # Fault name -> remaining count (or parameters); see sandbox/faults.py.
+    # Fault name -> remaining count (or parameters): bedrock_throttle, bedrock_unavailable (sandbox/bedrock.py),
+    # stack_create_failure (sandbox/moto_fixes.py), endpoint_create_failure (sandbox/endpoints.py),
+    # slow_eni_release (seconds; delay() below).
     faults: dict = field(default_factory=dict)
 
     def delay(self, name: str) -> float:
         """Seconds the named AWS-like delay lasts under the current settings."""
         seconds = AWS_DELAYS[name] * self.timing_scale
+        # Injected fault "slow_eni_release" (issue 5): Lambda takes this many seconds to release a function's
+        # ENIs after it leaves the VPC, whatever timing_scale says. Stays set until cleared (or a reset).
+        slow = self.faults.get("slow_eni_release")
+        if name == "eni_release" and isinstance(slow, (int, float)) and not isinstance(slow, bool) and slow > 0:
+            return float(slow)
         if name == "policy_propagation":
             seconds += self.policy_propagation_seconds
         return seconds
