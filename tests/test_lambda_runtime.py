@@ -503,7 +503,8 @@ def test_environments_end_with_a_killed_sandbox(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    server = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port", str(port)], cwd=root,
+    env = dict(os.environ, SANDBOX_STATE_DIR=str(tmp_path))  # never the checkout's own saved state
+    server = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port", str(port)], cwd=root, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
