@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import tempfile
 import urllib.parse
 import urllib.request
 
@@ -28,6 +29,8 @@ for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+# Background sandboxes started by tests keep their pid, log and saved state here, never in the checkout.
+os.environ.setdefault("SANDBOX_STATE_DIR", tempfile.mkdtemp(prefix="sandbox-tests-"))
 
 
 class RealAwsCallError(AssertionError):
