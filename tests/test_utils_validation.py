@@ -117,7 +117,7 @@ def test_good_account_ids_are_normalised(value, expected):
     ("ap-northeast-1", "apac.amazon.nova-micro-v1:0"),
     ("ap-northeast-1", "jp.amazon.nova-micro-v1:0"),
     ("eu-west-1", "global.anthropic.claude-sonnet-4-5-20250929-v1:0"),
-    ("us-east-1", "anthropic.claude-3-haiku-20240307-v1:0"),
+    ("us-east-1", "us.anthropic.claude-haiku-4-5-20251001-v1:0"),
 ])
 def test_good_models(region, model):
     assert validation.model_id(model, region) == model

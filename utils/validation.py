@@ -176,7 +176,7 @@ PROFILE_GEOGRAPHIES = {
 # Checked against the Amazon Bedrock model lifecycle page; notebook 00 also asks
 # GetFoundationModel for the live lifecycle status, which is the authority.
 END_OF_LIFE_MODELS = {
-    "anthropic.claude-instant-v1": "anthropic.claude-3-haiku-20240307-v1:0 or amazon.nova-micro-v1:0",
+    "anthropic.claude-instant-v1": "us.amazon.nova-micro-v1:0 or us.anthropic.claude-haiku-4-5-20251001-v1:0",
     "anthropic.claude-v1": "amazon.nova-lite-v1:0",
     "anthropic.claude-v2": "amazon.nova-lite-v1:0",
     "anthropic.claude-v2:1": "amazon.nova-lite-v1:0",
@@ -188,6 +188,10 @@ END_OF_LIFE_MODELS = {
     "meta.llama2-70b-chat-v1": "amazon.nova-lite-v1:0",
     "amazon.titan-text-lite-v1": "amazon.nova-micro-v1:0",
     "amazon.titan-text-express-v1": "amazon.nova-micro-v1:0",
+    # Retired in 2026 (Amazon Bedrock model lifecycle page), as the sandbox's catalog also has them.
+    "anthropic.claude-3-haiku-20240307-v1:0": "us.amazon.nova-micro-v1:0",
+    "anthropic.claude-3-5-haiku-20241022-v1:0": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+    "anthropic.claude-sonnet-4-20250514-v1:0": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
 }
 
 _MODEL_ID = re.compile(r"^(?:(?P<geo>[a-z]{2,6}(?:-gov)?)\.)?(?P<base>[a-z0-9-]+\.[a-z0-9][a-z0-9.:_-]*)$")
