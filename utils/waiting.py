@@ -56,12 +56,17 @@ class _Lines:
             print(f"  ... {self.what}: {status} ({elapsed:.1f} s of at most {self.timeout:.0f} s)", flush=True)
             self.last_status, self.last_print = status, elapsed
 
-    def close(self) -> None:
+    def close(self, ok: bool = False) -> None:
         pass
 
 
 class _Bar:
-    """Progress as a tqdm bar (tqdm.auto: a widget in JupyterLab) over the time bound."""
+    """Progress as a tqdm bar (tqdm.auto: a widget in JupyterLab) over the time bound.
+
+    The bar counts seconds up to the bound. A wait that succeeds early would leave it short of its total, which
+    tqdm's notebook bar paints red ("danger") on close, as if the wait had failed: so on success the bar is
+    completed first, then removed (the one-line summary says how it went). A timeout leaves it red, on purpose.
+    """
 
     def __init__(self, what: str, timeout: float):
         from tqdm.auto import tqdm
@@ -74,7 +79,9 @@ class _Bar:
         self.bar.set_postfix_str(status, refresh=False)
         self.bar.refresh()
 
-    def close(self) -> None:
+    def close(self, ok: bool = False) -> None:
+        if ok:
+            self.bar.total = self.bar.n
         self.bar.close()
 
 
@@ -119,6 +126,9 @@ def wait_until(
             now = time.monotonic()
             elapsed = now - start
             if done:
+                if progress is not None:
+                    progress.close(ok=True)  # before the summary line, so that it reads below the bar
+                    progress = None
                 if not quiet:
                     print(f"OK: {what}: {last_status} after {elapsed:.1f} s "
                           f"({checks} check{'s' if checks != 1 else ''}, bound {timeout:.0f} s)", flush=True)

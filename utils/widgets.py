@@ -36,9 +36,10 @@ class ConfigForm:
         self._offered: list[str] | None = None
         style = {"description_width": "110px"}
         layout = w.Layout(width="520px")
+        # Wide enough buttons: JupyterLab's default width cuts "Sandbox (local, offline)" short.
         self.target = w.ToggleButtons(options=[("Sandbox (local, offline)", "sandbox"), ("AWS account", "aws")],
                                       value=initial.get("target") or "sandbox", description="Target",
-                                      style=style)
+                                      style={**style, "button_width": "200px"})
         self.account = w.Text(value=str(initial.get("account_id") or sts_account or ""), description="Account ID",
                               placeholder="12 digits, e.g. from the console's account menu",
                               continuous_update=False, style=style, layout=layout)
@@ -50,7 +51,7 @@ class ConfigForm:
         self.model = w.Combobox(value=str(initial.get("model_id") or ""), options=[], description="Model",
                                 placeholder="model or inference-profile ID", ensure_option=False, style=style,
                                 layout=layout)
-        self.model_label = w.HTML()
+        self.model_label = w.HTML(layout=w.Layout(margin="0 0 4px 118px"))  # under the field, not the label
         self.prefix = w.Text(value=str(initial.get("prefix") or ""), description="Prefix",
                              placeholder="optional, for shared accounts: e.g. alice", style=style, layout=layout)
         self.feedback = w.HTML()
