@@ -92,7 +92,7 @@ def start(port: int | None = None) -> dict:
             _info_file().write_text(json.dumps(info))
             return info
         time.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
+        delay = min(delay * 1.5, 0.1)  # a refused loopback connection is cheap: keep probing closely
     proc.kill()
     raise RuntimeError(f"the sandbox did not answer within {START_TIMEOUT:.0f} s; see {state_dir() / 'server.log'}")
 

@@ -1,8 +1,9 @@
 """Fixes for gaps in moto 5.2.1 that the workshop walks into (issue 2, "Gaps in moto 5.2.1").
 
 Each fix is a small named function that monkeypatches a moto model or backend method in
-this process, so moto's own responses stay consistent. Every fix is applied once, at
-import (see `apply()`), and `FIXES` lists the names applied. The docstring of each fix
+this process, so moto's own responses stay consistent. Every fix is applied once: at
+import (see `apply()`), or, for those that need moto's CloudFormation code, at the first
+CloudFormation request (`apply_cloudformation()`); `FIXES` lists the names applied. The docstring of each fix
 says what moto does and what AWS does; tests/test_moto_fixes.py drives each through boto3.
 
 Interface VPC endpoints are modelled in sandbox/endpoints.py, not here.
@@ -13,11 +14,13 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from .server import AwsRequest, route
 from .settings import LOCK, SETTINGS
 
 FIXES: list[str] = []
@@ -28,6 +31,33 @@ STACK_TYPE = "AWS::CloudFormation::Stack"
 def _fix(fn: Callable[[], None]) -> Callable[[], None]:
     _REGISTRY.append(fn)
     return fn
+
+
+# Fixes that import moto's CloudFormation code, which takes about a second to import: they are applied at the
+# first CloudFormation request (moto itself loads each service's code at its first request), which keeps the
+# sandbox's start-up short. Every stack operation arrives as a CloudFormation request, so none runs unpatched.
+_CFN_REGISTRY: list[Callable[[], None]] = []
+_CFN_LOCK = threading.Lock()
+
+
+def _fix_cloudformation(fn: Callable[[], None]) -> Callable[[], None]:
+    _CFN_REGISTRY.append(fn)
+    return fn
+
+
+def apply_cloudformation() -> None:
+    """Apply the CloudFormation fixes once (idempotent, thread-safe)."""
+    with _CFN_LOCK:
+        for fn in _CFN_REGISTRY:
+            if fn.__name__ not in FIXES:
+                fn()
+                FIXES.append(fn.__name__)
+
+
+@route(service="cloudformation")
+def _cloudformation_fixes_first(req: AwsRequest):
+    apply_cloudformation()
+    return None  # moto answers, now patched
 
 
 def _now():
@@ -222,7 +252,7 @@ def fix_subnet_route_table_association() -> None:
     SubnetRouteTableAssociation.create_from_cloudformation_json = classmethod(create)
 
 
-@_fix
+@_fix_cloudformation
 def fix_vpc_endpoint_get_att() -> None:
     """`Fn::GetAtt` on `AWS::EC2::VPCEndpoint`: moto raises NotImplementedError for every
     attribute and the stack loses all its Outputs. AWS documents Id, CreationTimestamp,
@@ -405,7 +435,7 @@ def _parameter_problem(name: str, spec: dict, value: Any, region: str) -> str | 
     return None
 
 
-@_fix
+@_fix_cloudformation
 def fix_template_parameter_constraints() -> None:
     """CloudFormation parameters: moto ignores AllowedPattern, AllowedValues, Min/MaxLength,
     Min/MaxValue and the AWS::EC2::AvailabilityZone::Name type, so a bad ParticipantPrefix creates
@@ -813,7 +843,7 @@ def _delete_stack_resources(stack) -> list[tuple[str, str]]:
     return failed
 
 
-@_fix
+@_fix_cloudformation
 def fix_stack_lifecycle() -> None:
     """CloudFormation stack life cycle. moto creates every resource inside CreateStack with no
     per-resource events, raises a resource error straight from CreateStack, deletes inside
