@@ -95,3 +95,22 @@ def aws(sandbox):
         return boto3.client(service, region_name=region, endpoint_url=sandbox.url, **kwargs)
 
     return client
+
+
+@pytest.fixture
+def workshop_env(aws, sandbox, tmp_path, monkeypatch):
+    """For notebook runs: a reset sandbox, a private config file, no WORKSHOP_* overrides from the caller's
+    shell, and the loopback-only guard that the kernels inherit."""
+    from utils import config, target
+
+    for var in config.ENV_VARS.values():
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("WORKSHOP_CONFIG", str(tmp_path / "workshop_config.json"))
+    monkeypatch.setenv("WORKSHOP_TARGET", "sandbox")
+    monkeypatch.setenv("WORKSHOP_REQUIRE_SANDBOX", "1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
+    target._active = None
+    target._client_cache.clear()
+    yield tmp_path
+    target._active = None
+    target._client_cache.clear()

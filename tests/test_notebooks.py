@@ -27,20 +27,6 @@ def _text(nb) -> str:
     )
 
 
-@pytest.fixture
-def workshop_env(aws, sandbox, tmp_path, monkeypatch):
-    """A reset sandbox, a private config path, and the loopback-only guard for the kernels."""
-    for var in config.ENV_VARS.values():
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("WORKSHOP_CONFIG", str(tmp_path / "workshop_config.json"))
-    monkeypatch.setenv("WORKSHOP_TARGET", "sandbox")
-    monkeypatch.setenv("WORKSHOP_REQUIRE_SANDBOX", "1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
-    yield tmp_path
-    target._active = None
-    target._client_cache.clear()
-
-
 def _remaining() -> list[dict]:
     cfg = config.load()
     target.activate("sandbox")

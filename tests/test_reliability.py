@@ -138,20 +138,10 @@ def remaining() -> list[dict]:
 
 
 @pytest.fixture
-def workshop(aws, sandbox, tmp_path, monkeypatch):
-    """A reset in-process sandbox, a private config file, the loopback-only guard, and a `Workshop`."""
-    for var in config.ENV_VARS.values():
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("WORKSHOP_CONFIG", str(tmp_path / "workshop_config.json"))
-    monkeypatch.setenv("WORKSHOP_TARGET", "sandbox")
-    monkeypatch.setenv("WORKSHOP_REQUIRE_SANDBOX", "1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
-    target._active = None
-    target._client_cache.clear()
-    yield Workshop(tmp_path)
+def workshop(workshop_env, sandbox):
+    """The shared notebook-run environment (tests/conftest.py) and a `Workshop` over it."""
+    yield Workshop(workshop_env)
     set_settings(sandbox.url, {"timing_scale": 0, "policy_propagation_seconds": 0, "faults": {}})
-    target._active = None
-    target._client_cache.clear()
 
 
 # ---------------------------------------------------------------------------------------------- re-runs
