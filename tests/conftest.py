@@ -6,6 +6,7 @@ import ipaddress
 import json
 import os
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 
@@ -114,3 +115,16 @@ def workshop_env(aws, sandbox, tmp_path, monkeypatch):
     yield tmp_path
     target._active = None
     target._client_cache.clear()
+
+
+def wait_for(predicate, what: str, timeout: float):
+    """Poll `predicate` with backoff until it returns something truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

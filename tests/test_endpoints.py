@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import set_settings
+from tests.conftest import set_settings, wait_for
 
 REGION = "us-east-1"
 RUNTIME = f"com.amazonaws.{REGION}.bedrock-runtime"
@@ -41,18 +40,6 @@ def _code(excinfo) -> str:
 
 def _message(excinfo) -> str:
     return excinfo.value.response["Error"]["Message"]
-
-
-def _wait(predicate, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_services_list_bedrock_with_their_zones(aws):
@@ -198,7 +185,7 @@ def test_pending_then_available_after_delay(aws, sandbox):
         state = ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["VpcEndpoints"][0]["State"]
         return state == "available"
 
-    _wait(available, "the endpoint to become available")
+    wait_for(available, "the endpoint to become available", 15.0)
 
 
 def test_delete_goes_deleting_then_gone_and_releases_enis(aws, sandbox):
@@ -212,7 +199,7 @@ def test_delete_goes_deleting_then_gone_and_releases_enis(aws, sandbox):
     with pytest.raises(ClientError) as exc:  # its ENIs still hold the subnet
         ec2.delete_subnet(SubnetId=net["a"])
     assert _code(exc) == "DependencyViolation"
-    _wait(lambda: ec2.describe_vpc_endpoints()["VpcEndpoints"] == [], "the endpoint to be gone")
+    wait_for(lambda: ec2.describe_vpc_endpoints()["VpcEndpoints"] == [], "the endpoint to be gone", 15.0)
     assert ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [net["vpc"]]}])[
         "NetworkInterfaces"] == []
     ec2.delete_subnet(SubnetId=net["a"])

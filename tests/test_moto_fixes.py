@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import set_settings
+from tests.conftest import set_settings, wait_for
 
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
@@ -49,18 +48,6 @@ def _events(cfn, name: str) -> list[tuple[str, str]]:
     """(logical id, status), oldest first."""
     return [(e["LogicalResourceId"], e["ResourceStatus"])
             for e in reversed(cfn.describe_stack_events(StackName=name)["StackEvents"])]
-
-
-def _wait(predicate, what: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 # ------------------------------------------------------------------------------------ IAM
@@ -298,7 +285,7 @@ def test_fix_stack_lifecycle_in_progress_until_delay(aws, sandbox):
         seen.append(len(_events(cfn, "s")))
         return _status(cfn, "s") == "CREATE_COMPLETE"
 
-    _wait(complete, "the stack to reach CREATE_COMPLETE")
+    wait_for(complete, "the stack to reach CREATE_COMPLETE", 20.0)
     assert seen[0] < seen[-1]  # events appeared progressively
     assert set(_outputs(cfn, "s")) == {"VpcId", "SubnetId", "RouteTableId"}
     # the waiter works as on AWS
@@ -374,7 +361,7 @@ def test_fix_stack_lifecycle_delete_in_progress_until_delay(aws, sandbox):
             return True
         return False
 
-    _wait(gone, "the stack to be deleted")
+    wait_for(gone, "the stack to be deleted", 20.0)
 
 
 def test_fix_stack_lifecycle_update_adds_resources(aws):
@@ -397,8 +384,8 @@ def test_fix_stack_lifecycle_deletes_endpoint_before_its_subnet(aws, sandbox):
     stack_id = cfn.describe_stacks(StackName="s")["Stacks"][0]["StackId"]
     set_settings(sandbox.url, {"timing_scale": 0.01})  # the endpoint takes a while to go: CloudFormation waits
     cfn.delete_stack(StackName="s")
-    _wait(lambda: cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE",
-          "the stack to be deleted")
+    wait_for(lambda: cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE",
+          "the stack to be deleted", 20.0)
     assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
     assert [v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == []
 
