@@ -58,7 +58,7 @@ def measure_invokes(url: str, n: int) -> dict:
 
 
 def measure_evaluations(n: int) -> float:
-    from sandbox import policy
+    import iampolicy as policy
 
     endpoint = ("vpce", {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/r"}, "Action": ["bedrock:InvokeModel"],

@@ -4,7 +4,7 @@ For each request the sandbox builds the request context as AWS does (principal, 
 transport, and — only for calls that arrive through an interface endpoint — the
 endpoint and VPC), gathers the policies that apply (the caller's identity policies,
 and the endpoint's policy when the call came through one) and evaluates them with the
-pure evaluator in `sandbox/policy.py`. A denial is an AccessDeniedException worded as AWS
+pure evaluator in `iampolicy`. A denial is an AccessDeniedException worded as AWS
 words it.
 
 Policy changes take effect at once by default. With a propagation delay set
@@ -20,7 +20,9 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from . import backends, policy
+from iampolicy import evaluator as policy
+
+from . import backends
 from .errors import AwsError
 from .identity import Principal, principal_for
 from .server import RESET_HOOKS, AwsRequest, route

@@ -34,6 +34,8 @@ import string
 from datetime import timedelta
 from typing import Any
 
+from iampolicy import evaluator as policy
+
 from . import backends
 from .settings import LOCK, SETTINGS
 
@@ -130,26 +132,10 @@ def validate_policy(document: str | None) -> str | None:
     if not isinstance(parsed, dict):
         raise _err("InvalidPolicyDocument", "The Policy Document is not valid. Syntax error at position (1,1)")
     try:
-        from . import policy as policy_module
-    except Exception:  # noqa: BLE001 - evaluator not available: basic grammar only
-        policy_module = None
-    parse = getattr(policy_module, "parse_policy", None)
-    if callable(parse):
-        try:
-            parse(parsed, kind="resource")
-        except policy_module.PolicyError as exc:
-            detail = f" {exc.detail}" if getattr(exc, "detail", None) else ""
-            raise _err("InvalidPolicyDocument", f"The Policy Document is not valid. {exc.message}{detail}") from exc
-    else:
-        statements = parsed.get("Statement")
-        statements = [statements] if isinstance(statements, dict) else statements
-        if not isinstance(statements, list) or not statements:
-            raise _err("InvalidPolicyDocument", "The Policy Document is not valid. Policy must contain a Statement.")
-        for st in statements:
-            if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny") \
-                    or not ({"Action", "NotAction"} & set(st)):
-                raise _err("InvalidPolicyDocument",
-                           "The Policy Document is not valid. Each statement needs Effect and Action.")
+        policy.parse_policy(parsed, kind="resource")
+    except policy.PolicyError as exc:
+        detail = f" {exc.detail}" if exc.detail else ""
+        raise _err("InvalidPolicyDocument", f"The Policy Document is not valid. {exc.message}{detail}") from exc
     return document
 
 

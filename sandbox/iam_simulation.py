@@ -11,7 +11,9 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Response
 
-from . import authz, backends, policy
+from iampolicy import evaluator as policy
+
+from . import authz, backends
 from .errors import AwsError
 from .server import AwsRequest, route
 

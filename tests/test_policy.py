@@ -1,4 +1,4 @@
-"""Unit table for sandbox.policy: each case names the AWS IAM documentation rule it checks.
+"""Unit table for iampolicy: each case names the AWS IAM documentation rule it checks.
 
 Doc pages (AWS IAM User Guide unless noted):
   [ops]   IAM JSON policy elements: Condition operators
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox.policy import (
+from iampolicy import (
     PolicyError,
     RequestContext,
     UnsupportedOperator,

@@ -6,7 +6,7 @@ groups, subnets), the function (VPC configuration, state, code, MODEL_ID), its r
 their aws:sourceVpce equals the endpoint), the model's lifecycle, and, once the stack is gone, what is left over.
 Read-only: it never changes anything.
 
-Policies are evaluated with the sandbox's pure evaluator (`sandbox.policy`, no moto import), which follows the
+Policies are evaluated with the sandbox's pure evaluator (`iampolicy`, no moto import), which follows the
 IAM evaluation rules, so the same check works on real AWS policies.
 
 Exit status: 0 when every check passes (or the workshop is cleanly removed), 1 when a check fails.
@@ -226,7 +226,7 @@ def session_arn(role_arn: str, session: str) -> str:
 
 
 def request(action: str, resource: str, role_arn: str, session: str, context: dict | None = None):
-    from sandbox import policy
+    import iampolicy as policy
 
     return policy.RequestContext(action=action, resource=resource, principal_arn=session_arn(role_arn, session),
                                  principal_account=role_arn.split(":")[4], role_arn=role_arn,
@@ -235,7 +235,7 @@ def request(action: str, resource: str, role_arn: str, session: str, context: di
 
 def evaluate_endpoint(doc, rc) -> tuple[str, str, str]:
     """(decision "Allow"/"Deny"/"NotApplicable", what decided, fix) for an endpoint policy and one request."""
-    from sandbox import policy
+    import iampolicy as policy
 
     try:
         result = policy.evaluate_policy(doc, rc, name="endpoint policy", kind="resource")
@@ -253,7 +253,7 @@ def evaluate_endpoint(doc, rc) -> tuple[str, str, str]:
 
 def evaluate_identity(docs: list[tuple[str, dict]], rc) -> tuple[str, str, str]:
     """(decision, what decided, fix) for the role's policies and one request (no endpoint policy involved)."""
-    from sandbox import policy
+    import iampolicy as policy
 
     results = []
     for name, doc in docs:

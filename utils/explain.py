@@ -9,7 +9,7 @@ state, as `python -m utils doctor` does (read-only):
 
 - AccessDenied: it fetches the policy that decided (the role's inline and managed
   policies, or the endpoint policy), evaluates it for the denied request with the pure
-  evaluator `sandbox.policy`, and names the statement and element that decided, e.g.
+  evaluator `iampolicy`, and names the statement and element that decided, e.g.
   "endpoint policy statement 1 (Effect Deny) matches bedrock:InvokeModel on arn:..." or
   "... allows bedrock:InvokeModel only when aws:sourceVpce = vpce-A, but the call came
   through vpce-B".

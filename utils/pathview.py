@@ -11,7 +11,7 @@
   (`aws:sourceVpce`), so Amazon Bedrock accepts it.
 
 Each hop is {"name", "ok", "detail", "fix", "checks": [{"name", "ok", "detail", "fix"}]}. Policies are
-evaluated with the sandbox's pure IAM evaluator (`sandbox.policy`, no moto, no network), which follows AWS's
+evaluated with the sandbox's pure IAM evaluator (`iampolicy`, no moto, no network), which follows AWS's
 documented evaluation logic: an explicit Deny wins; otherwise both the identity-based policies and the
 endpoint policy must allow.
 
@@ -197,7 +197,7 @@ def _role_policies(iam, role_name: str, problems: list[dict]) -> list[tuple[str,
 
 
 def _request(arn: str, session_arn: str, role_arn: str, account: str, ep: dict):
-    from sandbox.policy import RequestContext
+    from iampolicy import RequestContext
 
     return RequestContext(action=ACTION, resource=arn, principal_arn=session_arn, principal_account=account,
                           role_arn=role_arn,
@@ -205,7 +205,7 @@ def _request(arn: str, session_arn: str, role_arn: str, account: str, ep: dict):
 
 
 def _endpoint_policy_check(ep, model_arns, session_arn, role_arn, account, role_name) -> dict:
-    from sandbox.policy import PolicyError, evaluate_policy
+    from iampolicy import PolicyError, evaluate_policy
 
     doc = ep.get("PolicyDocument") or '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", ' \
                                       '"Resource": "*"}]}'
@@ -236,7 +236,7 @@ def _endpoint_policy_check(ep, model_arns, session_arn, role_arn, account, role_
 
 
 def _identity_check(ep, model_arns, session_arn, role_arn, account, role_name, docs) -> dict:
-    from sandbox.policy import PolicyError, evaluate
+    from iampolicy import PolicyError, evaluate
 
     ep_id = ep["VpcEndpointId"]
     try:
