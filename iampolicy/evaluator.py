@@ -23,16 +23,34 @@ The rules follow the AWS IAM User Guide; each rule below names the page it comes
   2012-10-17 only (2008-10-17 and a missing Version take them literally). A variable with no value
   makes the element not match (negated operators then match).
 - Evaluation ("Policy evaluation logic"; "How AWS enforcement code logic evaluates requests"):
-  an explicit Deny in any policy wins; otherwise the request needs an Allow from the identity-based
-  policies and, when the call came through a VPC endpoint, an Allow from the endpoint policy
-  ("Control access to VPC endpoints using endpoint policies", AWS PrivateLink Guide).
+  an explicit Deny in any policy wins; otherwise, when the account is in an organization, every
+  level of service control policies (root, each OU, the account) must Allow ("SCP evaluation",
+  AWS Organizations User Guide); the identity-based policies must Allow; a permissions boundary,
+  when the principal has one, must Allow too ("Permissions boundaries for IAM entities": the
+  effective permissions are the intersection of the identity-based policies and the boundary);
+  and, when the call came through a VPC endpoint, the endpoint policy must Allow ("Control access
+  to VPC endpoints using endpoint policies", AWS PrivateLink Guide).
 
 Which denial is reported when several apply: the IAM guide ("Troubleshoot access denied error
 messages") says only that "if multiple policy types deny an authorization request, AWS includes
-only one of those policy types in the error message". We report, in this fixed order: an explicit
-deny in an identity-based policy, an explicit deny in the VPC endpoint policy, no identity-based
-allow, no endpoint allow. Explicit denies come first because deny evaluation covers every policy
-before any allow is considered; identity-based before endpoint is our choice (AWS does not say).
+only one of those policy types in the error message". We report, in this fixed order:
+
+  1. explicit_deny_scp       "with an explicit deny in a service control policy"
+  2. explicit_deny_identity  "with an explicit deny in an identity-based policy"
+  3. explicit_deny_boundary  "with an explicit deny in a permissions boundary"
+  4. explicit_deny_endpoint  "with an explicit deny in a VPC endpoint policy"
+  5. no_allow_scp            "because no service control policy allows the <action> action"
+  6. no_allow_identity       "because no identity-based policy allows the <action> action"
+  7. no_allow_boundary       "because no permissions boundary allows the <action> action"
+  8. no_allow_endpoint       "because no VPC endpoint policy allows the <action> action"
+
+Explicit denies come first because deny evaluation covers every policy before any allow is
+considered. Within each group the order is that of the evaluation flow chart in "Policy
+evaluation logic" (SCPs, then identity-based policies, then permissions boundaries); the VPC
+endpoint policy, which that chart does not place, stays after the IAM policy types, as it was
+before boundaries and SCPs were added (identity-based before endpoint is our choice; AWS does
+not say). The phrases are the ones the "Troubleshoot access denied error messages" page gives
+for each policy type.
 """
 
 from __future__ import annotations
@@ -60,6 +78,8 @@ __all__ = [
     "evaluate_policy",
     "evaluate",
     "denial_phrase",
+    "denial_message",
+    "REASONS",
     "SUPPORTED_OPERATORS",
 ]
 
@@ -153,26 +173,50 @@ class PolicyResult:
         return next((m for m in self.matches if m.effect == "Allow"), None)
 
 
+REASONS = (
+    "allowed",
+    "explicit_deny_scp", "explicit_deny_identity", "explicit_deny_boundary", "explicit_deny_endpoint",
+    "no_allow_scp", "no_allow_identity", "no_allow_boundary", "no_allow_endpoint",
+)
+
+
 @dataclass
 class Decision:
     allowed: bool
-    reason: str  # allowed | explicit_deny_identity | no_allow_identity | explicit_deny_endpoint | no_allow_endpoint
-    deciding: StatementMatch | None
+    reason: str  # one of REASONS, reported in that order when several apply (see the module docstring)
+    deciding: StatementMatch | None  # the Deny statement for explicit_deny_*, else None
     identity: PolicyResult
-    endpoint: PolicyResult | None = None
+    endpoint: PolicyResult | None = None  # None: the call did not come through a VPC endpoint
+    boundary: PolicyResult | None = None  # None: the principal has no permissions boundary
+    scp: PolicyResult | None = None  # None: the account is not governed by SCPs (or is the management account)
 
 
+# AWS's wording, one place for the whole repository ("Troubleshoot access denied error messages",
+# IAM User Guide: "with an explicit deny in a <type> policy" / "because no <type> policy allows the
+# <action> action"; for boundaries the page's examples say "permissions boundary" without "policy").
 _PHRASES = {
+    "explicit_deny_scp": "with an explicit deny in a service control policy",
     "explicit_deny_identity": "with an explicit deny in an identity-based policy",
+    "explicit_deny_boundary": "with an explicit deny in a permissions boundary",
     "explicit_deny_endpoint": "with an explicit deny in a VPC endpoint policy",
+    "no_allow_scp": "because no service control policy allows the {action} action",
     "no_allow_identity": "because no identity-based policy allows the {action} action",
+    "no_allow_boundary": "because no permissions boundary allows the {action} action",
     "no_allow_endpoint": "because no VPC endpoint policy allows the {action} action",
 }
 
 
 def denial_phrase(reason: str, action: str) -> str:
     """The ending AWS puts on an AccessDenied message for `reason` ("" for "allowed")."""
-    return _PHRASES.get(reason, "").format(action=action)
+    if reason == "allowed":
+        return ""
+    return _PHRASES[reason].format(action=action)
+
+
+def denial_message(principal_arn: str, action: str, resource: str, reason: str) -> str:
+    """The whole AccessDenied message as AWS words it for an authorization that `reason` denied."""
+    return (f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} "
+            + denial_phrase(reason, action))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -974,24 +1018,64 @@ def _combine(results: list[PolicyResult]) -> PolicyResult:
     return out
 
 
-def evaluate(request: RequestContext, identity_policies: list[tuple[str, str | dict]],
-             endpoint_policy: tuple[str, str | dict] | None = None) -> Decision:
-    """AWS's decision for a request: identity-based policies, plus the VPC endpoint policy if any.
+def _scp_result(request: RequestContext, levels: list[list[tuple[str, str | dict]]]) -> PolicyResult:
+    """SCPs as AWS Organizations evaluates them: a Deny at any level denies; every level must Allow.
 
-    Explicit deny anywhere wins; then both an identity-based Allow and (with an endpoint) an
-    endpoint-policy Allow are required. See the module docstring for the order of reasons.
+    `levels` runs from the root down to the account; each level lists the SCPs attached there.
+    A level with no SCP that allows the action denies it (implicitly), whatever the other levels say
+    ("SCP evaluation", AWS Organizations User Guide).
+    """
+    per_level = [_combine([evaluate_policy(doc, request, name=name, kind="identity") for name, doc in level])
+                 for level in levels]
+    out = _combine(per_level)
+    if out.decision != "Deny":
+        out.decision = "Allow" if all(r.decision == "Allow" for r in per_level) else "NotApplicable"
+    return out
+
+
+def evaluate(request: RequestContext, identity_policies: list[tuple[str, str | dict]],
+             endpoint_policy: tuple[str, str | dict] | None = None, *,
+             permissions_boundary: tuple[str, str | dict] | None = None,
+             scps: list[list[tuple[str, str | dict]]] | None = None) -> Decision:
+    """AWS's decision for a request.
+
+    identity_policies: the principal's identity-based policies, as (name, document).
+    endpoint_policy: (name, document) of the VPC endpoint the call came through, or None.
+    permissions_boundary: (name, document) of the principal's permissions boundary, or None.
+    scps: None when the account is not in an organization (or is its management account, which
+      SCPs do not affect); otherwise the SCP levels, root first, each a list of (name, document).
+
+    Explicit deny anywhere wins; then every SCP level, the identity-based policies, the boundary
+    and the endpoint policy must each allow. See the module docstring for the order of reasons.
     """
     identity = _combine([evaluate_policy(doc, request, name=name, kind="identity") for name, doc in identity_policies])
     endpoint = None
     if endpoint_policy is not None:
         ep_name, ep_doc = endpoint_policy
         endpoint = evaluate_policy(ep_doc, request, name=ep_name, kind="resource")
+    boundary = None
+    if permissions_boundary is not None:
+        pb_name, pb_doc = permissions_boundary
+        boundary = evaluate_policy(pb_doc, request, name=pb_name, kind="identity")
+    scp = _scp_result(request, scps) if scps is not None else None
+
+    def decision(allowed: bool, reason: str, deciding: StatementMatch | None = None) -> Decision:
+        return Decision(allowed, reason, deciding, identity, endpoint, boundary, scp)
+
+    if scp is not None and scp.decision == "Deny":
+        return decision(False, "explicit_deny_scp", scp.deny)
     if identity.decision == "Deny":
-        return Decision(False, "explicit_deny_identity", identity.deny, identity, endpoint)
+        return decision(False, "explicit_deny_identity", identity.deny)
+    if boundary is not None and boundary.decision == "Deny":
+        return decision(False, "explicit_deny_boundary", boundary.deny)
     if endpoint is not None and endpoint.decision == "Deny":
-        return Decision(False, "explicit_deny_endpoint", endpoint.deny, identity, endpoint)
+        return decision(False, "explicit_deny_endpoint", endpoint.deny)
+    if scp is not None and scp.decision != "Allow":
+        return decision(False, "no_allow_scp")
     if identity.decision != "Allow":
-        return Decision(False, "no_allow_identity", None, identity, endpoint)
+        return decision(False, "no_allow_identity")
+    if boundary is not None and boundary.decision != "Allow":
+        return decision(False, "no_allow_boundary")
     if endpoint is not None and endpoint.decision != "Allow":
-        return Decision(False, "no_allow_endpoint", None, identity, endpoint)
-    return Decision(True, "allowed", None, identity, endpoint)
+        return decision(False, "no_allow_endpoint")
+    return decision(True, "allowed")

@@ -28,19 +28,6 @@ from .identity import Principal, principal_for
 from .server import RESET_HOOKS, AwsRequest, route
 from .settings import SETTINGS
 
-_REASONS = {
-    "no_allow_identity": "because no identity-based policy allows the {action} action",
-    "explicit_deny_identity": "with an explicit deny in an identity-based policy",
-    "no_allow_endpoint": "because no VPC endpoint policy allows the {action} action",
-    "explicit_deny_endpoint": "with an explicit deny in a VPC endpoint policy",
-}
-
-
-def denial_message(principal_arn: str, action: str, resource: str, reason: str) -> str:
-    return (f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} "
-            + _REASONS[reason].format(action=action))
-
-
 # ---------------------------------------------------------------- policy documents in force
 
 
@@ -232,8 +219,8 @@ def authorize(req: AwsRequest, action: str, resources: list[str], context: dict 
                            f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} "
                            f"(the sandbox cannot evaluate a policy: {exc})", 403) from exc
         if decision is not None and not decision.allowed:
-            raise AwsError("AccessDeniedException", denial_message(principal.arn, action, resource, decision.reason),
-                           403)
+            message = policy.denial_message(principal.arn, action, resource, decision.reason)
+            raise AwsError("AccessDeniedException", message, 403)
     return principal
 
 

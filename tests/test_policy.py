@@ -12,6 +12,8 @@ Doc pages (AWS IAM User Guide unless noted):
   [vpce]  AWS PrivateLink Guide: Control access to VPC endpoints using endpoint policies
   [deny]  Troubleshoot access denied error messages
   [gram]  IAM JSON policy grammar; MalformedPolicyDocument texts returned by IAM
+  [pb]    Permissions boundaries for IAM entities
+  [scp]   AWS Organizations User Guide: SCP evaluation (every level from the root to the account must Allow)
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from datetime import UTC, datetime
 import pytest
 
 from iampolicy import (
+    REASONS,
     PolicyError,
     RequestContext,
     UnsupportedOperator,
+    denial_message,
     denial_phrase,
     evaluate,
     evaluate_policy,
@@ -402,6 +406,123 @@ def test_decisions(rule, identity, endpoint, request_, reason):
         assert decision.deciding is not None and decision.deciding.effect == "Deny"
     else:
         assert decision.deciding is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Permissions boundaries and service control policies:
+# (rule, identity, endpoint, boundary, scps, request, reason)
+BOUNDARY_NO_BEDROCK = ("WorkshopBoundary", doc(stmt(action=["logs:*", "ec2:CreateNetworkInterface"])))
+BOUNDARY_ALLOW = ("WorkshopBoundary", doc(stmt(action=["bedrock:*", "logs:*"])))
+BOUNDARY_DENY = ("WorkshopBoundary", doc(stmt(action="*"), stmt("Deny", action="bedrock:InvokeModel")))
+FULL_ACCESS = ("FullAWSAccess", doc(stmt(action="*")))
+SCP_DENY_BEDROCK = ("DenyBedrock", doc(stmt("Deny", action="bedrock:*")))
+SCP_ONLY_S3 = ("OnlyS3", doc(stmt(action="s3:*")))
+WORKSHOP_IDENTITY = [("lambda-bedrock-sourcevpce-access-only", sourcevpce_policy())]
+
+GUARDRAILS = [
+    ("[pb] identity and boundary both allow: allowed", [("p", ALLOW_ALL)], None, BOUNDARY_ALLOW, None, req(),
+     "allowed"),
+    ("[pb] a boundary without the action: implicit deny despite the identity Allow", [("p", ALLOW_ALL)], None,
+     BOUNDARY_NO_BEDROCK, None, req(), "no_allow_boundary"),
+    ("[pb] a boundary grants nothing by itself", [("p", NOTHING)], None, BOUNDARY_ALLOW, None, req(),
+     "no_allow_identity"),
+    ("[pb] an explicit Deny in the boundary beats the identity Allow", [("p", ALLOW_ALL)], None, BOUNDARY_DENY,
+     None, req(), "explicit_deny_boundary"),
+    ("[deny] boundary Deny reported before a missing identity Allow", [("p", NOTHING)], None, BOUNDARY_DENY, None,
+     req(), "explicit_deny_boundary"),
+    ("[deny] identity Deny reported before boundary Deny (our documented order)", [("p", DENY_ALL)], None,
+     BOUNDARY_DENY, None, req(), "explicit_deny_identity"),
+    ("[deny] boundary Deny reported before endpoint Deny (our documented order)", WORKSHOP_IDENTITY,
+     ("bedrock-vpce", endpoint_policy("Deny")), BOUNDARY_DENY, None, req(context=VIA_VPCE),
+     "explicit_deny_boundary"),
+    ("[deny] endpoint Deny reported before a missing boundary Allow", WORKSHOP_IDENTITY,
+     ("bedrock-vpce", endpoint_policy("Deny")), BOUNDARY_NO_BEDROCK, None, req(context=VIA_VPCE),
+     "explicit_deny_endpoint"),
+    ("[pb] workshop: boundary without Bedrock on the function's role, through the endpoint", WORKSHOP_IDENTITY,
+     ("bedrock-vpce", endpoint_policy()), BOUNDARY_NO_BEDROCK, None, req(context=VIA_VPCE), "no_allow_boundary"),
+    ("[pb] workshop: boundary explicitly denies InvokeModel, through the endpoint", WORKSHOP_IDENTITY,
+     ("bedrock-vpce", endpoint_policy()), BOUNDARY_DENY, None, req(context=VIA_VPCE), "explicit_deny_boundary"),
+    ("[deny] missing boundary Allow reported before missing endpoint Allow", WORKSHOP_IDENTITY,
+     ("bedrock-vpce", endpoint_policy(resources=[PROFILE])), BOUNDARY_NO_BEDROCK, None,
+     req(resource=fm("us-east-2"), context=VIA_VPCE), "no_allow_boundary"),
+    ("[pb] boundary conditions are evaluated like any identity policy", [("p", ALLOW_ALL)], None,
+     ("b", sourcevpce_policy()), None, req(), "no_allow_boundary"),
+    ("[scp] FullAWSAccess at every level: allowed", [("p", ALLOW_ALL)], None, None, [[FULL_ACCESS], [FULL_ACCESS]],
+     req(), "allowed"),
+    ("[scp] a Deny at any level wins", [("p", ALLOW_ALL)], None, None, [[FULL_ACCESS], [FULL_ACCESS, SCP_DENY_BEDROCK]],
+     req(), "explicit_deny_scp"),
+    ("[scp] an Allow at the root does not replace an Allow at the account", [("p", ALLOW_ALL)], None, None,
+     [[FULL_ACCESS], [SCP_ONLY_S3]], req(), "no_allow_scp"),
+    ("[scp] a level with no SCP allows nothing", [("p", ALLOW_ALL)], None, None, [[FULL_ACCESS], []], req(),
+     "no_allow_scp"),
+    ("[scp] SCPs grant nothing by themselves", [("p", NOTHING)], None, None, [[FULL_ACCESS]], req(),
+     "no_allow_identity"),
+    ("[deny] SCP Deny reported before every other denial", [("p", DENY_ALL)], ("e", endpoint_policy("Deny")),
+     BOUNDARY_DENY, [[SCP_DENY_BEDROCK]], req(context=VIA_VPCE), "explicit_deny_scp"),
+    ("[deny] any explicit Deny reported before a missing SCP Allow", [("p", ALLOW_ALL)], None, BOUNDARY_DENY,
+     [[SCP_ONLY_S3]], req(), "explicit_deny_boundary"),
+    ("[deny] missing SCP Allow reported before missing identity Allow", [("p", NOTHING)], None, None,
+     [[SCP_ONLY_S3]], req(), "no_allow_scp"),
+    ("[scp] None: not in an organization (or the management account)", [("p", ALLOW_ALL)], None, None, None, req(),
+     "allowed"),
+]
+
+
+@pytest.mark.parametrize("rule,identity,endpoint,boundary,scps,request_,reason", GUARDRAILS,
+                         ids=[c[0] for c in GUARDRAILS])
+def test_boundaries_and_scps(rule, identity, endpoint, boundary, scps, request_, reason):
+    decision = evaluate(request_, identity, endpoint, permissions_boundary=boundary, scps=scps)
+    assert decision.reason == reason, rule
+    assert decision.allowed is (reason == "allowed")
+    assert (decision.boundary is None) is (boundary is None)
+    assert (decision.scp is None) is (scps is None)
+    if reason.startswith("explicit_deny"):
+        assert decision.deciding is not None and decision.deciding.effect == "Deny"
+    else:
+        assert decision.deciding is None
+
+
+def test_boundary_result_names_the_deciding_statement():
+    decision = evaluate(req(), [("p", ALLOW_ALL)], permissions_boundary=BOUNDARY_DENY)
+    assert decision.deciding.describe() == "WorkshopBoundary statement 2 (Effect Deny)"
+    assert decision.boundary.decision == "Deny"
+    assert decision.identity.decision == "Allow"
+
+
+def test_scp_result_keeps_every_level_match():
+    decision = evaluate(req(), [("p", ALLOW_ALL)], scps=[[FULL_ACCESS], [SCP_ONLY_S3]])
+    assert [m.policy_name for m in decision.scp.matches] == ["FullAWSAccess"]
+    assert decision.scp.decision == "NotApplicable"
+
+
+@pytest.mark.parametrize("reason,phrase", [
+    ("explicit_deny_scp", "with an explicit deny in a service control policy"),
+    ("explicit_deny_identity", "with an explicit deny in an identity-based policy"),
+    ("explicit_deny_boundary", "with an explicit deny in a permissions boundary"),
+    ("explicit_deny_endpoint", "with an explicit deny in a VPC endpoint policy"),
+    ("no_allow_scp", "because no service control policy allows the bedrock:InvokeModel action"),
+    ("no_allow_identity", "because no identity-based policy allows the bedrock:InvokeModel action"),
+    ("no_allow_boundary", "because no permissions boundary allows the bedrock:InvokeModel action"),
+    ("no_allow_endpoint", "because no VPC endpoint policy allows the bedrock:InvokeModel action"),
+])
+def test_denial_phrases_are_aws_wording(reason, phrase):
+    """[deny] The phrases of "Troubleshoot access denied error messages", one per policy type."""
+    assert reason in REASONS
+    assert denial_phrase(reason, "bedrock:InvokeModel") == phrase
+    assert denial_message(SESSION, "bedrock:InvokeModel", PROFILE, reason) == (
+        f"User: {SESSION} is not authorized to perform: bedrock:InvokeModel on resource: {PROFILE} {phrase}")
+
+
+def test_unknown_reason_has_no_phrase():
+    with pytest.raises(KeyError):
+        denial_phrase("because_i_said_so", "bedrock:InvokeModel")
+
+
+def test_malformed_boundary_is_refused_never_ignored():
+    with pytest.raises(PolicyError):
+        evaluate(req(), [("p", ALLOW_ALL)], permissions_boundary=("b", doc(stmt(Principal="*"))))
+    with pytest.raises(PolicyError):
+        evaluate(req(), [("p", ALLOW_ALL)], scps=[[("s", '{"Version": ')]])
 
 
 # ---------------------------------------------------------------------------------------------
