@@ -1,4 +1,4 @@
-"""Command line: python -m utils {run,config,inventory,doctor}."""
+"""Command line: python -m utils {run,config,inventory,doctor,i18n}."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import sys
 USAGE = """usage: python -m utils COMMAND [options]
 
 commands:
-  run [--only 00,01,...]   execute the notebooks headless, in order (sandbox unless configured otherwise)
+  run [--only 00,01,...] [--lang ja]
+                           execute the notebooks headless, in order (sandbox unless configured otherwise)
   config                   print the effective configuration (environment over workshop_config.json)
   inventory                list what remains of the workshop for this participant
   doctor [--no-path]       check every link of the live workshop; prints the fix for each failure
                            (exit 0 healthy, 1 problems)
+  i18n update|build|check [--lang ja]
+                           keep the translated notebooks in step with the English ones (gettext catalogs in
+                           locales/); check exits 1 on anything untranslated, stale or broken
 """
 
 
@@ -56,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         return _config()
     if command == "inventory":
         return _inventory()
+    if command == "i18n":
+        from .i18n import main as i18n_main
+
+        return i18n_main(rest)
     if command == "doctor":
         from .doctor import main as doctor_main
 

@@ -1,0 +1,413 @@
+"""The notebooks in other languages, from one English source: gettext catalogs kept with polib.
+
+    python -m utils i18n update [--lang ja]   English notebooks -> locales/<lang>/LC_MESSAGES/<notebook>.po
+    python -m utils i18n build  [--lang ja]   catalogs -> notebooks/<lang>/<notebook>.ipynb (and the .mo files)
+    python -m utils i18n check  [--lang ja]   fails on anything stale, missing or broken (exit 1)
+
+The English notebooks in notebooks/ are the only source. Each Markdown cell is one catalog entry, whole (so
+tables, lists and Mermaid diagrams stay intact and their labels are translated too), with `msgctxt` set to the
+cell's ID. Code cells are never translated: the generated notebooks carry them byte for byte, so both languages
+run the same code.
+
+- update: a new cell becomes an untranslated entry; a changed cell becomes `fuzzy` and keeps the previous English
+  as `#| msgid` (polib writes it); a deleted cell becomes obsolete (`#~`).
+- build: writes notebooks/<lang>/NN_*.ipynb with the English file's name, cell IDs, cell order and metadata, and
+  no outputs; compiles every catalog of locales/<lang>/LC_MESSAGES/ to its .mo file for the standard library's
+  gettext (utils.lang). An untranslated or fuzzy cell keeps its English text (check fails on it).
+- check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
+  link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
+  the glossary's list of variants to avoid (docs/glossary-ja.md); generated files equal a fresh build.
+
+No maintained package translates .ipynb to and from gettext, so this module is the small hand-written part:
+extract, merge and build on top of nbformat and polib.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import repo_root
+
+LANGUAGES = ("ja",)
+DEFAULT_LANG = "ja"
+RUNTIME_DOMAIN = "utils"  # the catalog of messages printed by utils (doctor, explain, widgets, waits)
+
+
+def source_dir() -> Path:
+    return repo_root() / "notebooks"
+
+
+def notebooks() -> list[Path]:
+    """The English learner notebooks, in order."""
+    return sorted(source_dir().glob("[0-9][0-9]_*.ipynb"))
+
+
+def locale_dir(lang: str) -> Path:
+    return repo_root() / "locales" / lang / "LC_MESSAGES"
+
+
+def catalog_path(lang: str, notebook: Path) -> Path:
+    return locale_dir(lang) / f"{notebook.stem}.po"
+
+
+def runtime_catalog(lang: str) -> Path:
+    return locale_dir(lang) / f"{RUNTIME_DOMAIN}.po"
+
+
+def output_path(lang: str, notebook: Path) -> Path:
+    return source_dir() / lang / notebook.name
+
+
+def _read(path: Path):
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
+def _markdown_cells(nb) -> list[tuple[str, str]]:
+    """(cell ID, source) of every non-empty Markdown cell."""
+    return [(cell["id"], cell["source"]) for cell in nb.cells
+            if cell.cell_type == "markdown" and cell["source"].strip()]
+
+
+def _new_catalog(lang: str, notebook: Path):
+    import polib
+
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {
+        "Project-Id-Version": "bedrock-privatelink-workshop",
+        "Language": lang,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "X-Source-Notebook": f"notebooks/{notebook.name}",
+    }
+    return po
+
+
+def _load_catalog(path: Path):
+    import polib
+
+    return polib.pofile(str(path), wrapwidth=0)
+
+
+# ------------------------------------------------------------------------------------------------ update
+
+
+@dataclass
+class UpdateSummary:
+    catalog: Path
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    obsoleted: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        parts = [f"{len(self.added)} new", f"{len(self.changed)} changed (now fuzzy)",
+                 f"{len(self.obsoleted)} obsolete"]
+        return f"{self.catalog.relative_to(repo_root())}: " + ", ".join(parts)
+
+
+def merge(po, cells: list[tuple[str, str]]) -> UpdateSummary:
+    """Merge the English cells into catalog `po` in place (see the module docstring for the rules)."""
+    import polib
+
+    summary = UpdateSummary(Path(po.fpath) if po.fpath else Path("."))
+    by_context = {e.msgctxt: e for e in po}
+    wanted = set()
+    for cell_id, source in cells:
+        wanted.add(cell_id)
+        entry = by_context.get(cell_id)
+        if entry is None:
+            po.append(polib.POEntry(msgctxt=cell_id, msgid=source, msgstr=""))
+            summary.added.append(cell_id)
+            continue
+        if entry.obsolete:
+            entry.obsolete = False
+        if entry.msgid != source:
+            if entry.msgstr and "fuzzy" not in entry.flags:
+                entry.previous_msgid = entry.msgid
+                entry.flags.append("fuzzy")
+            elif entry.msgstr and entry.previous_msgid is None:
+                entry.previous_msgid = entry.msgid
+            entry.msgid = source
+            summary.changed.append(cell_id)
+    for entry in po:
+        if entry.msgctxt not in wanted and not entry.obsolete:
+            entry.obsolete = True
+            summary.obsoleted.append(entry.msgctxt)
+    # Catalog order follows the notebook's cell order; obsolete entries go last, as gettext tools keep them.
+    order = {cell_id: i for i, (cell_id, _) in enumerate(cells)}
+    po.sort(key=lambda e: (e.obsolete, order.get(e.msgctxt, len(order))))
+    return summary
+
+
+def update(lang: str = DEFAULT_LANG) -> list[UpdateSummary]:
+    locale_dir(lang).mkdir(parents=True, exist_ok=True)
+    summaries = []
+    for notebook in notebooks():
+        path = catalog_path(lang, notebook)
+        po = _load_catalog(path) if path.exists() else _new_catalog(lang, notebook)
+        po.fpath = str(path)
+        summary = merge(po, _markdown_cells(_read(notebook)))
+        summary.catalog = path
+        po.save(str(path))
+        summaries.append(summary)
+    return summaries
+
+
+# ------------------------------------------------------------------------------------------------ build
+
+
+def translations(po) -> dict[str, str]:
+    """cell ID -> translated text, for entries that are translated and not fuzzy."""
+    return {e.msgctxt: e.msgstr for e in po if not e.obsolete and e.msgstr and "fuzzy" not in e.flags}
+
+
+def render(notebook: Path, po) -> str:
+    """The translated notebook's file text: the English notebook with its Markdown cells replaced."""
+    import nbformat
+
+    nb = copy.deepcopy(_read(notebook))
+    done = translations(po) if po is not None else {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell["id"] in done and cell["source"].strip():
+            entry = next(e for e in po if e.msgctxt == cell["id"] and not e.obsolete)
+            if entry.msgid == cell["source"]:
+                cell["source"] = done[cell["id"]]
+        elif cell.cell_type == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    nb.metadata.pop("widgets", None)
+    return nbformat.writes(nb) + "\n"
+
+
+def _mo_bytes(po_path: Path) -> bytes:
+    import tempfile
+
+    po = _load_catalog(po_path)
+    with tempfile.NamedTemporaryFile(suffix=".mo") as tmp:
+        po.save_as_mofile(tmp.name)
+        return Path(tmp.name).read_bytes()
+
+
+def build(lang: str = DEFAULT_LANG) -> list[Path]:
+    written = []
+    for notebook in notebooks():
+        path = catalog_path(lang, notebook)
+        po = _load_catalog(path) if path.exists() else None
+        out = output_path(lang, notebook)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        text = render(notebook, po)
+        if not out.exists() or out.read_text(encoding="utf-8") != text:
+            out.write_text(text, encoding="utf-8")
+        written.append(out)
+    runtime = runtime_catalog(lang)
+    if runtime.exists():  # only utils' own messages are read through gettext at run time
+        mo = runtime.with_suffix(".mo")
+        data = _mo_bytes(runtime)
+        if not mo.exists() or mo.read_bytes() != data:
+            mo.write_bytes(data)
+        written.append(mo)
+    return written
+
+
+# ------------------------------------------------------------------------------------------------ check
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_FENCE = re.compile(r"^(```|~~~)(.*)$")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_HEADING = re.compile(r"^(#{1,6})\s")
+_MERMAID_LABELS = [
+    re.compile(r'"[^"]*"'), re.compile(r"\[[^\]]*\]"), re.compile(r"\([^)]*\)"), re.compile(r"\{[^}]*\}"),
+    re.compile(r"\|[^|]*\|"), re.compile(r"--\s[^->]*?\s-->"), re.compile(r"%%.*$"),
+]
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _split(text: str) -> tuple[list[str], list[list[str]]]:
+    """(prose lines outside fences, [lines of each mermaid block])."""
+    prose, mermaid, block, fence = [], [], None, None
+    for line in text.splitlines():
+        m = _FENCE.match(line.strip())
+        if fence is None and m:
+            fence = m.group(1)
+            block = [] if m.group(2).strip().lower() == "mermaid" else None
+            continue
+        if fence is not None and line.strip().startswith(fence):
+            if block is not None:
+                mermaid.append(block)
+            fence, block = None, None
+            continue
+        if fence is None:
+            prose.append(line)
+        elif block is not None:
+            block.append(line)
+    return prose, mermaid
+
+
+def code_spans(text: str) -> set[str]:
+    prose, _ = _split(text)
+    return {m.group(2).strip() for line in prose for m in _CODE_SPAN.finditer(line)}
+
+
+def link_targets(text: str) -> list[str]:
+    prose, _ = _split(text)
+    return sorted(m.group(1) for line in prose for m in _LINK.finditer(line))
+
+
+def headings(text: str) -> list[int]:
+    prose, _ = _split(text)
+    return [len(m.group(1)) for line in prose if (m := _HEADING.match(line))]
+
+
+def mermaid_ids(text: str) -> list[set[str]]:
+    """The identifiers of each Mermaid block once every label is removed: node IDs, subgraph IDs, keywords."""
+    _, blocks = _split(text)
+    result = []
+    for block in blocks:
+        ids = set()
+        for line in block:
+            for pattern in _MERMAID_LABELS:
+                line = pattern.sub(" ", line)
+            ids.update(_IDENT.findall(line))
+        result.append(ids)
+    return result
+
+
+def class_lines(text: str) -> list[str]:
+    _, blocks = _split(text)
+    return [line.strip() for block in blocks for line in block if re.match(r"\s*class\s", line)]
+
+
+def glossary_variants(lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """variant to avoid -> the term AWS's documentation uses, from the glossary's table."""
+    path = repo_root() / "docs" / f"glossary-{lang}.md"
+    if not path.exists():
+        return {}
+    variants = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 4 or not line.lstrip().startswith("|") or set(cells[0]) <= set("-: "):
+            continue
+        term, avoid = cells[1], cells[-1]
+        for variant in re.split(r"[、,]\s*", avoid):
+            variant = variant.strip().strip("`")
+            if variant and variant not in ("—", "-", "avoid", "避ける表記"):
+                variants[variant] = term
+    return variants
+
+
+def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None) -> list[str]:
+    """What is wrong with one translation of a Markdown cell (empty when nothing is)."""
+    found = []
+    if not _JAPANESE.search(msgstr):
+        found.append("the translation has no Japanese text")
+    missing, extra = code_spans(msgid) - code_spans(msgstr), code_spans(msgstr) - code_spans(msgid)
+    if missing or extra:
+        found.append(f"inline code spans differ: missing {sorted(missing)}, added {sorted(extra)}")
+    if link_targets(msgid) != link_targets(msgstr):
+        found.append(f"link targets differ: {link_targets(msgid)} != {link_targets(msgstr)}")
+    if headings(msgid) != headings(msgstr):
+        found.append(f"heading sequence differs: {headings(msgid)} != {headings(msgstr)}")
+    if mermaid_ids(msgid) != mermaid_ids(msgstr):
+        en, ja = mermaid_ids(msgid), mermaid_ids(msgstr)
+        if len(en) != len(ja):
+            found.append(f"Mermaid blocks differ: {len(en)} in English, {len(ja)} translated")
+        else:
+            for a, b in zip(en, ja, strict=True):
+                if a != b:
+                    found.append(f"Mermaid node IDs differ: missing {sorted(a - b)}, added {sorted(b - a)}")
+    if class_lines(msgid) != class_lines(msgstr):
+        found.append(f"Mermaid `class` lines differ: {class_lines(msgid)} != {class_lines(msgstr)}")
+    prose, _ = _split(msgstr)
+    prose_text = "\n".join(prose)
+    english = "\n".join(_split(msgid)[0])
+    for variant, term in (variants or {}).items():
+        if variant in prose_text and variant not in english:  # quoting the English source's own word is fine
+            found.append(f"uses {variant!r}: AWS's Japanese documentation writes {term!r} (docs/glossary-ja.md)")
+    return found
+
+
+def check(lang: str = DEFAULT_LANG) -> list[str]:
+    """Every problem found, as lines naming the file and the cell. Empty when everything is in order."""
+    problems = []
+    variants = glossary_variants(lang)
+    for notebook in notebooks():
+        path = catalog_path(lang, notebook)
+        rel = path.relative_to(repo_root())
+        if not path.exists():
+            problems.append(f"{rel}: missing; run `python -m utils i18n update` and translate it")
+            continue
+        po = _load_catalog(path)
+        cells = dict(_markdown_cells(_read(notebook)))
+        entries = {e.msgctxt: e for e in po if not e.obsolete}
+        for e in po:
+            if e.obsolete:
+                problems.append(f"{rel} [{e.msgctxt}]: obsolete entry (the cell is gone); delete it")
+        for cell_id, source in cells.items():
+            e = entries.get(cell_id)
+            if e is None or e.msgid != source:
+                problems.append(f"{rel} [{cell_id}]: the English cell is not in the catalog as it is now; "
+                                "run `python -m utils i18n update`")
+                continue
+            if "fuzzy" in e.flags:
+                problems.append(f"{rel} [{cell_id}]: fuzzy: the English changed; review the translation against "
+                                "the previous English (#| msgid) and remove the fuzzy flag")
+                continue
+            if not e.msgstr:
+                problems.append(f"{rel} [{cell_id}]: untranslated")
+                continue
+            problems += [f"{rel} [{cell_id}]: {p}" for p in problems_of(e.msgid, e.msgstr, variants)]
+        out = output_path(lang, notebook)
+        if not out.exists() or out.read_text(encoding="utf-8") != render(notebook, po):
+            problems.append(f"{out.relative_to(repo_root())}: differs from a fresh build; run "
+                            "`python -m utils i18n build`")
+    po_path = runtime_catalog(lang)
+    if po_path.exists():
+        mo = po_path.with_suffix(".mo")
+        rel = po_path.relative_to(repo_root())
+        for e in _load_catalog(po_path):
+            if e.obsolete:
+                problems.append(f"{rel}: obsolete entry {e.msgid[:40]!r}")
+            elif not e.msgstr or "fuzzy" in e.flags:
+                problems.append(f"{rel}: untranslated or fuzzy {e.msgid[:60]!r}")
+            elif not _JAPANESE.search(e.msgstr):
+                problems.append(f"{rel}: no Japanese text in {e.msgstr[:60]!r}")
+            elif set(re.findall(r"\{[^{}]*\}", e.msgid)) != set(re.findall(r"\{[^{}]*\}", e.msgstr)):
+                problems.append(f"{rel}: the placeholders of {e.msgid[:60]!r} differ in its translation")
+        if not mo.exists() or mo.read_bytes() != _mo_bytes(po_path):
+            problems.append(f"{mo.relative_to(repo_root())}: stale or missing; run `python -m utils i18n build`")
+    return problems
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m utils i18n", description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=("update", "build", "check"))
+    parser.add_argument("--lang", default=DEFAULT_LANG, choices=LANGUAGES)
+    args = parser.parse_args(argv)
+    if args.action == "update":
+        for summary in update(args.lang):
+            print(summary)
+        return 0
+    if args.action == "build":
+        for path in build(args.lang):
+            print(f"built {path.relative_to(repo_root())}")
+        return 0
+    problems = check(args.lang)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print(f"i18n check: {len(problems)} problem(s) in the {args.lang} translation", file=sys.stderr)
+        return 1
+    print(f"i18n check: the {args.lang} notebooks and catalogs are complete and current")
+    return 0
