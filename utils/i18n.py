@@ -219,7 +219,7 @@ def build(lang: str = DEFAULT_LANG) -> list[Path]:
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _FENCE = re.compile(r"^(```|~~~)(.*)$")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)  # a code span may run over a line break
 _LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _HEADING = re.compile(r"^(#{1,6})\s")
 _MERMAID_LABELS = [
@@ -252,7 +252,7 @@ def _split(text: str) -> tuple[list[str], list[list[str]]]:
 
 def code_spans(text: str) -> set[str]:
     prose, _ = _split(text)
-    return {m.group(2).strip() for line in prose for m in _CODE_SPAN.finditer(line)}
+    return {" ".join(m.group(2).split()) for m in _CODE_SPAN.finditer("\n".join(prose))}
 
 
 def link_targets(text: str) -> list[str]:
