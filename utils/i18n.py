@@ -63,6 +63,9 @@ def output_path(lang: str, notebook: Path) -> Path:
 
 
 def _read(path: Path):
+    from .runner import _skip_slow_optional_imports
+
+    _skip_slow_optional_imports()  # nbformat's jsonschema would otherwise build an IRI grammar for seconds
     import nbformat
 
     return nbformat.read(path, as_version=4)
