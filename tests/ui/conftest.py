@@ -102,7 +102,7 @@ def page(requirements, tmp_path):
 @pytest.fixture
 def notebooks_untouched():
     """The committed notebooks must come out of the browser test byte for byte as they went in."""
-    before = {p: p.read_bytes() for p in (REPO / "notebooks").glob("*.ipynb")}
+    before = {p: p.read_bytes() for p in (REPO / "notebooks").rglob("*.ipynb")}
     yield
     changed = [p.name for p, data in before.items() if p.read_bytes() != data]
     for p in changed:  # undo what the test did, then fail
