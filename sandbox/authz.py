@@ -2,10 +2,15 @@
 
 For each request the sandbox builds the request context as AWS does (principal, region,
 transport, and — only for calls that arrive through an interface endpoint — the
-endpoint and VPC), gathers the policies that apply (the caller's identity policies,
-and the endpoint's policy when the call came through one) and evaluates them with the
-pure evaluator in `iampolicy`. A denial is an AccessDeniedException worded as AWS
-words it.
+endpoint and VPC), gathers the policies that apply (the caller's identity policies, the
+role's permissions boundary when it has one, the service control policies of its account
+when it is in an organization, and the endpoint's policy when the call came through one)
+and evaluates them with the pure evaluator in `iampolicy`. A denial is an
+AccessDeniedException worded as AWS words it ("Troubleshoot access denied error messages",
+IAM User Guide).
+
+Nothing fails open: a policy the evaluator cannot read, or any other failure while
+authorizing, denies the call and is logged with its cause.
 
 Policy changes take effect at once by default. With a propagation delay set
 (`policy_propagation_seconds`, or `timing_scale`), a change that arrives through the API
@@ -15,18 +20,23 @@ is only seen after the delay: until then the previous documents stay in force.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
+from moto.iam.exceptions import IAMException
+
 from iampolicy import evaluator as policy
 
-from . import backends
+from . import backends, network
 from .errors import AwsError
 from .identity import Principal, principal_for
 from .server import RESET_HOOKS, AwsRequest, route
 from .settings import SETTINGS
+
+log = logging.getLogger("sandbox.authz")
 
 # ---------------------------------------------------------------- policy documents in force
 
@@ -43,28 +53,66 @@ def _doc(text) -> dict | str:
 
 def _managed_document(managed) -> str:
     for version in managed.versions:
-        if getattr(version, "is_default", False) or version.version_id == managed.default_version_id:
+        if version.is_default or version.version_id == managed.default_version_id:
             return version.document
     return managed.versions[-1].document
 
 
 def current_role_policies(role_name: str) -> list[tuple[str, dict]]:
-    """The role's inline and attached managed policies, as (name, document)."""
+    """The role's inline and attached managed policies, as (name, document). A role that does not exist
+    has none (every request it makes is implicitly denied)."""
     iam = backends.iam()
     try:
         role = iam.get_role(role_name)
-    except Exception:
+    except IAMException:
         return []
     docs = [(name, _doc(text)) for name, text in role.policies.items()]
     docs += [(arn, _doc(_managed_document(mp))) for arn, mp in role.managed_policies.items()]
     return docs
 
 
+class BoundaryNotFound(LookupError):
+    """The managed policy set as a permissions boundary does not exist: authorization must deny."""
+
+
+def current_role_boundary(role_name: str) -> tuple[str, dict] | None:
+    """The role's permissions boundary as (policy ARN, document), or None when it has none.
+
+    A boundary is a managed policy ("Permissions boundaries for IAM entities", IAM User Guide); moto
+    keeps only its ARN on the role, so the document is the policy's default version. (moto's users
+    have no boundary, so only roles have one in the sandbox.)
+    """
+    iam = backends.iam()
+    try:
+        role = iam.get_role(role_name)
+    except IAMException:
+        return None
+    arn = role.permissions_boundary_arn
+    if not arn:
+        return None
+    try:
+        managed = iam.get_policy(arn)
+    except IAMException:
+        raise BoundaryNotFound(f"the permissions boundary {arn} of role {role_name} does not exist") from None
+    return (arn, _doc(_managed_document(managed)))
+
+
+def scps_for(account: str) -> list[list[tuple[str, dict]]] | None:
+    """The service control policies that govern `account`, root level first, each level a list of
+    (name, document); None when the account is not in an organization or is its management account
+    (which SCPs do not affect).
+
+    The sandbox has no AWS Organizations yet, so every account is outside one. This is the one place
+    that will ask Organizations (the hook for the multi-account work).
+    """
+    return None
+
+
 def current_user_policies(user_name: str) -> list[tuple[str, dict]]:
     iam = backends.iam()
     try:
         user = iam.get_user(user_name)
-    except Exception:
+    except IAMException:
         return []
     docs = [(name, _doc(text)) for name, text in user.policies.items()]
     docs += [(arn, _doc(_managed_document(mp))) for arn, mp in user.managed_policies.items()]
@@ -123,6 +171,10 @@ def role_policies(role_name: str):
     return _in_force(("role", role_name), current_role_policies(role_name))
 
 
+def role_boundary(role_name: str):
+    return _in_force(("boundary", role_name), current_role_boundary(role_name))
+
+
 def endpoint_policy(region: str, vpce_id: str):
     return _in_force(("endpoint", region, vpce_id), current_endpoint_policy(region, vpce_id))
 
@@ -136,6 +188,19 @@ def _role_policy_change(req: AwsRequest):
     if name:
         _snapshot(("role", name), current_role_policies(name))
     return None  # moto applies the change
+
+
+@route(service="iam", action="PutRolePermissionsBoundary")
+@route(service="iam", action="DeleteRolePermissionsBoundary")
+def _role_boundary_change(req: AwsRequest):
+    name = req.form.get("RoleName")
+    if name:
+        try:
+            current = current_role_boundary(name)
+        except BoundaryNotFound:
+            current = None
+        _snapshot(("boundary", name), current)
+    return None
 
 
 @route(service="ec2", action="ModifyVpcEndpoint")
@@ -185,6 +250,16 @@ def identity_policies(principal: Principal):
     return None  # the sandbox's administrator: not limited by IAM
 
 
+def boundary_for(principal: Principal) -> tuple[str, dict] | None:
+    if principal.kind == "assumed-role":
+        return role_boundary(principal.role_name)
+    return None
+
+
+_ADMIN_ALLOW = [("sandbox-administrator", {"Version": "2012-10-17",
+                                           "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})]
+
+
 def decide(principal: Principal, action: str, resource: str, ctx: dict, via: dict | None,
            region: str) -> policy.Decision | None:
     """The evaluator's decision for one resource, or None when the caller is not limited by IAM
@@ -197,15 +272,24 @@ def decide(principal: Principal, action: str, resource: str, ctx: dict, via: dic
         action=action, resource=resource, principal_arn=principal.arn, principal_account=principal.account,
         role_arn=principal.role_arn, context=ctx,
     )
-    admin_allow = [("sandbox-administrator", {"Version": "2012-10-17",
-                                              "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})]
-    return policy.evaluate(rc, identity if identity is not None else admin_allow, endpoint)
+    if identity is None:  # the administrator through an endpoint: only the endpoint policy limits it
+        return policy.evaluate(rc, _ADMIN_ALLOW, endpoint)
+    return policy.evaluate(rc, identity, endpoint, permissions_boundary=boundary_for(principal),
+                           scps=scps_for(principal.account))
+
+
+def _not_authorized(principal: Principal, action: str, resource: str, why: str) -> AwsError:
+    return AwsError("AccessDeniedException",
+                    f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} ({why})",
+                    403)
 
 
 def authorize(req: AwsRequest, action: str, resources: list[str], context: dict | None = None) -> Principal:
-    """Authorize `action` on every resource, or raise AccessDeniedException as AWS words it."""
-    from . import network
+    """Authorize `action` on every resource, or raise AccessDeniedException as AWS words it.
 
+    Fails closed: if the policies cannot be evaluated, for whatever reason, the call is denied and the
+    cause is logged.
+    """
     principal = principal_for(req.access_key)
     via = network.via(req)
     ctx = request_context(req, principal, via)
@@ -214,24 +298,32 @@ def authorize(req: AwsRequest, action: str, resources: list[str], context: dict 
     for resource in resources:
         try:
             decision = decide(principal, action, resource, ctx, via, req.region)
-        except policy.PolicyError as exc:  # a stored policy the evaluator cannot use: fail closed, say why
-            raise AwsError("AccessDeniedException",
-                           f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} "
-                           f"(the sandbox cannot evaluate a policy: {exc})", 403) from exc
+        except (policy.PolicyError, BoundaryNotFound) as exc:  # a stored policy the evaluator cannot use
+            log.warning("denied %s on %s for %s: %s", action, resource, principal.arn, exc)
+            raise _not_authorized(principal, action, resource, f"the sandbox cannot evaluate a policy: {exc}") \
+                from exc
+        except Exception as exc:  # noqa: BLE001 - any failure of authorization denies, never allows
+            log.exception("authorization of %s on %s for %s failed; denying", action, resource, principal.arn)
+            raise _not_authorized(principal, action, resource,
+                                  f"the sandbox failed while authorizing the call: {exc!r}") from exc
         if decision is not None and not decision.allowed:
             message = policy.denial_message(principal.arn, action, resource, decision.reason)
             raise AwsError("AccessDeniedException", message, 403)
     return principal
 
 
-def identity_allows(role_arn: str, action: str, resource: str = "*", context: dict | None = None) -> bool:
-    """Whether the role's identity policies allow `action` (no endpoint involved)."""
+def role_allows(role_arn: str, action: str, resource: str = "*", context: dict | None = None) -> bool:
+    """Whether the role may call `action` outside any endpoint: its identity policies, its permissions
+    boundary and its account's SCPs. A policy that cannot be evaluated means no (logged)."""
     role_name = role_arn.split("/")[-1]
+    account = role_arn.split(":")[4] or backends.ACCOUNT_ID
     rc = policy.RequestContext(
-        action=action, resource=resource, principal_arn=role_arn, principal_account=backends.ACCOUNT_ID,
+        action=action, resource=resource, principal_arn=role_arn, principal_account=account,
         role_arn=role_arn, context=dict(context or {}),
     )
     try:
-        return policy.evaluate(rc, role_policies(role_name), None).allowed
-    except policy.PolicyError:
+        return policy.evaluate(rc, role_policies(role_name), None, permissions_boundary=role_boundary(role_name),
+                               scps=scps_for(account)).allowed
+    except (policy.PolicyError, BoundaryNotFound) as exc:
+        log.warning("%s is not allowed %s: %s", role_arn, action, exc)
         return False

@@ -33,8 +33,8 @@ import zlib
 
 from werkzeug.wrappers import Response
 
+from . import authz, backends, cloudtrail, identity
 from . import bedrock_catalog as catalog
-from . import cloudtrail
 from .errors import AwsError
 from .server import RESET_HOOKS, route
 from .settings import LOCK, SETTINGS
@@ -59,32 +59,15 @@ def _route(method: str, path: str):
 
 
 def _account() -> str:
-    try:
-        from . import backends
-
-        return backends.ACCOUNT_ID
-    except Exception:  # pragma: no cover - moto is always there in the sandbox
-        return catalog.DEFAULT_ACCOUNT
+    return backends.ACCOUNT_ID
 
 
 def _principal(req):
-    from . import identity
-
     return identity.principal_for(req.access_key)
 
 
 def _authorize(req, action: str, resources: list[str], context: dict | None = None):
-    """sandbox.authz.authorize; until the lead's module exists every caller is allowed."""
-    try:
-        from . import authz
-    except ImportError:
-        return None
-    fn = getattr(authz, "authorize", None)
-    if fn is None:
-        return None
-    if context:
-        return fn(req, action, resources, context)
-    return fn(req, action, resources)
+    return authz.authorize(req, action, resources, context)
 
 
 def _json(data: dict, status: int = 200, headers: dict | None = None) -> Response:

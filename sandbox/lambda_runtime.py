@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
+import importlib.util
 import io
 import json
 import logging
@@ -41,11 +42,21 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import backends
+from . import backends, network, runtime_info
 
 log = logging.getLogger("sandbox.lambda")
 
-BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_bootstrap.py")
+
+def _bootstrap_path() -> str:
+    """The worker script, found through the import system so that a missing file stops start-up."""
+    spec = importlib.util.find_spec("sandbox.lambda_bootstrap")
+    if spec is None or not spec.origin:
+        raise ImportError("sandbox.lambda_bootstrap (the Lambda worker script) is missing",
+                          name="sandbox.lambda_bootstrap")
+    return spec.origin
+
+
+BOOTSTRAP = _bootstrap_path()
 MAX_ENVIRONMENTS = 4  # per function version and configuration
 IDLE_SECONDS = 900.0  # an idle environment is stopped after this (checked lazily on each invocation)
 MAX_AGE_SECONDS = 3000.0  # environments are replaced before their role credentials (1 h) expire
@@ -81,7 +92,7 @@ class Spec:
 
 def spec_from_function(fn, vpc: str = "") -> Spec:
     """A Spec from a moto LambdaFunction (its current code and configuration)."""
-    code = getattr(fn, "code_bytes", b"") or b""
+    code = (fn.code_bytes or b"") if fn.package_type == "Zip" else b""  # moto sets no code_bytes for images
     return Spec(
         region=fn.region,
         function_name=fn.function_name,
@@ -379,10 +390,8 @@ class Worker:
             _reap(self.proc)
             raise RuntimeError("the execution environment was stopped while it started")
         threading.Thread(target=self._read, daemon=True, name=f"lambda-{self.spec.function_name}").start()
-        from .runtime_info import url
-
-        self._send({"sandbox": url(), "token": self.token, "handler": self.spec.handler, "task_root": task_root,
-                    "env": env, "log_path": self.log_path})
+        self._send({"sandbox": runtime_info.url(), "token": self.token, "handler": self.spec.handler,
+                    "task_root": task_root, "env": env, "log_path": self.log_path})
         # Lambda gives the init phase 10 s, then retries it inside the invocation under the function timeout.
         try:
             message = self._lines.get(timeout=INIT_TIMEOUT + self.spec.timeout)
@@ -592,25 +601,11 @@ class TooManyRequests(Exception):
 
 
 def _register(token: str, spec: Spec) -> None:
-    try:
-        from . import network
-
-        register = getattr(network, "register_invocation", None)
-        if register is not None:
-            register(token, spec.region, spec.function_name)
-    except ImportError:
-        pass
+    network.register_invocation(token, spec.region, spec.function_name)
 
 
 def _unregister(token: str) -> None:
-    try:
-        from . import network
-
-        unregister = getattr(network, "unregister_invocation", None)
-        if unregister is not None:
-            unregister(token)
-    except ImportError:
-        pass
+    network.unregister_invocation(token)
 
 
 def _acquire(spec: Spec, deadline: float) -> tuple[Worker, bool]:

@@ -20,7 +20,6 @@ Public functions for other modules: `vpc_attachment(region, function_name)`, `re
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import json
 import logging
@@ -34,9 +33,10 @@ from dataclasses import dataclass, field
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import JsonRESTError
+from moto.ec2.exceptions import InvalidNetworkInterfaceIdError, InvalidSubnetIdError
 from werkzeug.wrappers import Response
 
-from . import backends, lambda_runtime
+from . import authz, backends, lambda_runtime, network
 from .errors import AwsError
 from .server import RESET_HOOKS, SHUTDOWN_HOOKS, route
 from .settings import SETTINGS
@@ -126,47 +126,9 @@ def current_spec(fn) -> lambda_runtime.Spec:
 # ---------------------------------------------------------------- IAM check for VPC access
 
 
-def _identity_allows(role_arn: str, action: str) -> bool:
-    try:
-        from .authz import identity_allows
-    except ImportError:
-        identity_allows = None
-    if identity_allows is not None:
-        return bool(identity_allows(role_arn, action, resource="*"))
-    return _fallback_identity_allows(role_arn, action)
-
-
-def _fallback_identity_allows(role_arn: str, action: str) -> bool:
-    """Used only until sandbox.authz lands: unconditional Allow/Deny statements of the role's policies."""
-    try:
-        role = backends.iam().get_role_by_arn(role_arn)
-    except Exception:
-        return False
-    documents = list(role.policies.values())
-    for policy in role.managed_policies.values():
-        documents.extend(v.document for v in policy.versions if v.is_default)
-    allowed = False
-    for document in documents:
-        try:
-            parsed = json.loads(document) if isinstance(document, str) else document
-        except ValueError:
-            continue
-        statements = parsed.get("Statement", [])
-        for st in statements if isinstance(statements, list) else [statements]:
-            if st.get("Condition"):
-                continue
-            actions = st.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else actions
-            resources = st.get("Resource", [])
-            resources = [resources] if isinstance(resources, str) else resources
-            if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions):
-                continue
-            if not any(fnmatch.fnmatchcase("*", r) or r == "*" for r in resources):
-                continue
-            if st.get("Effect") == "Deny":
-                return False
-            allowed = allowed or st.get("Effect") == "Allow"
-    return allowed
+def _role_allows(role_arn: str, action: str) -> bool:
+    """Whether the execution role may call `action` (identity policies, boundary and SCPs, as AWS checks it)."""
+    return authz.role_allows(role_arn, action, resource="*")
 
 
 # ---------------------------------------------------------------- VPC configuration and ENIs
@@ -193,7 +155,7 @@ def _plan_vpc(region: str, role_arn: str, vpc_config: dict) -> dict | None:
     if not subnets or not groups:
         raise InvalidParameterValue("SubnetIds and SecurityIds must coexist or be both empty list.")
     for action in ENI_ACTIONS:
-        if not _identity_allows(role_arn, action):
+        if not _role_allows(role_arn, action):
             raise InvalidParameterValue(
                 f"The provided execution role does not have permissions to call {action.split(':')[1]} on EC2"
             )
@@ -202,7 +164,7 @@ def _plan_vpc(region: str, role_arn: str, vpc_config: dict) -> dict | None:
     for subnet_id in subnets:
         try:
             vpc_ids[subnet_id] = ec2.get_subnet(subnet_id).vpc_id
-        except Exception:
+        except InvalidSubnetIdError:
             raise InvalidParameterValue(
                 "Error occurred while DescribeSubnets. EC2 Error Code: InvalidSubnetID.NotFound. "
                 f"EC2 Error Message: The subnet ID '{subnet_id}' does not exist"
@@ -305,7 +267,7 @@ def release_due_enis() -> int:
     for record in records:
         try:
             backends.ec2(record.region).delete_network_interface(record.eni_id)
-        except Exception:
+        except InvalidNetworkInterfaceIdError:
             pass  # already gone
     return len(records)
 
@@ -367,7 +329,7 @@ def _vpc_config(self) -> dict | None:
         if vpc_id is None:
             try:
                 vpc_id = backends.ec2(self.region).get_subnet(subnets[0]).vpc_id
-            except Exception:
+            except InvalidSubnetIdError:  # the subnet was deleted since: Lambda reports no VPC ID then
                 vpc_id = ""
         config["VpcId"] = vpc_id
     if "Ipv6AllowedForDualStack" in raw:
@@ -522,7 +484,7 @@ def _invoke(req, name: str) -> Response:
         raise AwsError("ResourceConflictException",
                        "The operation cannot be performed at this time. The function is currently in the "
                        "following state: Pending", 409)
-    if getattr(fn, "package_type", "Zip") != "Zip" or not (fn.run_time or "").startswith("python"):
+    if fn.package_type != "Zip" or not (fn.run_time or "").startswith("python"):
         raise AwsError("InvalidRuntimeException",
                        f"The runtime {fn.run_time or fn.package_type} is not supported by the sandbox: its Lambda "
                        "runtime runs Python functions deployed as .zip archives.", 502)
@@ -586,3 +548,4 @@ def _reset() -> None:
 
 RESET_HOOKS.append(_reset)
 SHUTDOWN_HOOKS.append(lambda_runtime.shutdown)
+network.register_attachment_lookup(vpc_attachment)

@@ -27,8 +27,9 @@ import hashlib
 import ipaddress
 import threading
 import uuid
+from collections.abc import Callable
 
-from . import backends
+from . import backends, endpoints
 from .server import RESET_HOOKS, AwsRequest, admin_route, json_response
 from .settings import SETTINGS
 
@@ -39,6 +40,24 @@ _MAX_ROUTES = 5000
 
 # Connect timeout the client waits before it gives up, at timing_scale 1.0 (the workshop's function uses 5 s).
 CONNECT_TIMEOUT = 5.0
+
+
+# Who tells the network model where a function's code runs: `sandbox.lambda_service` registers
+# `vpc_attachment(region, function_name) -> dict | None` at import (as modules register reset hooks), so this
+# module never imports the Lambda service and the dependency points one way: lambda_service -> network.
+_attachment_lookup: Callable[[str, str], dict | None] | None = None
+
+
+def register_attachment_lookup(lookup: Callable[[str, str], dict | None]) -> None:
+    global _attachment_lookup
+    _attachment_lookup = lookup
+
+
+def _attachment(region: str, function_name: str) -> dict | None:
+    if _attachment_lookup is None:  # never guess "not in a VPC": that would route around the endpoint
+        raise RuntimeError("no Lambda VPC attachment lookup is registered with sandbox.network "
+                           "(sandbox.lambda_service registers it when it is imported)")
+    return _attachment_lookup(region, function_name)
 
 
 def register_invocation(token: str, region: str, function_name: str) -> None:
@@ -88,15 +107,6 @@ def _parse_service_host(host: str) -> tuple[str, str] | None:
     if len(labels) == 1:  # global endpoints such as sts.amazonaws.com, iam.amazonaws.com
         return labels[0], "us-east-1"
     return None
-
-
-def _endpoint_state(ep) -> str:
-    try:
-        from . import endpoints
-
-        return endpoints.state(ep)
-    except (ImportError, AttributeError):
-        return ep.state
 
 
 def _eni_ips(ec2, ep) -> list[str]:
@@ -185,8 +195,6 @@ def _new_route(facts: dict) -> str:
 
 def resolve(region: str, function_name: str, host: str) -> dict:
     """Where `host` resolves and whether the function can reach it. See the module docstring."""
-    from . import lambda_service
-
     host = host.lower().rstrip(".")
     answer = {"host": host, "addresses": [], "reachable": False, "reason": "", "route_id": None,
               "connect_wait": CONNECT_TIMEOUT * SETTINGS.timing_scale}
@@ -195,7 +203,7 @@ def resolve(region: str, function_name: str, host: str) -> dict:
         answer["reason"] = f"{host} is not an AWS service hostname; the sandbox has no internet"
         return answer
     service, _ = parsed
-    attachment = lambda_service.vpc_attachment(region, function_name)
+    attachment = _attachment(region, function_name)
     if attachment is None:
         answer.update(addresses=public_addresses(host), reachable=True,
                       reason=f"the function is not attached to a VPC, so it reaches the public {host}")
@@ -223,7 +231,7 @@ def resolve(region: str, function_name: str, host: str) -> dict:
     for ep in ec2.vpc_end_points.values():
         if ep.vpc_id != vpc.id or (ep.vpc_endpoint_type or "").lower() != "interface":
             continue
-        state = _endpoint_state(ep)
+        state = endpoints.state(ep)
         if host.endswith(".vpce.amazonaws.com"):
             if host in _dns_names(ep) and state == "available":
                 chosen = ep

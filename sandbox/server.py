@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from . import persistence, runtime_info
 from .errors import AwsError
 from .settings import LOCK, SETTINGS
 
@@ -277,9 +278,7 @@ class ServerThread:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="sandbox")
 
     def start(self) -> ServerThread:
-        from .runtime_info import set_url
-
-        set_url(self.url)
+        runtime_info.set_url(self.url)
         self._thread.start()
         return self
 
@@ -295,8 +294,7 @@ def _interrupt(*_args) -> None:
 def serve(host: str, port: int) -> None:
     from werkzeug.serving import make_server
 
-    from . import control, persistence
-    from .runtime_info import set_url
+    from . import control
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = build_app()
@@ -304,7 +302,7 @@ def serve(host: str, port: int) -> None:
     if persistence.enabled() and persistence.load(state_file):
         print(f"sandbox state loaded from {state_file}", flush=True)
     server = make_server(host, port, app, threaded=True)
-    set_url(f"http://{host}:{server.server_port}")
+    runtime_info.set_url(f"http://{host}:{server.server_port}")
     # `python -m sandbox stop` sends SIGTERM: leave through the shutdown hooks (Lambda workers, persistence).
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"sandbox listening on http://{host}:{server.server_port}", flush=True)

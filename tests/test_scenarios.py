@@ -654,3 +654,78 @@ def test_aws_cli_describes_endpoints(ready):
          "ec2", "describe-vpc-endpoints"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert ready.vpce_id in out.stdout
+
+
+# ------------------------------------------------------------------ permissions boundary on the function's role
+# IAM User Guide, "Permissions boundaries for IAM entities": the role's effective permissions are the
+# intersection of its identity-based policies and its boundary. "Troubleshoot access denied error messages"
+# gives the two denials below. SimulatePrincipalPolicy reports the boundary's part in
+# EvaluationResults[].PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary (IAM API reference).
+
+DENIED_NO_BOUNDARY = "because no permissions boundary allows the bedrock:InvokeModel action"
+DENIED_BOUNDARY = "with an explicit deny in a permissions boundary"
+
+
+def _boundary(world, name: str, *statements) -> str:
+    arn = world.iam.create_policy(PolicyName=name, PolicyDocument=doc(*statements))["Policy"]["Arn"]
+    world.iam.put_role_permissions_boundary(RoleName=world.role_name, PermissionsBoundary=arn)
+    return arn
+
+
+def _simulated(world, vpce: str | None) -> dict:
+    entries = ([{"ContextKeyName": "aws:SourceVpce", "ContextKeyValues": [vpce], "ContextKeyType": "string"},
+                {"ContextKeyName": "aws:SourceVpc", "ContextKeyValues": [world.vpc_id], "ContextKeyType": "string"}]
+               if vpce else [])
+    result = world.iam.simulate_principal_policy(
+        PolicySourceArn=world.role_arn, ActionNames=["bedrock:InvokeModel"], ResourceArns=[world.profile_arn],
+        ContextEntries=entries)
+    return result["EvaluationResults"][0]
+
+
+ENI_ACTIONS = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"]
+
+
+def test_boundary_without_bedrock_denies_the_functions_call(ready):
+    _boundary(ready, "NoBedrockBoundary", {"Effect": "Allow", "Action": ["logs:*", *ENI_ACTIONS], "Resource": "*"})
+    out = ready.invoke()
+    assert out["code"] == "AccessDeniedException"
+    assert out["message"] == (f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{ready.role_name}/{ready.function} is not "
+                              f"authorized to perform: bedrock:InvokeModel on resource: {ready.profile_arn} "
+                              + DENIED_NO_BOUNDARY)
+    sim = _simulated(ready, ready.vpce_id)
+    assert sim["EvalDecision"] == "implicitDeny"
+    assert sim["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": False}
+
+
+def test_boundary_with_explicit_deny_denies_the_functions_call(ready):
+    _boundary(ready, "DenyInvokeBoundary", {"Effect": "Allow", "Action": "*", "Resource": "*"},
+              {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*"})
+    out = ready.invoke()
+    assert out["code"] == "AccessDeniedException"
+    assert out["message"].endswith(f"on resource: {ready.profile_arn} {DENIED_BOUNDARY}"), out
+    sim = _simulated(ready, ready.vpce_id)
+    assert sim["EvalDecision"] == "explicitDeny"
+    assert sim["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": False}
+
+
+def test_boundary_that_allows_bedrock_changes_nothing_and_can_be_removed(ready):
+    _boundary(ready, "BedrockBoundary", {"Effect": "Allow", "Action": ["bedrock:*", *ENI_ACTIONS], "Resource": "*"})
+    assert ready.invoke()["ok"]
+    sim = _simulated(ready, ready.vpce_id)
+    assert sim["EvalDecision"] == "allowed"
+    assert sim["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": True}
+    # Outside the endpoint the identity policy's aws:sourceVpce condition still decides: the boundary grants nothing.
+    assert _simulated(ready, None)["EvalDecision"] == "implicitDeny"
+    _boundary(ready, "NoBedrockBoundary", {"Effect": "Allow", "Action": "logs:*", "Resource": "*"})
+    assert ready.invoke()["message"].endswith(DENIED_NO_BOUNDARY)
+    ready.iam.delete_role_permissions_boundary(RoleName=ready.role_name)
+    assert ready.invoke()["ok"]
+    assert "PermissionsBoundaryDecisionDetail" not in _simulated(ready, ready.vpce_id)
+
+
+def test_boundary_without_eni_permissions_blocks_the_vpc_attachment(world):
+    _boundary(world, "NoEniBoundary", {"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"})
+    with pytest.raises(ClientError) as info:
+        world.attach()
+    assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "does not have permissions to call CreateNetworkInterface on EC2" in info.value.response["Error"]["Message"]

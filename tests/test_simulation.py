@@ -111,7 +111,7 @@ def test_authorizer_and_simulation_agree_through_endpoints(sandbox, role, vpce):
 
 def test_eni_permissions_agree_with_lambdas_vpc_check(role):
     for action in policies.LAMBDA_ENI_ACTIONS + ["ec2:CreateVpcEndpoint"]:
-        own = authz.identity_allows(role["arn"], action)
+        own = authz.role_allows(role["arn"], action)
         simulated = _simulate(role["iam"], role["arn"], action, "*")
         assert own == (simulated == "allowed"), action
         assert own == (action != "ec2:CreateVpcEndpoint")
