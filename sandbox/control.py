@@ -17,6 +17,12 @@ import urllib.request
 from pathlib import Path
 
 DEFAULT_PORT = 4599
+
+
+def preferred_port() -> int:
+    """The port a new sandbox tries first: $SANDBOX_PORT when set (0: any free port), else 4599."""
+    value = os.environ.get("SANDBOX_PORT", "").strip()
+    return int(value) if value else DEFAULT_PORT
 START_TIMEOUT = 60.0  # a busy 2-core machine can take long to import moto
 STOP_TIMEOUT = 30.0
 
@@ -71,7 +77,8 @@ def start(port: int | None = None) -> dict:
     if info is not None:
         return info
     if port is None:
-        port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port()
+        preferred = preferred_port()
+        port = preferred if preferred and _port_free(preferred) else _free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(state_dir() / "server.log", "ab")
     proc = subprocess.Popen(

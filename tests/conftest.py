@@ -32,6 +32,9 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 # Background sandboxes started by tests keep their pid, log and saved state here, never in the checkout.
 os.environ.setdefault("SANDBOX_STATE_DIR", tempfile.mkdtemp(prefix="sandbox-tests-"))
+# Sandboxes that tests start take any free port, never the learner's 4599: test processes run in parallel
+# (pytest-xdist), and two of them must not race for one port.
+os.environ["SANDBOX_PORT"] = "0"
 
 
 class RealAwsCallError(AssertionError):

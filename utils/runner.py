@@ -315,7 +315,7 @@ def run(only: list[str] | None = None, out_root: Path | None = None, echo=print,
         if info is not None:
             endpoint_url = info["url"]
         else:
-            port = _free_port(control.DEFAULT_PORT)
+            port = _free_port(control.preferred_port())
             endpoint_url = f"http://127.0.0.1:{port}"
             start_sandbox = port
     report.endpoint_url = endpoint_url
