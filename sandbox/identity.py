@@ -1,4 +1,4 @@
-"""Who is calling: the principal behind a request's access key."""
+"""Who is calling: the principal behind a request's access key, and the account it acts in."""
 
 from __future__ import annotations
 
@@ -27,13 +27,14 @@ def principal_for(access_key: str | None) -> Principal:
     """The principal an access key belongs to.
 
     Keys minted by STS (AssumeRole, or the Lambda runtime for a function's role)
-    map to `arn:aws:sts::<acct>:assumed-role/<role>/<session>`. Keys of IAM users
-    map to the user. Any other credentials are the sandbox's administrator, the
-    stand-in for the learner's own identity, and are not limited by IAM.
+    map to `arn:aws:sts::<acct>:assumed-role/<role>/<session>` in the role's account.
+    Keys of IAM users map to the user. Any other credentials are the sandbox's
+    administrator of the default account, the stand-in for the learner's own identity,
+    and are not limited by IAM.
     """
-    account = backends.ACCOUNT_ID
-    if access_key:
-        role = backends.sts().get_assumed_role_from_access_key(access_key)
+    account = backends.account_for_access_key(access_key)
+    if access_key and account is not None:
+        role = backends.sts(account).get_assumed_role_from_access_key(access_key)
         if role is not None:
             role_arn = role.role_arn
             role_name = role_arn.split("/")[-1]
@@ -45,7 +46,7 @@ def principal_for(access_key: str | None) -> Principal:
                 role_name=role_name,
                 session=role.session_name,
             )
-        user = backends.iam().get_user_from_access_key_id(access_key)
+        user = backends.iam(account).get_user_from_access_key_id(access_key)
         if user is not None:
             return Principal(arn=user.arn, account=user.account_id, kind="user", user_name=user.name)
     return Principal(arn=f"arn:aws:sts::{account}:user/moto", account=account, kind="admin")

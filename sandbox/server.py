@@ -39,6 +39,11 @@ EXTENSIONS = [
     "sandbox.bedrock",
     "sandbox.cloudtrail",
     "sandbox.iam_simulation",
+    # Several accounts, Organizations, StackSets, Service Quotas (issue 9)
+    "sandbox.accounts",
+    "sandbox.organizations",
+    "sandbox.stacksets",
+    "sandbox.servicequotas",
 ]
 
 _AUTH_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -172,6 +177,15 @@ class SandboxApp:
         environ["CONTENT_LENGTH"] = str(len(req.body))
         if req.path.startswith("/_sandbox/"):
             return admin(req)(environ, start_response)
+        from . import backends  # the request acts in its access key's account (sandbox/backends.py)
+
+        token = backends.set_account(backends.account_for_access_key(req.access_key))
+        try:
+            return self._dispatch(req, environ, start_response)
+        finally:
+            backends.reset_account(token)
+
+    def _dispatch(self, req: AwsRequest, environ, start_response):
         try:
             for r in ROUTES:
                 groups = r.match(req)

@@ -20,6 +20,7 @@ AWS_DELAYS = {
     "policy_propagation": 30.0,  # a policy change takes effect
     "eni_release": 30.0,  # Lambda ENIs go after the function leaves the VPC
     "stack_operation": 20.0,  # CloudFormation CREATE/DELETE_IN_PROGRESS
+    "stack_set_operation": 10.0,  # StackSets: an operation's start-up and wrap-up, around its stack operations
 }
 
 

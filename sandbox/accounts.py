@@ -1,0 +1,112 @@
+"""Several accounts: AssumeRole checks the role's trust policy, as AWS STS does.
+
+moto's AssumeRole hands out credentials for any role ARN, existing or not, in any account.
+AWS ("AssumeRole", AWS STS API Reference; "How to use trust policies with IAM roles", AWS
+Security Blog; "Troubleshoot IAM roles", IAM User Guide) requires:
+
+- the role exists, and its trust policy (a resource-based policy) allows the caller to
+  perform sts:AssumeRole, with no explicit Deny;
+- the caller's own identity-based policies allow sts:AssumeRole on the role, unless the
+  trust policy names the caller itself (role trust policies are an exception to the
+  same-account rule only when they name the principal, not the account).
+
+Otherwise AWS answers AccessDenied, "User: <caller ARN> is not authorized to perform:
+sts:AssumeRole on resource: <role ARN>", without telling a missing role from a refusal.
+The trust policy is evaluated with the `iampolicy` evaluator.
+
+The request's account (backends.current_account) is set by the server from the access key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import unquote
+
+from iampolicy import evaluator as policy
+
+from . import backends
+from .errors import AwsError
+from .identity import Principal, principal_for
+from .server import AwsRequest, route
+
+_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)$")
+
+
+def _denied(principal: Principal, role_arn: str) -> AwsError:
+    return AwsError("AccessDenied", f"User: {principal.arn} is not authorized to perform: sts:AssumeRole on "
+                                    f"resource: {role_arn}", 403)
+
+
+def _trust_document(role) -> dict | str:
+    """The role's trust policy, each statement scoped to the role itself.
+
+    A trust policy has no Resource element: the resource is the role it is attached to ("IAM
+    JSON policy elements: Resource"). The evaluator wants one, so the role's ARN is added.
+    """
+    text = role.assume_role_policy_document
+    if isinstance(text, str) and text.startswith("%7B"):
+        text = unquote(text)
+    try:
+        doc = json.loads(text) if isinstance(text, str) else json.loads(json.dumps(text))
+    except (TypeError, ValueError):
+        return text  # the evaluator reports it; the caller is refused
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    for st in [statements] if isinstance(statements, dict) else statements or []:
+        if isinstance(st, dict) and "Resource" not in st and "NotResource" not in st:
+            st["Resource"] = role.arn
+    return doc
+
+
+def _names_caller(statement: dict, principal: Principal) -> bool:
+    """Whether an Allow statement's Principal names the caller itself (not only its account)."""
+    values = (statement.get("Principal") or {})
+    values = values.get("AWS", []) if isinstance(values, dict) else values
+    values = [values] if isinstance(values, str) else values
+    return any(v in (principal.arn, principal.role_arn) for v in values if v)
+
+
+def check_assume_role(principal: Principal, role_arn: str, context: dict | None = None) -> None:
+    """Raise AccessDenied unless `principal` may assume `role_arn`."""
+    m = _ROLE_ARN.match(role_arn or "")
+    if not m:
+        raise AwsError("ValidationError", f"{role_arn} is invalid", 400)
+    account, name = m.group(1), m.group(2)
+    try:
+        role = backends.iam(account).get_role(name)
+    except Exception:  # moto raises its own NoSuchEntity: AWS does not say the role is missing
+        raise _denied(principal, role_arn) from None
+    if role.arn != role_arn:  # the same name under another path is another role
+        raise _denied(principal, role_arn)
+    rc = policy.RequestContext(action="sts:AssumeRole", resource=role_arn, principal_arn=principal.arn,
+                               principal_account=principal.account, role_arn=principal.role_arn,
+                               context=dict(context or {}))
+    try:
+        trust = policy.evaluate_policy(_trust_document(role), rc, name="trust policy", kind="resource")
+    except policy.PolicyError:
+        raise _denied(principal, role_arn) from None
+    if trust.decision != "Allow":
+        raise _denied(principal, role_arn)
+    if principal.kind == "admin":
+        return  # the sandbox's administrator is not limited by IAM
+    if principal.account == account and any(_names_caller(m.statement, principal) for m in trust.matches
+                                             if m.effect == "Allow"):
+        return
+    from . import authz
+
+    identity = authz.identity_policies(principal)
+    if identity is None:
+        return
+    try:
+        decision = policy.evaluate(rc, identity, None)
+    except policy.PolicyError:
+        raise _denied(principal, role_arn) from None
+    if not decision.allowed:
+        raise _denied(principal, role_arn)
+
+
+@route(service="sts", action="AssumeRole")
+def _assume_role(req: AwsRequest):
+    principal = principal_for(req.access_key)
+    check_assume_role(principal, req.form.get("RoleArn", ""), {"aws:RequestedRegion": req.region})
+    return None  # moto mints the credentials in the role's account
