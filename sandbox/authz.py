@@ -30,7 +30,7 @@ from moto.iam.exceptions import IAMException
 
 from iampolicy import evaluator as policy
 
-from . import backends, network
+from . import backends, network, organizations
 from .errors import AwsError
 from .identity import Principal, principal_for
 from .server import RESET_HOOKS, AwsRequest, route
@@ -102,10 +102,9 @@ def scps_for(account: str) -> list[list[tuple[str, dict]]] | None:
     (name, document); None when the account is not in an organization or is its management account
     (which SCPs do not affect).
 
-    The sandbox has no AWS Organizations yet, so every account is outside one. This is the one place
-    that will ask Organizations (the hook for the multi-account work).
+    The organization's structure is read from AWS Organizations in the sandbox (sandbox/organizations.py).
     """
-    return None
+    return organizations.scps_for(account)
 
 
 def current_user_policies(user_name: str) -> list[tuple[str, dict]]:

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 # Signing names whose APIs use the REST-JSON protocol.
 REST_JSON = {"bedrock", "lambda"}
 # Services that use JSON 1.1 with X-Amz-Target.
-JSON_TARGET = {"cloudtrail", "logs"}
+JSON_TARGET = {"cloudtrail", "logs", "organizations", "servicequotas", "sagemaker"}
 # Query protocol with <ErrorResponse> (IAM, STS, CloudFormation); EC2 uses <Response><Errors>.
 QUERY_ERROR_RESPONSE = {"iam", "sts", "cloudformation"}
 

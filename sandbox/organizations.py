@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 
 from . import backends
+from .errors import AwsError
 from .server import AwsRequest, route
 
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -54,6 +55,7 @@ def apply() -> None:
         original_move = backend_cls.move_account
         original_remove = backend_cls.remove_account_from_organization
         original_close = backend_cls.close_account
+        original_enable_policy_type = backend_cls.enable_policy_type
 
         def create_account(self, **kwargs):
             status = original_create_account(self, **kwargs)
@@ -95,7 +97,15 @@ def apply() -> None:
             original_close(self, **kwargs)
             _notify(self.account_id, account.id, old, None)
 
+        def enable_policy_type(self, **kwargs):
+            result = original_enable_policy_type(self, **kwargs)
+            if kwargs.get("PolicyType") == SCP:  # FullAWSAccess on every OU too, as on AWS
+                for ou in self.ou:
+                    self.attach_policy(PolicyId=models.utils.DEFAULT_SCP_POLICY_ID, TargetId=ou.id)
+            return result
+
         backend_cls.create_account = create_account
+        backend_cls.enable_policy_type = enable_policy_type
         backend_cls.create_organizational_unit = create_organizational_unit
         backend_cls.move_account = move_account
         backend_cls.remove_account_from_organization = remove_account_from_organization
@@ -107,6 +117,19 @@ def apply() -> None:
 def _patch_first(req: AwsRequest):
     apply()
     return None  # moto answers, now patched
+
+
+@route(service="organizations", target="AWSOrganizationsV20161128.AttachPolicy")
+def _attach_policy(req: AwsRequest):
+    """AttachPolicy of an SCP needs the policy type enabled in the root (PolicyTypeNotEnabledException)."""
+    backend = backends.organizations()
+    if backend.org is None:
+        return None  # moto answers AWSOrganizationsNotInUseException
+    policy = next((p for p in backend.policies if p.id == req.json().get("PolicyId")), None)
+    if policy is not None and policy.type == SCP and not scps_enabled(backend):
+        raise AwsError("PolicyTypeNotEnabledException",
+                       "This operation can be performed only for enabled policy types.")
+    return None
 
 
 # ---------------------------------------------------------------- reading the organization
