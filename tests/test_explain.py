@@ -1,7 +1,8 @@
-"""The explainer with live state: it evaluates the policy that decided and walks the network path.
+"""The explainer and the one diagnosis with live state: policies that decided, the network path, security groups.
 
-Pure: the live state is a hand-built `utils.doctor.gather` result (no AWS, no sandbox), so every statement and
-link the explainer names can be checked exactly. The same cases run against the sandbox in tests/test_doctor.py.
+Pure: the live state is a hand-built `utils.diagnosis.gather` result (no AWS, no sandbox), so every statement and
+link the explainer, the doctor and the path view name can be checked exactly. The same cases run against the
+sandbox in tests/test_doctor.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 
 import pytest
 
-from utils import doctor, explain, policies
+from utils import diagnosis, doctor, explain, pathview, policies
 
 ACCT = "123456789012"
 ROLE = "Bedrock-GenAI-Stack-FnRole-ABC"
@@ -28,8 +29,8 @@ FN_SG, EP_SG = "sg-0fn", "sg-0ep"
 
 
 def healthy() -> dict:
-    subnets = {"subnet-a": {"SubnetId": "subnet-a", "AvailabilityZone": "us-east-1a"},
-               "subnet-b": {"SubnetId": "subnet-b", "AvailabilityZone": "us-east-1b"}}
+    subnets = {"subnet-a": {"SubnetId": "subnet-a", "AvailabilityZone": "us-east-1a", "CidrBlock": "10.0.1.0/24"},
+               "subnet-b": {"SubnetId": "subnet-b", "AvailabilityZone": "us-east-1b", "CidrBlock": "10.0.2.0/24"}}
     return {
         "cfg": None, "errors": {},
         "outputs": {"VpcId": VPC, "FunctionName": FUNCTION, "FunctionRoleName": ROLE, "FunctionRoleArn": ROLE_ARN,
@@ -51,7 +52,8 @@ def healthy() -> dict:
         },
         "role_policies": [(policies.ENI_POLICY_NAME, policies.eni_policy()),
                           (policies.SOURCEVPCE_POLICY_NAME, policies.sourcevpce_policy(ARNS, VPCE))],
-        "model": {"model_id": "us.amazon.nova-micro-v1:0", "arns": ARNS, "status": "ACTIVE"},
+        "model": {"model_id": "us.amazon.nova-micro-v1:0", "base": "amazon.nova-micro-v1:0", "arns": ARNS,
+                  "status": "ACTIVE"},
     }
 
 
@@ -169,7 +171,7 @@ def test_a_live_state_that_cannot_be_read_is_reported(monkeypatch):
     def boom(cfg, client):
         raise RuntimeError("no route")
 
-    monkeypatch.setattr(doctor, "gather", boom)
+    monkeypatch.setattr(diagnosis, "gather", boom)
     e = explain.explain(denied(PROFILE_ARN, NO_ID), cfg=Cfg(), client=lambda *a: None)
     assert "no route" in e.facts["live check"] and "no identity-based policy" in e.title
 
@@ -211,3 +213,184 @@ def test_unreadable_policies_of_another_role_degrade_to_the_message():
     e = explain.explain(err, cfg=Cfg(), state=healthy(), client=lambda service, region: Iam())
     assert "no identity-based policy" in e.title
     assert "ListRolePolicies" in e.facts["live check"]
+
+
+# ---------------------------------------------------------------- one diagnosis, two views
+
+SG_NAME = "endpoint SG allows 443 from the function"
+IDENTITY = diagnosis.IDENTITY_CHECK
+
+
+def _by_cidr(*cidrs) -> list[dict]:
+    return [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": c} for c in cidrs]}]
+
+
+def _views(s: dict) -> tuple[dict, dict]:
+    """The doctor's check and the path view's endpoint-hop check of the same name, from one diagnosis."""
+    diag = diagnosis.Diagnosis(s, diagnosis.judge(s))
+    report = doctor.report_of(diag)
+    hops = {h["name"]: h for h in diag.hops()}
+    return report, hops
+
+
+def _check(report, name):
+    return next(c for c in report.checks if c.name == name)
+
+
+def _hop_check(hops, hop, name):
+    return next(c for c in hops[hop]["checks"] if c["name"] == name)
+
+
+@pytest.mark.parametrize("rules", [
+    _by_cidr("10.0.1.0/24", "10.0.2.0/24"),  # one rule, two ranges: both subnets
+    _by_cidr("10.0.1.0/24") + _by_cidr("10.0.2.0/24"),  # two rules add up
+    _by_cidr("10.0.0.0/16"),
+    _by_cidr("10.0.1.0/25", "10.0.1.128/25", "10.0.2.0/24"),  # halves that together cover a subnet
+])
+def test_sg_cidrs_that_contain_every_function_subnet_pass_in_both_views(rules):
+    s = healthy()
+    s["groups"][EP_SG]["IpPermissions"] = rules
+    report, hops = _views(s)
+    assert _check(report, SG_NAME).ok, _check(report, SG_NAME).detail
+    assert _hop_check(hops, "endpoint", SG_NAME)["ok"] and hops["endpoint"]["ok"]
+    assert "together contain every subnet the function sends from" in _check(report, SG_NAME).detail
+    assert diagnosis.first_broken_link(s) is None
+
+
+def test_sg_rule_covering_one_of_two_subnets_fails_in_both_views_with_the_fix():
+    s = healthy()
+    s["groups"][EP_SG]["IpPermissions"] = _by_cidr("10.0.2.0/24")
+    report, hops = _views(s)
+    doc, view = _check(report, SG_NAME), _hop_check(hops, "endpoint", SG_NAME)
+    assert not doc.ok and not view["ok"] and not hops["endpoint"]["ok"]
+    assert doc.detail == view["detail"]
+    assert ("allow TCP 443 only from 10.0.2.0/24: that covers 10.0.2.0/24 (subnet-b, us-east-1b) but not "
+            "10.0.1.0/24 (subnet-a, us-east-1a), where the function also sends from") in doc.detail
+    assert f"'UserIdGroupPairs': [{{'GroupId': '{FN_SG}'}}]" in doc.fix and "10.0.1.0/24" in doc.fix
+    assert hops["endpoint"]["fix"] == doc.fix
+    e = explain.explain({"code": "ConnectTimeout", "message": "Connect timeout on endpoint URL"}, state=s)
+    assert e.facts["broken link"] == SG_NAME and "not 10.0.1.0/24" in e.meaning
+    assert "authorize_security_group_ingress" in e.fix[0]
+
+
+def test_sg_rule_for_another_port_or_group_fails():
+    s = healthy()
+    s["groups"][EP_SG]["IpPermissions"] = [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                                            "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
+                                            "UserIdGroupPairs": [{"GroupId": FN_SG}]}]
+    assert diagnosis.first_broken_link(s)["name"] == SG_NAME
+    s["groups"][EP_SG]["IpPermissions"] = [{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": FN_SG}]}]
+    assert diagnosis.first_broken_link(s) is None
+
+
+def test_healthy_state_is_green_in_both_views_with_its_sources_labelled():
+    s = healthy()
+    s["simulation"] = {arn: {"decision": "allowed", "boundary_allowed": None, "organizations_allowed": None}
+                       for arn in ARNS}
+    report, hops = _views(s)
+    assert report.ok, report.text()
+    assert [h["name"] for h in hops.values()] == ["function", "endpoint", "Amazon Bedrock"]
+    assert all(h["ok"] for h in hops.values())
+    ep_policy = _check(report, "endpoint policy allows the function's role on every model ARN")
+    assert "evaluated locally" in ep_policy.detail and ep_policy.source == diagnosis.LOCAL
+    assert "IAM policy simulator" in _check(report, IDENTITY).detail
+    assert "(evaluated locally: AWS has no simulator for endpoint policies)" in \
+        pathview.render_text(list(hops.values()))
+
+
+def _sim(decision="implicitDeny", boundary=None, org=None):
+    return {arn: {"decision": decision, "boundary_allowed": boundary, "organizations_allowed": org,
+                  "matched": [], "missing": []} for arn in ARNS}
+
+
+NO_BEDROCK = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["logs:*", "ec2:*"],
+                                                        "Resource": "*"}]}
+DENY_BEDROCK = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    {"Sid": "NoModels", "Effect": "Deny", "Action": "bedrock:*", "Resource": "*"}]}
+
+
+def test_boundary_without_bedrock_is_named_by_doctor_view_and_explainer():
+    s = healthy()
+    s["boundary"] = ("WorkshopBoundary", NO_BEDROCK)
+    s["simulation"] = _sim(boundary=False)
+    report, hops = _views(s)
+    check = _check(report, IDENTITY)
+    assert not check.ok and check.status == "fail"
+    assert "no statement in permissions boundary WorkshopBoundary allows bedrock:InvokeModel" in check.detail
+    assert "because no permissions boundary allows the bedrock:InvokeModel action" in check.detail
+    assert "delete_role_permissions_boundary" in check.fix
+    assert not hops["Amazon Bedrock"]["ok"] and hops["endpoint"]["ok"]
+    e = explain.explain(denied(PROFILE_ARN, "because no permissions boundary allows the bedrock:InvokeModel action"),
+                        state=s)
+    assert "permissions boundary does not allow" in e.title
+    assert "permissions boundary WorkshopBoundary" in e.facts["decided by"]
+    assert "WorkshopBoundary" in e.fix[0]
+
+
+def test_explicit_deny_in_a_boundary_is_named_by_doctor_and_explainer():
+    s = healthy()
+    s["boundary"] = ("WorkshopBoundary", DENY_BEDROCK)
+    s["simulation"] = _sim("explicitDeny", boundary=False)
+    report, _ = _views(s)
+    check = _check(report, IDENTITY)
+    assert "permissions boundary WorkshopBoundary statement 2 (NoModels) (Effect Deny) matches" in check.detail
+    assert "with an explicit deny in a permissions boundary" in check.detail
+    e = explain.explain(denied(PROFILE_ARN, "with an explicit deny in a permissions boundary"), state=s)
+    assert "explicit Deny in the role's permissions boundary" in e.title
+    assert "statement 2 (NoModels)" in e.facts["decided by"]
+
+
+def test_a_denial_nothing_explains_is_unexplained_never_green():
+    s = healthy()
+    s["simulation"] = _sim()  # AWS denies, yet the policies read allow
+    report, hops = _views(s)
+    check = _check(report, IDENTITY)
+    assert not check.ok and check.status == "unexplained" and check.detail.startswith("unexplained:")
+    assert "[FAIL]" in check.line() and "unexplained" in report.text()
+    assert not hops["Amazon Bedrock"]["ok"]
+    assert "? " + IDENTITY in pathview.to_html(list(hops.values()))
+
+
+def test_an_scp_denial_reported_by_the_simulator():
+    s = healthy()
+    s["simulation"] = _sim("explicitDeny", org=False)
+    check = _check(_views(s)[0], IDENTITY)
+    assert "service control policy" in check.detail and "AllowedByOrganizations" in check.detail
+    assert "administrator" in check.fix
+    e = explain.explain(denied(PROFILE_ARN, "with an explicit deny in a service control policy"), state=s)
+    assert "service control policy" in e.title
+    assert "allowed by the organization: False" in e.facts["IAM policy simulator"]
+
+
+def test_without_the_simulator_the_identity_side_is_labelled_evaluated_locally():
+    s = healthy()
+    s["unread"] = {"simulation": diagnosis.Finding("access", "permission iam:SimulatePrincipalPolicy", "fail",
+                                                   "the doctor may not simulate: AccessDenied", "Ask for it.")}
+    report, _ = _views(s)
+    check = _check(report, IDENTITY)
+    assert check.ok and "evaluated locally" in check.detail and "service control policies not included" in check.detail
+    assert not _check(report, "permission iam:SimulatePrincipalPolicy").ok  # the refusal itself is still a FAIL
+
+
+def test_unread_facts_are_not_checked_never_green():
+    s = healthy()
+    s["groups"] = None
+    s["unread"] = {"groups": diagnosis.Finding("access", "permission ec2:DescribeSecurityGroups", "fail",
+                                               "the doctor may not describe the security groups: AccessDenied",
+                                               "Ask for ec2:DescribeSecurityGroups.")}
+    report, hops = _views(s)
+    sg = _check(report, SG_NAME)
+    assert not sg.ok and sg.status == "unknown" and sg.detail.startswith("not checked:")
+    assert not hops["endpoint"]["ok"]
+
+
+def test_policy_documents_are_decoded_in_one_place():
+    import urllib.parse
+
+    doc = {"Version": "2012-10-17", "Statement": []}
+    text = json.dumps(doc)
+    assert diagnosis.policy_document(doc) is doc
+    assert diagnosis.policy_document(text) == doc
+    assert diagnosis.policy_document(urllib.parse.quote(text)) == doc
+    assert diagnosis.policy_document("not json") == "not json"

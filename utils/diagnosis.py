@@ -181,18 +181,18 @@ def classify(exc: BaseException, what: str, action: str, cfg, service: str = "")
             return Finding("access", "target reachable", "fail", str(exc),
                            "Start the sandbox with `python -m sandbox start` (use the URL it prints as "
                            "AWS_ENDPOINT_URL), or unset AWS_ENDPOINT_URL.")
-        if sandbox:
-            return Finding("access", "target reachable", "fail",
-                           f"no sandbox answers at {url or 'the sandbox URL'} ({name}), so the doctor could not "
-                           f"{what}", "Start it with `python -m sandbox start` and use the URL it prints as "
-                           "AWS_ENDPOINT_URL, or unset AWS_ENDPOINT_URL (the workshop then starts one).")
-        if service == "bedrock":
+        if service == "bedrock":  # the target answered the reads before this one: it is the Region
             from . import validation
 
             return Finding("model", "Amazon Bedrock in the region", "fail",
                            f"Amazon Bedrock does not answer in {region} ({name}: {exc})",
                            "Choose a Region that offers Amazon Bedrock in notebook 00, e.g. "
                            f"{', '.join(validation.bedrock_regions()[:4])}, then re-run 01-03.")
+        if sandbox:
+            return Finding("access", "target reachable", "fail",
+                           f"no sandbox answers at {url or 'the sandbox URL'} ({name}), so the doctor could not "
+                           f"{what}", "Start it with `python -m sandbox start` and use the URL it prints as "
+                           "AWS_ENDPOINT_URL, or unset AWS_ENDPOINT_URL (the workshop then starts one).")
         return Finding("access", "AWS reachable", "fail", f"could not {what}: {name}: {exc}",
                        "Check your network connection (or proxy settings) to AWS in " f"{region}, then run again.")
     if code in THROTTLING_CODES:

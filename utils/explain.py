@@ -8,11 +8,14 @@ Given the workshop's configuration (`explain(error, cfg=cfg)`), it also looks at
 state, as `python -m utils doctor` does (read-only):
 
 - AccessDenied: it fetches the policy that decided (the role's inline and managed
-  policies, or the endpoint policy), evaluates it for the denied request with the pure
-  evaluator `iampolicy`, and names the statement and element that decided, e.g.
+  policies and its permissions boundary, or the endpoint policy), evaluates it for the
+  denied request with the pure evaluator `iampolicy`, and names the statement and element
+  that decided, e.g.
   "endpoint policy statement 1 (Effect Deny) matches bedrock:InvokeModel on arn:..." or
   "... allows bedrock:InvokeModel only when aws:sourceVpce = vpce-A, but the call came
-  through vpce-B".
+  through vpce-B", or "no statement in permissions boundary B allows bedrock:InvokeModel".
+  For a service control policy (which a member account cannot read) it reports what IAM's
+  policy simulator says (AllowedByOrganizations).
 - Timeouts: it walks the network path (function in the VPC, DNS, endpoint state, private
   DNS, AZs, security groups) and names the first broken link.
 - End-of-life models: it lists the region's current models.
@@ -111,7 +114,7 @@ def explain(error, *, endpoint_id: str | None = None, role_arn: str | None = Non
     """An `Explanation` for a ClientError, an exception, the function's {"code", "message"}, or a message.
 
     With `cfg` (a WorkshopConfig) the live state is read too (`client(service, region)` builds the clients,
-    default `utils.target.client`); `state` may pass an already gathered `utils.doctor.gather` result.
+    default `utils.target.client`); `state` may pass an already gathered `utils.diagnosis.gather` result.
     """
     code, message = _code_and_message(error)
     live = _Live(cfg, client, state)
@@ -223,6 +226,40 @@ def _explain_denied(code: str, message: str, *, endpoint_id: str | None, role_ar
             "Denied by an explicit Deny in an identity-based policy",
             "A policy attached to the caller's role (or user) has a Deny statement matching this request.",
             ["List the role's inline and attached policies and look for Effect Deny on this action."], facts)
+    if d.policy_type == "boundary" and d.kind == "explicit-deny":
+        return Explanation(
+            "Denied by an explicit Deny in the role's permissions boundary",
+            "The role has a permissions boundary: a managed policy that sets the most the role's own policies can "
+            "grant. A Deny statement in it matches this request, and an explicit Deny wins over every Allow, so "
+            "the workshop's lambda-bedrock-sourcevpce-access-only cannot help.",
+            ["Ask whoever set the boundary (usually an administrator) to remove the Deny for this action and the "
+             "model's ARNs, or to take the boundary off the role (iam.delete_role_permissions_boundary).",
+             "`python -m utils doctor` names the boundary and checks the role with IAM's policy simulator."],
+            facts)
+    if d.policy_type == "boundary":
+        # IAM User Guide, "Permissions boundaries for IAM entities": the effective permissions are the intersection
+        # of the identity-based policies and the boundary.
+        return Explanation(
+            "Denied: the role's permissions boundary does not allow the call",
+            "The role has a permissions boundary: a managed policy that sets the most the role's own policies can "
+            "grant. AWS allows a call only when an identity-based policy AND the boundary allow it. The workshop's "
+            "lambda-bedrock-sourcevpce-access-only allows it, but no statement of the boundary does.",
+            ["Ask whoever set the boundary (usually an administrator) to allow bedrock:InvokeModel on the model's ARNs "
+             "in it (a new default version of the boundary policy), or to take the boundary off the role "
+             "(iam.delete_role_permissions_boundary).",
+             "`python -m utils doctor` names the boundary and checks the role with IAM's policy simulator."],
+            facts)
+    if d.policy_type == "scp":
+        return Explanation(
+            "Denied by a service control policy of your organization"
+            + (" (explicit Deny)" if d.kind == "explicit-deny" else ""),
+            "Service control policies (SCPs) are set in AWS Organizations and cap what every principal of the "
+            "account may do, whatever its own policies say. A member account cannot change or usually even read "
+            "them.",
+            ["Ask your organization's administrator to allow this action for the account (or the Region), or use "
+             "another account, or the sandbox target.",
+             "`python -m utils doctor` asks IAM's policy simulator, which reports whether the organization allows it."],
+            facts)
     what = d.policy_type_text or "a policy"
     return Explanation(
         f"Denied by {what}",
@@ -283,10 +320,10 @@ class _Live:
 
     def state(self) -> dict | None:
         if self._state is None and self.cfg is not None and self.problem is None:
-            from . import doctor
+            from . import diagnosis
 
             try:
-                self._state = doctor.gather(self.cfg, self._client or self._default_client())
+                self._state = diagnosis.gather(self.cfg, self._client or self._default_client())
             except Exception as exc:  # the explanation from the message still stands
                 self.problem = f"could not read the live state: {type(exc).__name__}: {exc}"
         return self._state
@@ -328,12 +365,17 @@ def _deepen_denied(base: Explanation, message: str, live: _Live, endpoint_id: st
 
 def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_id: str | None) -> Explanation:
     d = parse_access_denied(message)
-    if d is None or not live.enabled or not d.resource or d.policy_type not in ("vpc-endpoint", "identity"):
+    if d is None or not live.enabled or not d.resource or d.policy_type not in ("vpc-endpoint", "identity",
+                                                                                 "boundary", "scp"):
         return base
     s = live.state()
     if s is None:
         return _add_live_fact(base, live)
-    from . import doctor
+    if s.get("blocked"):
+        problem = (s.get("unread") or {}).get("caller")
+        live.problem = f"could not read the live state: {problem.detail}" if problem else "could not read it"
+        return _add_live_fact(base, live)
+    from . import diagnosis
 
     role_arn = _role_arn_for(d.principal, s, live)
     if role_arn is None:
@@ -343,7 +385,7 @@ def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_i
     session = d.principal.split("/")[-1] if ":assumed-role/" in d.principal else "session"
     # Which path did the call take? Through an endpoint when AWS says an endpoint policy decided; for the
     # function, through the endpoint exactly when its network path is whole; otherwise over the public endpoint.
-    broken = doctor.first_broken_link(s) if is_function else None
+    broken = diagnosis.first_broken_link(s) if is_function else None
     through = None
     if d.policy_type == "vpc-endpoint" or (is_function and broken is None):
         through = (ep or {}).get("VpcEndpointId") or endpoint_id
@@ -355,18 +397,32 @@ def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_i
     arns = (s.get("model") or {}).get("arns") or []
     if ":foundation-model/" in d.resource and arns and ":inference-profile/" in arns[0]:
         context["bedrock:InferenceProfileArn"] = arns[0]
-    rc = doctor.request(d.action, d.resource, role_arn, session, context)
+    rc = diagnosis.request(d.action, d.resource, role_arn, session, context)
+    if d.policy_type == "scp":
+        sim = (s.get("simulation") or {}).get(d.resource) if is_function else None
+        if sim is not None:
+            base.facts["IAM policy simulator"] = (f"{sim['decision']} for {d.action} on {d.resource}; allowed by "
+                                                  f"the organization: {sim['organizations_allowed']}")
+        return base
     if d.policy_type == "vpc-endpoint":
         if ep is None:
             return _add_live_fact(base, live)
-        decision, why, fix = doctor.evaluate_endpoint(ep.get("PolicyDocument") or "", rc)
-        where = f"the endpoint policy of {ep['VpcEndpointId']}"
+        decision, why, fix = diagnosis.evaluate_endpoint(ep.get("PolicyDocument") or "", rc)
+        where = f"the endpoint policy of {ep['VpcEndpointId']} ({diagnosis.LOCAL})"
     else:
-        docs = s.get("role_policies") if is_function else doctor.role_policies(live.client("iam"),
-                                                                               role_arn.split("/")[-1])
-        decision, why, fix = doctor.evaluate_identity(docs or [], rc)
-        where = f"the identity policies of {role_arn.split('/')[-1]}"
-        if broken is not None and decision != "Allow":
+        iam = None if is_function else live.client("iam")
+        docs = s.get("role_policies") if is_function else diagnosis.role_policies(iam, role_arn.split("/")[-1])
+        boundary = s.get("boundary") if is_function else _boundary_of(iam, role_arn.split("/")[-1])
+        if boundary == ("none", None):
+            boundary = None
+        decision, why, fix = diagnosis.evaluate_identity(docs or [], rc, boundary, role_arn.split("/")[-1])
+        where = f"the identity policies of {role_arn.split('/')[-1]}" + (
+            f" and its permissions boundary {boundary[0]}" if boundary else "")
+        if d.policy_type == "boundary" and boundary is None:
+            base.facts["decided by"] = ("AWS names a permissions boundary, but the role has none now (or it could "
+                                        "not be read): it changed since the call, or is propagating")
+            return _add_live_fact(base, live)
+        if broken is not None and decision != "Allow" and d.policy_type == "identity":
             fix = f"{broken['fix']} ({broken['name']}: {broken['detail']})"
     if decision == "Allow":  # the live policy allows it now: it changed since the call, or has not propagated
         base.facts["now"] = f"{where} allows this request now ({why}); it changed since the call or is propagating"
@@ -379,15 +435,28 @@ def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_i
     return base
 
 
+def _boundary_of(iam, role_name: str):
+    pb = (iam.get_role(RoleName=role_name)["Role"].get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    if not pb:
+        return None
+    from . import diagnosis
+
+    return pb.split("/")[-1], diagnosis.managed_policy_document(iam, pb)
+
+
 def _deepen_timeout(base: Explanation, live: _Live) -> Explanation:
     if not live.enabled:
         return base
     s = live.state()
     if s is None:
         return _add_live_fact(base, live)
-    from . import doctor
+    if s.get("blocked"):
+        problem = (s.get("unread") or {}).get("caller")
+        live.problem = f"could not read the live state: {problem.detail}" if problem else "could not read it"
+        return _add_live_fact(base, live)
+    from . import diagnosis
 
-    broken = doctor.first_broken_link(s)
+    broken = diagnosis.first_broken_link(s)
     if broken is None:
         base.facts["network path"] = "every link checks out now (function in the VPC, DNS, endpoint, SGs)"
         return base
@@ -402,10 +471,10 @@ def _deepen_timeout(base: Explanation, live: _Live) -> Explanation:
 def _deepen_model(base: Explanation, live: _Live, model_id: str | None) -> Explanation:
     if not live.enabled or live.cfg is None:
         return base
-    from . import doctor
+    from . import diagnosis
 
     try:
-        current = doctor.current_models(live.client("bedrock"), live.cfg.region)
+        current = diagnosis.current_models(live.client("bedrock"), live.cfg.region)
     except Exception as exc:
         live.problem = f"could not list the current models: {exc}"
         return _add_live_fact(base, live)

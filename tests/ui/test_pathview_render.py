@@ -1,11 +1,12 @@
-"""The live path view without a browser: the policy checks, the colours, the text and Mermaid forms.
+"""The live path view without a browser: the judgements it draws (from utils.diagnosis), the colours, the text and
+Mermaid forms.
 
 (The browser test runs the real thing in notebooks 04 and 05; these pin the pieces it is built from.)
 """
 
 from __future__ import annotations
 
-from utils import pathview, policies
+from utils import diagnosis, pathview, policies
 
 ACCOUNT = "123456789012"
 ROLE = "fn-role"
@@ -18,37 +19,50 @@ EP = {"VpcEndpointId": "vpce-0123456789abcdef0", "VpcId": "vpc-1"}
 
 
 def _ep(effect="Allow", arns=ARNS):
-    return {**EP, "PolicyDocument": policies.to_json(policies.endpoint_policy(ROLE_ARN, arns, effect=effect))}
+    return policies.to_json(policies.endpoint_policy(ROLE_ARN, arns, effect=effect))
+
+
+def _rc(arn, vpce=EP["VpcEndpointId"]):
+    return diagnosis.request("bedrock:InvokeModel", arn, ROLE_ARN, "fn",
+                             {"aws:SourceVpce": vpce, "aws:SourceVpc": EP["VpcId"]})
 
 
 def test_endpoint_policy_allow_deny_and_missing_arn():
-    ok = pathview._endpoint_policy_check(_ep(), ARNS, SESSION, ROLE_ARN, ACCOUNT, ROLE)
-    assert ok["ok"], ok
-    deny = pathview._endpoint_policy_check(_ep("Deny"), ARNS, SESSION, ROLE_ARN, ACCOUNT, ROLE)
-    assert not deny["ok"] and "explicit Deny" in deny["detail"] and "05" in deny["fix"]
-    short = pathview._endpoint_policy_check(_ep(arns=ARNS[:1]), ARNS, SESSION, ROLE_ARN, ACCOUNT, ROLE)
-    assert not short["ok"] and "no statement allows" in short["detail"] and ARNS[2] in short["detail"]
+    assert diagnosis.evaluate_endpoint(_ep(), _rc(ARNS[2]))[0] == "Allow"
+    decision, why, fix = diagnosis.evaluate_endpoint(_ep("Deny"), _rc(ARNS[0]))
+    assert decision == "Deny" and "(Effect Deny)" in why and "05" in fix
+    decision, why, _ = diagnosis.evaluate_endpoint(_ep(arns=ARNS[:1]), _rc(ARNS[2]))
+    assert decision == "NotApplicable" and f"does not list {ARNS[2]}" in why
 
 
 def test_identity_policy_needs_this_endpoint():
     good = [("lambda-bedrock-sourcevpce-access-only", policies.sourcevpce_policy(ARNS, EP["VpcEndpointId"]))]
-    assert pathview._identity_check(EP, ARNS, SESSION, ROLE_ARN, ACCOUNT, ROLE, good)["ok"]
+    assert diagnosis.evaluate_identity(good, _rc(ARNS[0]))[0] == "Allow"
     other = [("lambda-bedrock-sourcevpce-access-only", policies.sourcevpce_policy(ARNS, "vpce-0fedcba9876543210"))]
-    bad = pathview._identity_check(EP, ARNS, SESSION, ROLE_ARN, ACCOUNT, ROLE, other)
-    assert not bad["ok"] and "aws:sourcevpce" in bad["detail"].lower() and "03" in bad["fix"]
-    assert not pathview._identity_check(EP, ARNS, SESSION, ROLE_ARN, ACCOUNT, ROLE, [])["ok"]
+    decision, why, fix = diagnosis.evaluate_identity(other, _rc(ARNS[0]))
+    assert decision != "Allow" and "aws:sourcevpce" in why.lower() and "03" in fix
+    assert diagnosis.evaluate_identity([], _rc(ARNS[0]))[0] != "Allow"
 
 
 def test_security_group_rule_for_443():
+    import ipaddress
+
+    subnets = {"a": ipaddress.ip_network("10.0.1.0/24"), "b": ipaddress.ip_network("10.0.2.0/24")}
+
+    def admits(perms, peers=frozenset()):
+        return diagnosis.sg_admits({"sg-ep": {"IpPermissions": perms}}, ["sg-ep"], "IpPermissions", set(peers),
+                                   subnets)[0]
+
     by_group = [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": "sg-fn"}]}]
-    assert pathview._allows_443(by_group, {"sg-fn"}, "10.0.0.0/16")
-    assert not pathview._allows_443(by_group, {"sg-other"}, "10.0.0.0/16")
-    by_cidr = [{"IpProtocol": "tcp", "FromPort": 0, "ToPort": 1000, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]
-    assert pathview._allows_443(by_cidr, set(), "10.0.0.0/16")
+    assert admits(by_group, {"sg-fn"})
+    assert not admits(by_group, {"sg-other"})
+    assert admits([{"IpProtocol": "tcp", "FromPort": 0, "ToPort": 1000, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    assert admits([{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                    "IpRanges": [{"CidrIp": "10.0.1.0/24"}, {"CidrIp": "10.0.2.0/24"}]}])
+    assert not admits([{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.1.0/24"}]}])
     wrong_port = [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": "sg-fn"}]}]
-    assert not pathview._allows_443(wrong_port, {"sg-fn"}, "10.0.0.0/16")
-    assert pathview._allows_443([{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": "sg-fn"}]}], {"sg-fn"},
-                                "10.0.0.0/16")
+    assert not admits(wrong_port, {"sg-fn"})
+    assert admits([{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": "sg-fn"}]}], {"sg-fn"})
 
 
 def _hops(endpoint_ok: bool):
