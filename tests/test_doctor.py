@@ -114,6 +114,60 @@ def _put_sourcevpce(ctx, doc) -> None:
                                PolicyDocument=json.dumps(doc))
 
 
+def _function_subnets(ctx) -> list[tuple[str, str]]:
+    """(subnet ID, CIDR) of the function's subnets, in its VpcConfig order."""
+    ids = ctx["lam"].get_function_configuration(FunctionName=ctx["out"]["FunctionName"])["VpcConfig"]["SubnetIds"]
+    cidrs = {s["SubnetId"]: s["CidrBlock"] for s in ctx["ec2"].describe_subnets(SubnetIds=ids)["Subnets"]}
+    return [(i, cidrs[i]) for i in ids]
+
+
+def _only_one_subnet_rule(ctx) -> list[dict]:
+    # The function sends from its first subnet; the rule admits only the other one.
+    return [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+             "IpRanges": [{"CidrIp": _function_subnets(ctx)[1][1]}]}]
+
+
+def _sg_covers_one_subnet(ctx) -> None:
+    ctx["partial_rule"] = _only_one_subnet_rule(ctx)
+    ctx["ec2"].revoke_security_group_ingress(GroupId=ctx["out"]["EndpointSecurityGroupId"], IpPermissions=_ingress(ctx))
+    ctx["ec2"].authorize_security_group_ingress(GroupId=ctx["out"]["EndpointSecurityGroupId"],
+                                                IpPermissions=ctx["partial_rule"])
+
+
+def _sg_restore(ctx) -> None:
+    ctx["ec2"].revoke_security_group_ingress(GroupId=ctx["out"]["EndpointSecurityGroupId"],
+                                             IpPermissions=ctx.pop("partial_rule"))
+    ctx["ec2"].authorize_security_group_ingress(GroupId=ctx["out"]["EndpointSecurityGroupId"],
+                                                IpPermissions=_ingress(ctx))
+
+
+BOUNDARY = "WorkshopBoundary"
+# A boundary as a landing zone might set one: logs and the VPC's network interfaces, nothing of Amazon Bedrock.
+BOUNDARY_WITHOUT_BEDROCK = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["logs:*", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                                   "ec2:DeleteNetworkInterface"], "Resource": "*"}]}
+BOUNDARY_DENYING_BEDROCK = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    {"Sid": "NoGenerativeAI", "Effect": "Deny", "Action": "bedrock:*", "Resource": "*"}]}
+
+
+def _set_boundary(ctx, doc) -> None:
+    iam, role = ctx["iam"], ctx["out"]["FunctionRoleName"]
+    arn = iam.create_policy(PolicyName=BOUNDARY, PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
+    ctx["boundary_arn"] = arn
+    iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=arn)
+
+
+def _remove_boundary(ctx) -> None:
+    iam = ctx["iam"]
+    iam.delete_role_permissions_boundary(RoleName=ctx["out"]["FunctionRoleName"])
+    iam.delete_policy(PolicyArn=ctx.pop("boundary_arn"))
+
+
+def _subnet_words(ctx, index: int) -> str:
+    return _function_subnets(ctx)[index][1]
+
+
 # Each case: (inject, restore, doctor check that must fail, words the doctor's detail+fix must hold,
 #             words the explainer's text must hold)
 CASES = {
@@ -186,6 +240,37 @@ CASES = {
          "endpoint policy statement 1 (FunctionRoleInvokesChosenModel) (Effect Deny) matches bedrock:InvokeModel on "
          "arn:aws:bedrock:us-east-1:", "Effect back to Allow"],
     ),
+    # The three scenarios of issue 11, with AWS's messages.
+    "permissions-boundary-without-bedrock": (
+        lambda x: _set_boundary(x, BOUNDARY_WITHOUT_BEDROCK),
+        _remove_boundary,
+        doctor.IDENTITY_CHECK,
+        ["SimulatePrincipalPolicy: implicitDeny", f"no statement in permissions boundary {BOUNDARY} allows "
+         "bedrock:InvokeModel", "because no permissions boundary allows the bedrock:InvokeModel action",
+         "delete_role_permissions_boundary"],
+        ["because no permissions boundary allows the bedrock:InvokeModel action",
+         "Denied: the role's permissions boundary does not allow the call",
+         f"no statement in permissions boundary {BOUNDARY} allows bedrock:InvokeModel", BOUNDARY],
+    ),
+    "permissions-boundary-explicit-deny": (
+        lambda x: _set_boundary(x, BOUNDARY_DENYING_BEDROCK),
+        _remove_boundary,
+        doctor.IDENTITY_CHECK,
+        ["SimulatePrincipalPolicy: explicitDeny", f"permissions boundary {BOUNDARY} statement 2 (NoGenerativeAI) "
+         "(Effect Deny) matches bedrock:InvokeModel", "with an explicit deny in a permissions boundary"],
+        ["with an explicit deny in a permissions boundary",
+         "Denied by an explicit Deny in the role's permissions boundary",
+         f"permissions boundary {BOUNDARY} statement 2 (NoGenerativeAI) (Effect Deny) matches"],
+    ),
+    "sg-rule-covers-one-of-two-subnets": (
+        _sg_covers_one_subnet,
+        _sg_restore,
+        "endpoint SG allows 443 from the function",
+        ["allow TCP 443 only from 10.0.", "but not 10.0.", "where the function also sends from",
+         "'UserIdGroupPairs'", "or add the missing range(s) 10.0."],
+        ["timed out", "broken link \"endpoint SG allows 443 from the function\"", "only from 10.0.", "but not 10.0.",
+         "authorize_security_group_ingress"],
+    ),
 }
 
 
@@ -257,3 +342,145 @@ def test_doctor_after_cleanup_checks_leftovers(sandbox, tmp_path, monkeypatch):
     assert vpc["VpcId"] in bad.detail and "notebook 06" in bad.fix
     target._active = None
     target._client_cache.clear()
+
+
+# ---------------------------------------------------------------- never a traceback: `python -m utils doctor`
+# Each case runs the real command as a subprocess. No AWS is ever reached: no credentials exist, every endpoint is
+# a loopback address, and HTTP(S)_PROXY points at a closed loopback port in case anything tried to leave.
+
+FAKE_IDENTITY = ('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+                 "<Arn>arn:aws:iam::123456789012:user/learner</Arn><UserId>AIDAEXAMPLE</UserId>"
+                 "<Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId>"
+                 "</ResponseMetadata></GetCallerIdentityResponse>")
+
+
+def _error_xml(code: str, message: str) -> str:
+    return (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            "<RequestId>1</RequestId></ErrorResponse>")
+
+
+@pytest.fixture
+def fake_aws():
+    """A loopback server that answers like AWS with canned replies per service (from the request's signature),
+    and like a healthy sandbox to the health probe. Yields (url, replies dict, served service names)."""
+    import http.server
+    import re
+    import threading
+
+    replies: dict[str, tuple[int, str]] = {}
+    served: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _send(self, status: int, body: str, kind: str = "text/xml"):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self._send(200, '{"status": "running"}', "application/json")
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", self.headers.get("Authorization", ""))
+            service = m.group(1) if m else "?"
+            served.append(service)
+            if service in replies:
+                self._send(*replies[service])
+            elif service == "sts":
+                self._send(200, FAKE_IDENTITY)
+            else:
+                self._send(400, _error_xml("InternalFailure", f"the fake has no reply for {service}"))
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", replies, served
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run_doctor(tmp_path, **env_changes) -> tuple[int, str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "WORKSHOP_"))}
+    env.update({"WORKSHOP_CONFIG": str(tmp_path / "none.json"), "WORKSHOP_TARGET": "sandbox",
+                "WORKSHOP_REGION": "us-east-1", "WORKSHOP_ACCOUNT_ID": "123456789012",
+                "WORKSHOP_MODEL_ID": "us.amazon.nova-micro-v1:0", "WORKSHOP_REQUIRE_SANDBOX": "1",
+                "HTTPS_PROXY": f"http://127.0.0.1:{_closed_port()}", "HTTP_PROXY": f"http://127.0.0.1:{_closed_port()}",
+                "NO_PROXY": "127.0.0.1,localhost", "AWS_EC2_METADATA_DISABLED": "true"})
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    run = subprocess.run([sys.executable, "-m", "utils", "doctor"], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=str(config.repo_root()))
+    return run.returncode, run.stdout + run.stderr
+
+
+def _assert_failed_check(rc: int, printed: str, *words: str) -> None:
+    assert rc == 1, printed
+    assert "Traceback" not in printed, printed
+    assert "[FAIL]" in printed and "fix:" in printed, printed
+    for w in words:
+        assert w in printed, f"{w!r} not in:\n{printed}"
+
+
+def test_no_credentials_on_aws_is_a_failed_check(tmp_path):
+    rc, printed = _run_doctor(tmp_path, WORKSHOP_TARGET="aws", WORKSHOP_REQUIRE_SANDBOX=None,
+                              AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None, AWS_SESSION_TOKEN=None,
+                              AWS_PROFILE=None, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=None,
+                              AWS_CONTAINER_CREDENTIALS_FULL_URI=None, AWS_WEB_IDENTITY_TOKEN_FILE=None)
+    _assert_failed_check(rc, printed, "AWS credentials: no AWS credentials were found", "aws sso login")
+    assert len(printed.splitlines()) < 12, printed
+
+
+def test_an_unreachable_sandbox_is_a_failed_check(tmp_path):
+    rc, printed = _run_doctor(tmp_path, AWS_ENDPOINT_URL=f"http://127.0.0.1:{_closed_port()}")
+    _assert_failed_check(rc, printed, "target reachable", "no sandbox answers there", "python -m sandbox start")
+
+
+@pytest.mark.parametrize(("service", "status", "code", "message", "words"), [
+    ("sts", 403, "ExpiredToken", "The security token included in the request is expired",
+     ["AWS credentials: AWS rejected the credentials", "ExpiredToken", "refresh them"]),
+    ("sts", 400, "Throttling", "Rate exceeded",
+     ["sts:GetCallerIdentity not throttled", "also after retries", "Wait a minute"]),
+    ("cloudformation", 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/learner is not authorized to "
+     "perform: cloudformation:DescribeStacks",
+     ["permission cloudformation:DescribeStacks", "the doctor may not describe the stack",
+      "ask for the read-only permission cloudformation:DescribeStacks"]),
+])
+def test_failed_reads_are_failed_checks(tmp_path, fake_aws, service, status, code, message, words):
+    url, replies, served = fake_aws
+    replies[service] = (status, _error_xml(code, message))
+    rc, printed = _run_doctor(tmp_path, AWS_ENDPOINT_URL=url)
+    _assert_failed_check(rc, printed, *words)
+    assert served and set(served) <= {"sts", "cloudformation"}, served
+
+
+def test_a_region_without_bedrock_is_a_failed_check(workshop, tmp_path):
+    import os
+
+    rc, printed = _run_doctor(tmp_path, AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"],
+                              WORKSHOP_CONFIG=os.environ["WORKSHOP_CONFIG"],
+                              AWS_ENDPOINT_URL_BEDROCK=f"http://127.0.0.1:{_closed_port()}")
+    _assert_failed_check(rc, printed, "[FAIL] model     Amazon Bedrock in the region: Amazon Bedrock does not answer "
+                         "in us-east-1", "Choose a Region that offers Amazon Bedrock")
+    assert "endpoint policy allows the function's role on every model ARN: not checked" in printed, printed
+    assert "[PASS] endpoint  endpoint exists" in printed  # the rest of the diagnosis still stands

@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass, field
 
 from .diagnosis import (  # noqa: F401  (the names the explainer and older callers use)
+    IDENTITY_CHECK,
     SECTIONS,
     current_models,
     evaluate_endpoint,
