@@ -94,3 +94,29 @@ def test_policy_source_of_users_and_sessions():
     assert preflight.policy_source_arn("arn:aws:iam::123456789012:user/alice") == "arn:aws:iam::123456789012:user/alice"
     assert preflight.policy_source_arn("arn:aws:sts::123456789012:assumed-role/R/s") == \
         "arn:aws:iam::123456789012:role/R"
+
+
+def test_a_read_that_fails_is_a_failed_check_not_a_traceback(client):
+    """AccessDenied on one of preflight's own reads (here ec2:DescribeVpcs) is a FAIL line with its fix."""
+
+    def denying(service, region="us-east-1"):
+        real = client(service, region)
+        if service != "ec2":
+            return real
+
+        class Ec2:
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+            def describe_vpcs(self, **kw):
+                raise ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "You are not authorized "
+                                             "to perform this operation."}}, "DescribeVpcs")
+
+        return Ec2()
+
+    caller = client("sts").get_caller_identity()["Arn"]
+    report = preflight.run(_cfg(), denying, caller)
+    failed = {c.name: c for c in report.failures}
+    assert set(failed) == {"permission ec2:DescribeVpcs"}, report.text()
+    assert "UnauthorizedOperation" in failed["permission ec2:DescribeVpcs"].detail
+    assert "ec2:DescribeVpcs" in failed["permission ec2:DescribeVpcs"].fix

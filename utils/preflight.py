@@ -9,7 +9,9 @@
   cannot be read);
 - the model's lifecycle is ACTIVE.
 
-Read-only. Each check is a `utils.doctor.Check`: pass/fail, what was found, and the fix.
+Read-only. Each check is a `utils.doctor.Check`: pass/fail, what was found, and the fix. A check whose own
+read fails (credentials, throttling, AccessDenied, no answer) is a failed check with its fix, classified as the
+doctor classifies its reads (`utils.diagnosis.classify`), never a traceback in notebook 00.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def check_vpc_quota(report: Report, ec2, quotas, stack_exists: bool = False) -> 
 
 
 def check_model(report: Report, bedrock, model_id: str, region: str) -> str:
-    from .doctor import model_facts
+    from .diagnosis import model_facts
 
     facts = model_facts(bedrock, model_id, region)
     report.add("preflight", "model lifecycle ACTIVE", facts["status"] == "ACTIVE",
@@ -146,22 +148,39 @@ def check_model(report: Report, bedrock, model_id: str, region: str) -> str:
     return facts["status"]
 
 
+def _guarded(report: Report, cfg, what: str, action: str, check, *args, service: str = ""):
+    """Run one check; a failed read becomes a failed check (with its fix) instead of an exception."""
+    from .diagnosis import classify
+
+    try:
+        return check(report, *args)
+    except Exception as exc:  # classified and reported: the learner sees what failed and what to do
+        problem = classify(exc, what, action, cfg, service)
+        report.add("preflight", problem.name, False, problem.detail, problem.fix)
+        return None
+
+
 def run(cfg, client, caller_arn: str) -> Report:
     """Every preflight check for this configuration. `client(service, region)` builds boto3 clients."""
     report = Report()
     region = cfg.region
-    check_permissions(report, client("iam", region), caller_arn)
+    _guarded(report, cfg, "simulate your permissions", "iam:SimulatePrincipalPolicy", check_permissions,
+             client("iam", region), caller_arn)
     bedrock = client("bedrock", region)
     check_bedrock(report, bedrock, region)
     ec2 = client("ec2", region)
-    check_zones(report, ec2, region)
+    _guarded(report, cfg, "list the endpoint service's Availability Zones",
+             "ec2:DescribeVpcEndpointServices and ec2:DescribeAvailabilityZones", check_zones, ec2, region)
     try:
         quotas = client("service-quotas", region)
-    except Exception:
+    except Exception:  # no client for it: the documented default is assumed (and said)
         quotas = None
     from . import stack
 
-    exists = stack.describe(client("cloudformation", region), cfg.stack_name) is not None
-    check_vpc_quota(report, ec2, quotas, stack_exists=exists)
-    check_model(report, bedrock, cfg.model_id, region)
+    cfn = client("cloudformation", region)
+    exists = _guarded(report, cfg, f"describe the stack {cfg.stack_name}", "cloudformation:DescribeStacks",
+                      lambda _report: stack.describe(cfn, cfg.stack_name) is not None)
+    _guarded(report, cfg, "count the VPCs", "ec2:DescribeVpcs", check_vpc_quota, ec2, quotas, bool(exists))
+    _guarded(report, cfg, f"read the model {cfg.model_id}", "bedrock:GetFoundationModel", check_model, bedrock,
+             cfg.model_id, region, service="bedrock")
     return report
