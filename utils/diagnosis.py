@@ -933,7 +933,7 @@ def _endpoint_policy_findings(s: dict) -> list[Finding]:
         return [Finding("endpoint", name, "fail", "the model's ARNs are unknown (see the model check)",
                         "Choose a current model in notebook 00, then re-run 02.", "endpoint", LOCAL)]
     doc = ep.get("PolicyDocument") or ""
-    denies, problems, fixes = [], [], []
+    denies, problems, fixes, arns = [], [], [], []
     for arn in model["arns"]:
         context = {"aws:SourceVpce": ep["VpcEndpointId"], "aws:SourceVpc": out["VpcId"]}
         if ":foundation-model/" in arn and model["arns"][0] != arn:
@@ -945,10 +945,12 @@ def _endpoint_policy_findings(s: dict) -> list[Finding]:
         if decision != "Allow":
             problems.append(why)
             fixes.append(fix)
+            arns.append(arn)
+    more = (f"; also {'denied' if denies else 'not allowed'} on {', '.join(arns[1:])}" if len(arns) > 1 else "")
     if denies:
-        detail = f"explicit Deny: {'; '.join(problems)}"
+        detail = f"explicit Deny: {problems[0]}{more}"
     elif problems:
-        detail = "; ".join(problems)
+        detail = f"{problems[0]}{more}"
     else:
         detail = f"Allow for {out['FunctionRoleArn'].split('/')[-1]} on {len(model['arns'])} ARN(s)"
     return [Finding("endpoint", name, "pass" if not problems else "fail",
