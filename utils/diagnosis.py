@@ -678,7 +678,11 @@ def judge(s: dict) -> list[Finding]:
     out, desc = s.get("outputs") or {}, s.get("stack")
     # Reads that failed: each is a failed finding of its own (the root cause, with its fix); the verdicts that
     # needed the fact say "not checked". A Region without Amazon Bedrock is the model's verdict itself.
-    findings.extend(p for p in unread.values() if p.section != "model")
+    seen: set[str] = set()
+    for problem in unread.values():
+        if problem.section != "model" and problem.name not in seen:  # e.g. credentials that expired: said once
+            seen.add(problem.name)
+            add(problem)
     if desc is None and not out:
         _judge_leftovers(findings, s)
         return findings
