@@ -394,3 +394,19 @@ def test_policy_documents_are_decoded_in_one_place():
     assert diagnosis.policy_document(text) == doc
     assert diagnosis.policy_document(urllib.parse.quote(text)) == doc
     assert diagnosis.policy_document("not json") == "not json"
+
+
+def test_without_a_stack_every_hop_says_so():
+    s = {"cfg": None, "errors": {}, "unread": {}, "stack": None, "outputs": {}}
+    hops = diagnosis.Diagnosis(s, diagnosis.judge(s)).hops()
+    assert [h["ok"] for h in hops] == [False, False, False]
+    assert all("the stack does not exist" in h["detail"] and "01" in h["fix"] for h in hops)
+
+
+def test_a_missing_function_is_named_once():
+    s = healthy()
+    s["function"] = None
+    s["errors"]["function"] = "Function not found: arn:aws:lambda:us-east-1:123456789012:function:fn"
+    report, hops = _views(s)
+    assert [c.name for c in report.failures] == ["function exists"]
+    assert not hops["function"]["ok"] and "Re-run notebook 01" in hops["function"]["fix"]

@@ -87,6 +87,9 @@ class Diagnosis:
             if f.hop in by_hop:
                 by_hop[f.hop].append(f.as_link())
         blocking = [f for f in self.findings if f.hop is None and not f.ok and f.section in ("access", "stack")]
+        if not blocking and not (self.state.get("outputs") or {}):
+            link = _no_stack_link()
+            blocking = [Finding("stack", link["name"], "fail", link["detail"], link["fix"])]
         if blocking and not any(by_hop.values()):
             # Nothing of the path could be read (no credentials, no stack, ...): every hop shows why.
             return [_hop(h, [blocking[0].as_link()]) for h in HOPS]
@@ -801,7 +804,7 @@ def _network_findings(s: dict) -> list[Finding]:
     vpc = (fn or {}).get("VpcConfig") or {}
     if "function" in unread:
         unknown("function", "function in the VPC", "function", hop="function")
-    else:
+    elif fn is not None:  # (a missing function is its own verdict: "function exists")
         in_vpc = bool(vpc.get("VpcId")) and bool(vpc.get("SubnetIds"))
         link("function", "function in the VPC", in_vpc and vpc.get("VpcId") == out["VpcId"],
              f"{out.get('FunctionName')} is attached to {vpc.get('VpcId')} subnets {vpc.get('SubnetIds')}, "
