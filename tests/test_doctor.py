@@ -317,33 +317,6 @@ def test_injected_failure_is_named_by_doctor_and_explainer(workshop, case, capsy
     assert after.ok, f"{case} was not restored:\n{after.text()}"
 
 
-def test_doctor_after_cleanup_checks_leftovers(sandbox, tmp_path, monkeypatch):
-    """No stack and nothing left: healthy. A leftover endpoint-less VPC tagged for the workshop: named, exit 1."""
-    for var in config.ENV_VARS.values():
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("WORKSHOP_CONFIG", str(tmp_path / "workshop_config.json"))
-    monkeypatch.setenv("WORKSHOP_REQUIRE_SANDBOX", "1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
-    reset_sandbox(sandbox.url)
-    target._active = None
-    target._client_cache.clear()
-    cfg = config.save({"target": "sandbox", "region": "us-east-1", "account_id": "123456789012",
-                       "model_id": "us.amazon.nova-micro-v1:0", "prefix": ""})
-    cfg = config.load()
-    target.activate("sandbox")
-    clean = doctor.diagnose(cfg, target.client)
-    assert clean.ok, clean.text()
-    assert "does not exist" in clean.text()
-    ec2 = target.client("ec2", cfg.region)
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": cfg.tags}])["Vpc"]
-    left = doctor.diagnose(cfg, target.client)
-    assert not left.ok
-    bad = {c.name: c for c in left.failures}["nothing left after cleanup"]
-    assert vpc["VpcId"] in bad.detail and "notebook 06" in bad.fix
-    target._active = None
-    target._client_cache.clear()
-
-
 # ---------------------------------------------------------------- never a traceback: `python -m utils doctor`
 # Each case runs the real command as a subprocess. No AWS is ever reached: no credentials exist, every endpoint is
 # a loopback address, and HTTP(S)_PROXY points at a closed loopback port in case anything tried to leave.
@@ -484,3 +457,32 @@ def test_a_region_without_bedrock_is_a_failed_check(workshop, tmp_path):
                          "in us-east-1", "Choose a Region that offers Amazon Bedrock")
     assert "endpoint policy allows the function's role on every model ARN: not checked" in printed, printed
     assert "[PASS] endpoint  endpoint exists" in printed  # the rest of the diagnosis still stands
+
+
+def test_doctor_after_cleanup_checks_leftovers(sandbox, tmp_path, monkeypatch):
+    """(Last: it resets the sandbox that the workshop fixture built.)
+
+    No stack and nothing left: healthy. A leftover endpoint-less VPC tagged for the workshop: named, exit 1."""
+    for var in config.ENV_VARS.values():
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("WORKSHOP_CONFIG", str(tmp_path / "workshop_config.json"))
+    monkeypatch.setenv("WORKSHOP_REQUIRE_SANDBOX", "1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
+    reset_sandbox(sandbox.url)
+    target._active = None
+    target._client_cache.clear()
+    cfg = config.save({"target": "sandbox", "region": "us-east-1", "account_id": "123456789012",
+                       "model_id": "us.amazon.nova-micro-v1:0", "prefix": ""})
+    cfg = config.load()
+    target.activate("sandbox")
+    clean = doctor.diagnose(cfg, target.client)
+    assert clean.ok, clean.text()
+    assert "does not exist" in clean.text()
+    ec2 = target.client("ec2", cfg.region)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": cfg.tags}])["Vpc"]
+    left = doctor.diagnose(cfg, target.client)
+    assert not left.ok
+    bad = {c.name: c for c in left.failures}["nothing left after cleanup"]
+    assert vpc["VpcId"] in bad.detail and "notebook 06" in bad.fix
+    target._active = None
+    target._client_cache.clear()
