@@ -1,29 +1,9 @@
 """The Amazon Bedrock catalog the sandbox serves: foundation models and cross-Region inference profiles.
 
-Data, not behaviour. Plain Python with no moto or werkzeug import, so `utils/` may use it (in sandbox
-mode only) to validate a model ID before any call is made.
-
-Sources (checked 2026-11-25 with the docs/issues search corpora):
-- Model IDs, modalities, lifecycle: Amazon Bedrock User Guide "Model cards" (model-card-anthropic-claude-haiku-4-5,
-  model-card-anthropic-claude-3-5-haiku), "Model lifecycle" / "Model lifecycle (Legacy)", and the Amazon Nova
-  model pages.
-- Regions of Amazon Nova Micro/Lite/Pro: "Supported Regions and models for batch inference" and "... for model
-  copy" (single-Region: us-east-1; cross-Region profile support: the us/eu/apac sets below).
-- Inference profiles: "Supported Regions and models for inference profiles" (source/destination Regions,
-  profile ARN `arn:aws:bedrock:<region>:<account>:inference-profile/<id>`, GetInferenceProfile `models`), and
-  "Global cross-Region inference" (a global profile's `models` holds the source-Region model ARN and the
-  Region-less ARN `arn:aws:bedrock:::foundation-model/<model>`).
-- End of life: Claude 3.5 Haiku EOL 2026-06-19 (model card; invoking it, or `us.` profile, answers
-  ResourceNotFoundException "This model version has reached the end of its life..." as reported in
-  aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws#708, 2026-08);
-  Claude 3 Haiku EOL 2026-09-10 and Claude Sonnet 4 EOL 2026-10-14, Claude Opus 4.1 Legacy until 2027-01-08
-  (awslabs/startups#304 review quoting the AWS lifecycle page, 2026-09); claude-instant-v1 removed in 2025
-  (weaviate/weaviate#9184).
-- Prices: Amazon Bedrock on-demand pricing, standard tier, us-east-1, USD per 1,000 tokens, as published in
-  May 2026 (Nova Micro 0.035/0.14, Lite 0.06/0.24, Pro 0.80/3.20 per million; Claude Haiku 4.5 1/5,
-  Sonnet 4.5 3/15, Opus 4.1 15/75 per million). For cost estimates only.
-
-Where the documents were silent the choice is marked "assumed" below.
+Behaviour only: the views that ListFoundationModels, GetFoundationModel, ListInferenceProfiles and
+GetInferenceProfile return, what a runtime call with a model or profile ID resolves to, and Bedrock's errors.
+The facts themselves (Regions, models, lifecycle, profiles, end-of-life list, prices) live in
+`awsfacts.bedrock`, with their sources, so that `utils` reads the same facts without importing the sandbox.
 """
 
 from __future__ import annotations
@@ -32,25 +12,16 @@ import calendar
 import time
 from urllib.parse import unquote
 
+from awsfacts import bedrock as awsbedrock
+
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account; the sandbox passes its own
 
-# Commercial Regions that offer Amazon Bedrock (AWS General Reference, "Amazon Bedrock endpoints and quotas").
-# GovCloud and China are other partitions and are not served by the sandbox.
-REGIONS = [
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
-    "eu-west-3", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
-    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-]
-
-_US = ["us-east-1", "us-east-2", "us-west-2"]
-_US4 = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
-_EU = ["eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"]
-_APAC = ["ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2"]
-_JP = ["ap-northeast-1", "ap-northeast-3"]
-_NOVA_REGIONS = _US + _EU + _APAC
-# Regions from which the Claude 4.5 global profiles can be called (assumed: every Region listing the model).
-_CLAUDE45_REGIONS = _US4 + _EU + _JP
+REGIONS = awsbedrock.REGIONS
+MODELS = awsbedrock.MODELS
+END_OF_LIFE = awsbedrock.END_OF_LIFE
+END_OF_LIFE_PROFILES = awsbedrock.END_OF_LIFE_PROFILES
+PROFILES = awsbedrock.PROFILES
+_GEO_NAMES = awsbedrock.GEO_NAMES
 
 
 def _ts(day: str) -> int:
@@ -58,148 +29,18 @@ def _ts(day: str) -> int:
     return calendar.timegm(time.strptime(day, "%Y-%m-%d"))
 
 
-# modelId -> facts. `on_demand`: Regions where the model answers on-demand calls by its own ID.
-# `profile_only`: Regions where it is listed but reachable only through an inference profile.
-# `format`: the InvokeModel body format ("nova" or "anthropic").
-MODELS: dict[str, dict] = {
-    "amazon.nova-micro-v1:0": {
-        "providerName": "Amazon",
-        "modelName": "Nova Micro",
-        "inputModalities": ["TEXT"],
-        "outputModalities": ["TEXT"],
-        "responseStreamingSupported": True,
-        "customizationsSupported": ["FINE_TUNING", "DISTILLATION"],
-        "modelLifecycle": {"status": "ACTIVE", "startOfLifeTime": _ts("2024-12-03")},
-        "on_demand": ["us-east-1"],
-        "profile_only": [r for r in _NOVA_REGIONS if r != "us-east-1"],
-        "price_per_1k": {"input": 0.000035, "output": 0.00014},
-        "format": "nova",
-    },
-    "amazon.nova-lite-v1:0": {
-        "providerName": "Amazon",
-        "modelName": "Nova Lite",
-        "inputModalities": ["TEXT", "IMAGE", "VIDEO"],
-        "outputModalities": ["TEXT"],
-        "responseStreamingSupported": True,
-        "customizationsSupported": ["FINE_TUNING", "DISTILLATION"],
-        "modelLifecycle": {"status": "ACTIVE", "startOfLifeTime": _ts("2024-12-03")},
-        "on_demand": ["us-east-1"],
-        "profile_only": [r for r in _NOVA_REGIONS if r != "us-east-1"],
-        "price_per_1k": {"input": 0.00006, "output": 0.00024},
-        "format": "nova",
-    },
-    "amazon.nova-pro-v1:0": {
-        "providerName": "Amazon",
-        "modelName": "Nova Pro",
-        "inputModalities": ["TEXT", "IMAGE", "VIDEO"],
-        "outputModalities": ["TEXT"],
-        "responseStreamingSupported": True,
-        "customizationsSupported": ["FINE_TUNING", "DISTILLATION"],
-        "modelLifecycle": {"status": "ACTIVE", "startOfLifeTime": _ts("2024-12-03")},
-        "on_demand": ["us-east-1"],
-        "profile_only": [r for r in _NOVA_REGIONS if r != "us-east-1"],
-        "price_per_1k": {"input": 0.0008, "output": 0.0032},
-        "format": "nova",
-    },
-    "anthropic.claude-haiku-4-5-20251001-v1:0": {
-        "providerName": "Anthropic",
-        "modelName": "Claude Haiku 4.5",
-        "inputModalities": ["TEXT", "IMAGE"],
-        "outputModalities": ["TEXT"],
-        "responseStreamingSupported": True,
-        "customizationsSupported": [],
-        "modelLifecycle": {"status": "ACTIVE", "startOfLifeTime": _ts("2025-10-15")},
-        "on_demand": [],
-        "profile_only": _CLAUDE45_REGIONS,
-        "price_per_1k": {"input": 0.001, "output": 0.005},
-        "format": "anthropic",
-    },
-    "anthropic.claude-sonnet-4-5-20250929-v1:0": {
-        "providerName": "Anthropic",
-        "modelName": "Claude Sonnet 4.5",
-        "inputModalities": ["TEXT", "IMAGE"],
-        "outputModalities": ["TEXT"],
-        "responseStreamingSupported": True,
-        "customizationsSupported": [],
-        "modelLifecycle": {"status": "ACTIVE", "startOfLifeTime": _ts("2025-09-29")},
-        "on_demand": [],
-        "profile_only": _CLAUDE45_REGIONS,
-        "price_per_1k": {"input": 0.003, "output": 0.015},
-        "format": "anthropic",
-    },
-    # LEGACY: still callable, shown with status LEGACY (EOL 2027-01-08 per the AWS lifecycle page).
-    "anthropic.claude-opus-4-1-20250805-v1:0": {
-        "providerName": "Anthropic",
-        "modelName": "Claude Opus 4.1",
-        "inputModalities": ["TEXT", "IMAGE"],
-        "outputModalities": ["TEXT"],
-        "responseStreamingSupported": True,
-        "customizationsSupported": [],
-        "modelLifecycle": {
-            "status": "LEGACY",
-            "startOfLifeTime": _ts("2025-08-05"),
-            "endOfLifeTime": _ts("2027-01-08"),
-        },
-        "on_demand": [],
-        "profile_only": _US,
-        "price_per_1k": {"input": 0.015, "output": 0.075},
-        "format": "anthropic",
-    },
-}
-
-# Models past their end of life: no longer listed; invoking them answers ResourceNotFoundException.
-END_OF_LIFE: dict[str, dict] = {
-    "anthropic.claude-instant-v1": {"modelName": "Claude Instant", "endOfLifeTime": _ts("2025-07-21")},
-    "anthropic.claude-3-5-haiku-20241022-v1:0": {"modelName": "Claude 3.5 Haiku", "endOfLifeTime": _ts("2026-06-19")},
-    "anthropic.claude-3-haiku-20240307-v1:0": {"modelName": "Claude 3 Haiku", "endOfLifeTime": _ts("2026-09-10")},
-    "anthropic.claude-sonnet-4-20250514-v1:0": {"modelName": "Claude Sonnet 4", "endOfLifeTime": _ts("2026-10-14")},
-}
-
-_GEO_NAMES = {"us": "US", "eu": "EU", "apac": "APAC", "jp": "JP", "global": "Global"}
+PROFILES_CREATED_AT = _ts(awsbedrock.PROFILES_CREATED_AT)
 
 
-def _geo(prefix: str, model_id: str, regions: list[str]) -> dict:
-    # A geographic profile: callable from each of `regions`, routes to all of them (assumed symmetric; AWS
-    # documents a few profiles whose destinations depend on the source Region).
-    return {"id": f"{prefix}.{model_id}", "model": model_id, "geo": prefix,
-            "sources": list(regions), "destinations": {r: list(regions) for r in regions}}
+def _lifecycle_view(lifecycle: dict) -> dict:
+    """FoundationModelLifecycle as the API returns it: status plus the dates we know, as epoch seconds."""
+    out = {"status": lifecycle["status"]}
+    if lifecycle.get("startOfLife"):
+        out["startOfLifeTime"] = _ts(lifecycle["startOfLife"])
+    if lifecycle.get("endOfLife"):
+        out["endOfLifeTime"] = _ts(lifecycle["endOfLife"])
+    return out
 
-
-def _global(model_id: str, sources: list[str]) -> dict:
-    # A global profile routes to any commercial Region; `destinations` None means "Region-less".
-    return {"id": f"global.{model_id}", "model": model_id, "geo": "global",
-            "sources": list(sources), "destinations": None}
-
-
-PROFILES: list[dict] = [
-    _geo("us", "amazon.nova-micro-v1:0", _US),
-    _geo("eu", "amazon.nova-micro-v1:0", _EU),
-    _geo("apac", "amazon.nova-micro-v1:0", _APAC),
-    _geo("us", "amazon.nova-lite-v1:0", _US),
-    _geo("eu", "amazon.nova-lite-v1:0", _EU),
-    _geo("apac", "amazon.nova-lite-v1:0", _APAC),
-    _geo("us", "amazon.nova-pro-v1:0", _US),
-    _geo("eu", "amazon.nova-pro-v1:0", _EU),
-    _geo("apac", "amazon.nova-pro-v1:0", _APAC),
-    _geo("us", "anthropic.claude-haiku-4-5-20251001-v1:0", _US4),
-    _geo("eu", "anthropic.claude-haiku-4-5-20251001-v1:0", _EU),
-    _geo("jp", "anthropic.claude-haiku-4-5-20251001-v1:0", _JP),
-    _global("anthropic.claude-haiku-4-5-20251001-v1:0", _CLAUDE45_REGIONS),
-    _geo("us", "anthropic.claude-sonnet-4-5-20250929-v1:0", _US4),
-    _geo("eu", "anthropic.claude-sonnet-4-5-20250929-v1:0", _EU),
-    _geo("jp", "anthropic.claude-sonnet-4-5-20250929-v1:0", _JP),
-    _global("anthropic.claude-sonnet-4-5-20250929-v1:0", _CLAUDE45_REGIONS),
-    _geo("us", "anthropic.claude-opus-4-1-20250805-v1:0", _US),
-]
-
-# Profiles of end-of-life models: they answer the end-of-life error too.
-END_OF_LIFE_PROFILES = {
-    f"{geo}.anthropic.claude-3-5-haiku-20241022-v1:0" for geo in ("us", "eu", "apac", "global")
-} | {f"{geo}.anthropic.claude-3-haiku-20240307-v1:0" for geo in ("us", "eu", "apac")} | {
-    f"{geo}.anthropic.claude-sonnet-4-20250514-v1:0" for geo in ("us", "eu", "apac", "global")
-}
-
-PROFILES_CREATED_AT = _ts("2024-08-27")  # assumed: system-defined profiles predate the workshop
 
 # ---------------------------------------------------------------- errors, as Bedrock words them
 
@@ -278,17 +119,17 @@ def model(region: str, model_id: str) -> dict | None:
         "responseStreamingSupported": facts["responseStreamingSupported"],
         "customizationsSupported": list(facts["customizationsSupported"]),
         "inferenceTypesSupported": ["ON_DEMAND"] if region in facts["on_demand"] else ["INFERENCE_PROFILE"],
-        "modelLifecycle": dict(facts["modelLifecycle"]),
+        "modelLifecycle": _lifecycle_view(facts["lifecycle"]),
     }
 
 
 def price_per_1k(model_id: str) -> dict | None:
     """{"input": USD, "output": USD} per 1,000 tokens for a model or profile ID, for cost estimates."""
-    facts = MODELS.get(model_id)
-    if facts is None:
+    if model_id not in MODELS:
         prof = next((p for p in PROFILES if p["id"] == model_id), None)
-        facts = MODELS.get(prof["model"]) if prof else None
-    return dict(facts["price_per_1k"]) if facts else None
+        model_id = prof["model"] if prof else model_id
+    price = awsbedrock.TOKEN_PRICES_PER_1K.get(model_id)
+    return dict(price) if price else None
 
 
 def _profile_models(region: str, prof: dict) -> list[dict]:
@@ -409,4 +250,4 @@ def resolve(region: str, model_or_profile_id: str, account: str = DEFAULT_ACCOUN
 
 def _looks_like_profile(ident: str) -> bool:
     prefix = ident.split(".", 1)[0]
-    return prefix in {"us", "eu", "apac", "jp", "au", "ca", "us-gov", "global"} and ident.count(".") >= 2
+    return prefix in awsbedrock.PROFILE_GEOGRAPHIES and ident.count(".") >= 2

@@ -85,7 +85,10 @@ def test_list_foundation_models_and_filters(aws):
     amazon = br.list_foundation_models(byProvider="amazon")["modelSummaries"]
     assert amazon and all(m["providerName"] == "Amazon" for m in amazon)
     on_demand = br.list_foundation_models(byInferenceType="ON_DEMAND")["modelSummaries"]
-    assert {m["modelId"] for m in on_demand} == {NOVA_MICRO, "amazon.nova-lite-v1:0", "amazon.nova-pro-v1:0"}
+    assert {m["modelId"] for m in on_demand} == {NOVA_MICRO, "amazon.nova-lite-v1:0", "amazon.nova-pro-v1:0",
+                                                 "amazon.titan-embed-text-v2:0"}
+    embeddings = br.list_foundation_models(byOutputModality="EMBEDDING")["modelSummaries"]
+    assert [m["modelId"] for m in embeddings] == ["amazon.titan-embed-text-v2:0"]
     assert br.list_foundation_models(byOutputModality="IMAGE")["modelSummaries"] == []
     tunable = br.list_foundation_models(byCustomizationType="FINE_TUNING")["modelSummaries"]
     assert all("FINE_TUNING" in m["customizationsSupported"] for m in tunable) and tunable

@@ -31,13 +31,26 @@ def test_usage_counts_from_a_reply_replace_the_typical_call():
     assert not any("assumed" in n for n in est.notes)
 
 
-def test_sandbox_prices_come_from_the_sandbox_catalog_and_agree_with_the_table():
+def test_prices_live_in_one_place_that_the_sandbox_serves_too():
+    from awsfacts import bedrock as awsbedrock
     from sandbox import bedrock_catalog
 
-    for model_id, price in cost.TOKEN_PRICES_PER_1K.items():
-        sandbox_price, source = cost.token_prices(model_id, target="sandbox")
-        assert "sandbox catalog" in source
-        assert sandbox_price == bedrock_catalog.price_per_1k(model_id) == price
+    assert cost.TOKEN_PRICES_PER_1K is awsbedrock.TOKEN_PRICES_PER_1K
+    for model_id, price in awsbedrock.TOKEN_PRICES_PER_1K.items():
+        for target in ("sandbox", "aws"):
+            assert cost.token_prices(model_id, target=target) == (price, awsbedrock.TOKEN_PRICES_SOURCE)
+        assert bedrock_catalog.price_per_1k(model_id) == price
+    assert cost.token_prices("eu.amazon.nova-micro-v1:0")[0] == awsbedrock.TOKEN_PRICES_PER_1K["amazon.nova-micro-v1:0"]
+
+
+def test_utils_reads_prices_without_the_sandbox():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(cost))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m and m.startswith("sandbox") for m in imported), imported
 
 
 def test_unknown_model_has_no_token_line_but_says_why():

@@ -146,3 +146,85 @@ def test_switching_target_says_to_rerun(path):
     form.set(target="aws")
     assert "run this notebook again" in form.feedback.value
     assert form.problems() == {}  # a valid choice: saved, then applied by re-running 00
+
+
+# ---------------------------------------------------------------- a choice is never silently replaced (issue 12)
+
+
+def test_an_explicit_model_the_region_does_not_offer_stays_and_is_explained(path):
+    form = make(model_id="eu.amazon.nova-micro-v1:0")  # e.g. from WORKSHOP_MODEL_ID
+    assert form.model.value == "eu.amazon.nova-micro-v1:0"  # not swapped for the default
+    assert "geography" in form.problems()["model_id"]
+    assert "geography" in form.model_label.value and "color:#b91c1c" in form.model_label.value
+    assert form.save_button.disabled is True
+    with pytest.raises(InvalidInput):
+        form.save()
+    assert not path.exists()
+
+
+def test_a_chosen_model_survives_a_region_change_and_is_flagged(path):
+    form = make()
+    form.set(model_id="us.amazon.nova-lite-v1:0")
+    form.set(region="eu-central-1")
+    assert form.model.value == "us.amazon.nova-lite-v1:0"
+    assert "model_id" in form.problems() and form.save_button.disabled
+
+
+def test_the_default_follows_the_region_until_the_learner_chooses(path):
+    form = make()
+    form.set(region="eu-central-1")
+    assert form.model.value == "eu.amazon.nova-micro-v1:0"
+    form.set(region="us-west-2")
+    assert form.model.value == "us.amazon.nova-micro-v1:0"
+
+
+def test_a_region_pasted_with_blanks_is_trimmed(path):
+    form = make(region=" eu-central-1 ")
+    assert form.region.value == "eu-central-1"
+    assert form.problems() == {}
+
+
+@pytest.fixture
+def live_form(aws, path):
+    """The form as notebook 00 builds it, on the sandbox's live lists (models.choices carries the Offer)."""
+    from utils import models
+
+    def models_for(region):
+        return models.choices(models.catalog(aws("bedrock", region)), region)
+
+    def build(**initial):
+        start = {"target": "sandbox", "region": "us-east-1", "account_id": "012345678901", "model_id": None,
+                 "prefix": ""}
+        start.update(initial)
+        return ConfigForm(start, models_for=models_for, sts_account="012345678901")
+
+    return build
+
+
+@pytest.mark.parametrize(("model_id", "words", "alternative"), [
+    ("anthropic.claude-3-haiku-20240307-v1:0", "end of life", "us.amazon.nova-micro-v1:0"),
+    ("eu.amazon.nova-micro-v1:0", "geography", "us.amazon.nova-micro-v1:0"),
+    ("anthropic.claude-haiku-4-5-20251001-v1:0", "only through inference profiles",
+     "us.anthropic.claude-haiku-4-5-20251001-v1:0"),
+    ("amazon.titan-embed-text-v2:0", "not a text model", "us.amazon.nova-micro-v1:0"),
+    ("us.amazon.nova-premier-v1:0", "LEGACY", "us.amazon.nova-micro-v1:0"),
+])
+def test_the_field_says_why_a_model_cannot_work_and_what_the_region_offers(live_form, model_id, words, alternative):
+    form = live_form(model_id=model_id)
+    assert form.model.value == model_id
+    message = form.problems()["model_id"]
+    assert words in message and alternative in message, message
+    assert html_escape(message) in form.model_label.value
+    assert form.save_button.disabled is True
+
+
+def test_the_default_is_offered_in_ap_northeast_3(live_form):
+    form = live_form(region="ap-northeast-3")
+    assert form.model.value in form.model.options
+    assert form.problems() == {}
+
+
+def html_escape(text):
+    import html
+
+    return html.escape(text)

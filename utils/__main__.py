@@ -1,4 +1,4 @@
-"""Command line: python -m utils {run,config,inventory,doctor,i18n}."""
+"""Command line: python -m utils {run,config,inventory,doctor,i18n,catalog}."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ commands:
   i18n update|build|check [--lang ja]
                            keep the translated notebooks in step with the English ones (gettext catalogs in
                            locales/); check exits 1 on anything untranslated, stale or broken
+  catalog check            compare the offline Amazon Bedrock facts (awsfacts/bedrock.py) with the live
+                           lists of the target; prints every difference (exit 0 none, 1 differences)
 """
 
 
@@ -54,8 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command == "run":
         from .runner import main as run_main
+        from .validation import InvalidInput
 
-        return run_main(rest)
+        try:
+            return run_main(rest)
+        except InvalidInput as exc:  # e.g. WORKSHOP_TARGET=localstack: the reason and the fix, no traceback
+            print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
     if command == "config":
         return _config()
     if command == "inventory":
@@ -68,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         from .doctor import main as doctor_main
 
         return doctor_main(rest)
+    if command == "catalog":
+        from .catalog import main as catalog_main
+
+        return catalog_main(rest)
     print(f"unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

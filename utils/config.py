@@ -244,7 +244,8 @@ def resolve(target: str | None = None, region: str | None = None, account_id: st
     explicit = {"target": target, "region": region, "account_id": account_id, "model_id": model_id,
                 "prefix": prefix}
     merged.update({k: v for k, v in explicit.items() if v is not None})
-    return merged
+    # Blanks around a pasted value are not part of it (" us-east-1 " is us-east-1), as validation also holds.
+    return {k: v.strip() if isinstance(v, str) else v for k, v in merged.items()}
 
 
 def with_changes(cfg: WorkshopConfig, **changes) -> WorkshopConfig:

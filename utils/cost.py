@@ -1,8 +1,9 @@
 """What the workshop costs on AWS: an estimate before (notebooks 00 and 02), and the real endpoint hours after (06).
 
-Prices: us-east-1, USD, as listed in the README's "Cost on AWS" (looked up November 2026). On the sandbox the
-per-model token prices come from the sandbox's catalog (sandbox/bedrock_catalog.py, May 2026 list prices); on AWS
-from the small table below. Everything here is arithmetic: no AWS call is made, so the estimate is free and fast.
+Prices: us-east-1, USD, as listed in the README's "Cost on AWS" (looked up November 2026). The per-model token
+prices live in one place, `awsfacts.bedrock.TOKEN_PRICES_PER_1K`, which the sandbox serves too; the endpoint and
+Lambda prices below are kept only here. Everything here is arithmetic: no AWS call is made, so the estimate is free
+and fast.
 
 - Interface endpoint: USD 0.01 per endpoint per Availability Zone per hour, a partial hour billed as a full hour;
   USD 0.01 per GB of data processed.
@@ -17,23 +18,17 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from awsfacts import bedrock as awsbedrock
+
 PRICES_SOURCE = "us-east-1 list prices, November 2026 (README, 'Cost on AWS')"
 ENDPOINT_AZ_HOUR = 0.01
 ENDPOINT_PER_GB = 0.01
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000
 LAMBDA_PER_GB_SECOND = 0.0000166667
 
-# USD per 1,000 tokens (on demand, standard tier, us-east-1), source month November 2026 (the README's table for
-# Nova Micro; the others as listed on aws.amazon.com/bedrock/pricing, May 2026).
-TOKEN_PRICES_PER_1K = {
-    "amazon.nova-micro-v1:0": {"input": 0.000035, "output": 0.00014},
-    "amazon.nova-lite-v1:0": {"input": 0.00006, "output": 0.00024},
-    "amazon.nova-pro-v1:0": {"input": 0.0008, "output": 0.0032},
-    "anthropic.claude-haiku-4-5-20251001-v1:0": {"input": 0.001, "output": 0.005},
-    "anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 0.003, "output": 0.015},
-    "anthropic.claude-opus-4-1-20250805-v1:0": {"input": 0.015, "output": 0.075},
-}
-TOKEN_PRICES_SOURCE = "Amazon Bedrock on-demand pricing, us-east-1 (November 2026 for Nova Micro, May 2026 others)"
+# USD per 1,000 tokens (on demand, standard tier, us-east-1): the offline facts, with their source.
+TOKEN_PRICES_PER_1K = awsbedrock.TOKEN_PRICES_PER_1K
+TOKEN_PRICES_SOURCE = awsbedrock.TOKEN_PRICES_SOURCE
 
 # What one workshop call looks like (measured on the sandbox and in the README): tokens and Lambda duration.
 TYPICAL_CALL = {"inputTokens": 150, "outputTokens": 100}
@@ -50,22 +45,16 @@ def _usd(value: float) -> str:
 def base_model(model_id: str) -> str:
     """The foundation model behind a model or inference-profile ID (us.amazon.nova-micro-v1:0 -> amazon...)."""
     head = model_id.split(".", 1)[0]
-    if head in {"us", "eu", "apac", "jp", "au", "ca", "us-gov", "global"} and model_id.count(".") >= 2:
+    if head in awsbedrock.PROFILE_GEOGRAPHIES and model_id.count(".") >= 2:
         return model_id.split(".", 1)[1]
     return model_id
 
 
 def token_prices(model_id: str, target: str = "aws") -> tuple[dict | None, str]:
-    """({"input", "output"} USD per 1,000 tokens, source) for a model or profile; (None, reason) if unknown."""
-    if target == "sandbox":
-        try:
-            from sandbox import bedrock_catalog
+    """({"input", "output"} USD per 1,000 tokens, source) for a model or profile; (None, reason) if unknown.
 
-            found = bedrock_catalog.price_per_1k(model_id) or bedrock_catalog.price_per_1k(base_model(model_id))
-            if found:
-                return found, "sandbox catalog (sandbox/bedrock_catalog.py, May 2026 list prices)"
-        except ImportError:
-            pass
+    The same table on both targets (the sandbox bills nothing; the estimate shows what AWS would charge).
+    """
     found = TOKEN_PRICES_PER_1K.get(base_model(model_id))
     if found:
         return dict(found), TOKEN_PRICES_SOURCE

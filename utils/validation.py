@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from awsfacts import bedrock as awsbedrock
+
 
 class InvalidInput(ValueError):
     """A value the workshop cannot use. The message says what was wrong and how to fix it."""
@@ -160,39 +162,11 @@ def region(value) -> str:
 
 # ---------------------------------------------------------------- model
 
-# Geography prefixes of cross-region inference profiles and the source regions that may call them.
-PROFILE_GEOGRAPHIES = {
-    "us": ("us-",),
-    "us-gov": ("us-gov-",),
-    "eu": ("eu-",),
-    "apac": ("ap-",),
-    "jp": ("ap-northeast-1", "ap-northeast-3"),
-    "au": ("ap-southeast-2", "ap-southeast-4"),
-    "ca": ("ca-",),
-    "global": ("",),
-}
-
-# Models that AWS has retired (end of life) or marked legacy and closed to new users.
-# Checked against the Amazon Bedrock model lifecycle page; notebook 00 also asks
-# GetFoundationModel for the live lifecycle status, which is the authority.
-END_OF_LIFE_MODELS = {
-    "anthropic.claude-instant-v1": "us.amazon.nova-micro-v1:0 or us.anthropic.claude-haiku-4-5-20251001-v1:0",
-    "anthropic.claude-v1": "amazon.nova-lite-v1:0",
-    "anthropic.claude-v2": "amazon.nova-lite-v1:0",
-    "anthropic.claude-v2:1": "amazon.nova-lite-v1:0",
-    "ai21.j2-mid-v1": "amazon.nova-micro-v1:0",
-    "ai21.j2-ultra-v1": "amazon.nova-lite-v1:0",
-    "cohere.command-text-v14": "amazon.nova-micro-v1:0",
-    "cohere.command-light-text-v14": "amazon.nova-micro-v1:0",
-    "meta.llama2-13b-chat-v1": "amazon.nova-micro-v1:0",
-    "meta.llama2-70b-chat-v1": "amazon.nova-lite-v1:0",
-    "amazon.titan-text-lite-v1": "amazon.nova-micro-v1:0",
-    "amazon.titan-text-express-v1": "amazon.nova-micro-v1:0",
-    # Retired in 2026 (Amazon Bedrock model lifecycle page), as the sandbox's catalog also has them.
-    "anthropic.claude-3-haiku-20240307-v1:0": "us.amazon.nova-micro-v1:0",
-    "anthropic.claude-3-5-haiku-20241022-v1:0": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-    "anthropic.claude-sonnet-4-20250514-v1:0": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-}
+# Geography prefixes of cross-Region inference profiles and the source Regions that may call them, and the models
+# that AWS has retired: both kept once, in awsfacts.bedrock. On AWS, the live lists (ListFoundationModels,
+# ListInferenceProfiles, passed here as `offered`) take precedence: a model they offer is accepted.
+PROFILE_GEOGRAPHIES = awsbedrock.PROFILE_GEOGRAPHIES
+END_OF_LIFE_MODELS = {mid: facts["replacement"] for mid, facts in awsbedrock.END_OF_LIFE.items()}
 
 _MODEL_ID = re.compile(r"^(?:(?P<geo>[a-z]{2,6}(?:-gov)?)\.)?(?P<base>[a-z0-9-]+\.[a-z0-9][a-z0-9.:_-]*)$")
 _FM_ARN = re.compile(r"^arn:aws:bedrock:[a-z0-9-]*::foundation-model/(?P<id>[A-Za-z0-9.:_-]+)$")
@@ -219,11 +193,24 @@ def geographies_for(region_code: str) -> list[str]:
             if any(region_code.startswith(s) for s in starts) and geo != "global"]
 
 
+def _end_of_life(base: str) -> InvalidModelId:
+    facts = awsbedrock.END_OF_LIFE[base]
+    when = f" on {facts['endOfLife']}" if facts.get("endOfLife") else ""
+    return InvalidModelId(
+        f"{base} ({facts['modelName']}) reached end of life on Amazon Bedrock{when}; calls to it fail "
+        "(lifecycle state: end of life).",
+        f"Choose a current model, for example {facts['replacement']}.",
+    )
+
+
 def model_id(value, region_code: str | None = None, offered: list[str] | None = None) -> str:
     """A current model ID or inference-profile ID usable from `region_code`.
 
-    `offered` is the list the region offers (from ListFoundationModels and
-    ListInferenceProfiles); when given, the value must be in it.
+    `offered` is what the Region offers (from ListFoundationModels and ListInferenceProfiles; see
+    utils.models.offer). When given, the value must be in it, and it takes precedence over the offline facts: a
+    model it lists is accepted. When it also explains a refusal (`offered.reason(id)`, as utils.models.Offer
+    does), the message names the reason: lifecycle state, geography, profile-only or not a text model, and the
+    alternatives the Region offers.
     """
     if not isinstance(value, str) or not value.strip():
         raise InvalidModelId("The model ID is empty.",
@@ -238,25 +225,37 @@ def model_id(value, region_code: str | None = None, offered: list[str] | None = 
             f"{value!r} does not look like an Amazon Bedrock model ID.",
             "IDs look like amazon.nova-micro-v1:0 (a model) or us.amazon.nova-micro-v1:0 (an inference profile).",
         )
+    if offered is not None and text in offered:
+        return text  # live data first
     geo, base = split_model_id(text)
-    if base in END_OF_LIFE_MODELS:
-        raise InvalidModelId(
-            f"{base} has reached end of life (or is legacy) on Amazon Bedrock; calls to it fail.",
-            f"Choose a current model, for example {END_OF_LIFE_MODELS[base]}.",
-        )
+    explain = getattr(offered, "reason", None)
+    live = explain(text) if explain else None
+    if live is not None and live[0] != "unknown":
+        raise InvalidModelId(live[1], live[2])
+    if base in awsbedrock.END_OF_LIFE:
+        error = _end_of_life(base)
+        alternatives = getattr(offered, "alternatives", None)
+        if alternatives is not None:  # what this Region offers, rather than the offline replacement
+            replacement = split_model_id(awsbedrock.END_OF_LIFE[base]["replacement"])[1]
+            alts = alternatives(replacement)
+            error = InvalidModelId(error.problem, f"Choose a current model that {region_code or 'the Region'} "
+                                   f"offers: {', '.join(alts)}." if alts else error.fix)
+        raise error
     if region_code and geo and geo != "global":
         allowed = geographies_for(region_code)
         if geo not in allowed:
-            hint = f"use {allowed[0]}.{base}" if allowed else f"use the in-region model {base}, if offered"
+            hint = f"use {allowed[0]}.{base}" if allowed else f"use the in-Region model {base}, if offered"
             raise InvalidModelId(
                 f"The inference profile {text} routes requests within the '{geo}' geography, "
                 f"and cannot be called from {region_code}.",
-                f"Pick a profile of this region's geography: {hint}.",
+                f"Pick a profile of this Region's geography: {hint}.",
             )
-    if offered is not None and text not in offered:
+    if live is not None:
+        raise InvalidModelId(live[1], live[2])
+    if offered is not None:
         near = [m for m in offered if m.endswith(base)][:3] or sorted(offered)[:3]
         raise InvalidModelId(
-            f"{text} is not offered in {region_code or 'this region'}.",
+            f"{text} is not offered in {region_code or 'this Region'}.",
             f"Choose one of the listed models, for example {', '.join(near)}." if near
             else "Check the model catalog in the Amazon Bedrock console.",
         )

@@ -32,6 +32,8 @@ class ConfigForm:
         self.sts_account = sts_account
         self.models_for = models_for
         self.saved: config.WorkshopConfig | None = None
+        self._auto_model = False
+        self._setting_default = False
         self.active_target = initial.get("target") or "sandbox"
         self._offered: list[str] | None = None
         style = {"description_width": "110px"}
@@ -44,7 +46,7 @@ class ConfigForm:
                               placeholder="12 digits, e.g. from the console's account menu",
                               continuous_update=False, style=style, layout=layout)
         region_list = regions or validation.bedrock_regions()
-        start_region = initial.get("region") or config.DEFAULT_REGION
+        start_region = str(initial.get("region") or config.DEFAULT_REGION).strip()  # a pasted " eu-west-1 " too
         options = list(region_list) if start_region in region_list else [start_region, *region_list]
         self.region = w.Dropdown(options=options, value=start_region, description="Region", style=style,
                                  layout=layout)
@@ -91,6 +93,11 @@ class ConfigForm:
 
     # ---- events
     def _refresh_models(self, region: str, keep: str | None = None) -> None:
+        """List the Region's models. An explicit choice is never replaced: if the Region cannot serve it, it stays
+        in the field with the reason (problems() -> Save disabled). Only a value the form filled in itself (the
+        default) follows the Region."""
+        from .models import default_model_id
+
         choices: list[tuple[str, str]] = []
         if self.models_for:
             try:
@@ -99,24 +106,27 @@ class ConfigForm:
                 self.model_label.value = f"<span style='color:#b45309'>Could not list models: {html.escape(str(exc))}"
                 choices = []
         self._choices = dict((mid, label) for label, mid in choices)
-        self._offered = [mid for _, mid in choices] or None
-        self.model.options = [mid for _, mid in choices]
-        current = keep if keep is not None else self.model.value
-        if self._offered and current not in self._offered:
-            from .models import default_model_id
-
-            current = default_model_id(region, self._offered)
-        elif not current:
-            from .models import default_model_id
-
-            current = default_model_id(region)
-        self.model.value = current
+        ids = [mid for _, mid in choices]
+        offer = getattr(choices, "offer", None)  # utils.models.Choices carries the Region's Offer (may be empty)
+        self._offered = offer if offer is not None else (ids or None)
+        self.model.options = ids
+        current = (keep if keep is not None else self.model.value) or ""
+        if not current.strip() or getattr(self, "_auto_model", False):
+            current = default_model_id(region, ids or None)
+            self._auto_model = True
+        self._setting_default = True
+        try:
+            self.model.value = current
+        finally:
+            self._setting_default = False
 
     def _on_region(self, change) -> None:
         self._refresh_models(change["new"])
         self._on_change()
 
     def _on_change(self, change=None) -> None:
+        if change is not None and change.get("owner") is self.model and not getattr(self, "_setting_default", False):
+            self._auto_model = False  # the learner typed or picked a model: from now on it is their choice
         # Normalise the account ID in place once it is valid (e.g. 1234-5678-9012 -> 123456789012).
         if change is not None and change.get("owner") is self.account:
             try:
@@ -126,9 +136,11 @@ class ConfigForm:
                     return  # the assignment fires _on_change again
             except validation.InvalidInput:
                 pass
+        problems = self.problems()
         if self._offered is not None and self.model.value in getattr(self, "_choices", {}):
             self.model_label.value = f"<small>{html.escape(self._choices[self.model.value])}</small>"
-        problems = self.problems()
+        elif "model_id" in problems:
+            self.model_label.value = f"<span style='color:#b91c1c'>{html.escape(problems['model_id'])}</span>"
         self.save_button.disabled = bool(problems)
         if problems:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in problems.items())
