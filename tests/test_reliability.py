@@ -115,7 +115,7 @@ class Workshop:
                 after[name[:2]](state)
 
         original = runner.discover
-        runner.discover = lambda only=None: paths  # the given order, repeats included
+        runner.discover = lambda only=None, lang="en": paths  # the given order, repeats included
         try:
             return runner.run(out_root=out_root, echo=echo)
         finally:
