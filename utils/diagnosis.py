@@ -1057,8 +1057,8 @@ def _identity_finding(s: dict) -> Finding:
                        "Amazon Bedrock", SIMULATED)
     if mine is not None and mine[0] != "Allow":
         _, why, fix = mine
-        return Finding("role", IDENTITY_CHECK, "fail", f"{head}: {why} (statement named by the policies "
-                       f"{LOCAL})", fix, "Amazon Bedrock", SIMULATED)
+        return Finding("role", IDENTITY_CHECK, "fail", f"{head}: {why} ({SIMULATED}; the statement named by "
+                       f"the role's policies, {LOCAL})", fix, "Amazon Bedrock", SIMULATED)
     if sim.get("boundary_allowed") is False:
         name = boundary[0] if boundary else s.get("boundary_arn") or "of the role"
         return Finding("role", IDENTITY_CHECK, "fail",

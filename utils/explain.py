@@ -430,7 +430,9 @@ def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_i
         return base
     base.facts["decided by"] = why
     base.meaning += f"\n\nIn the live state, {where}: {why}."
-    if fix:
+    if fix and d.policy_type == "boundary" and base.fix:
+        base.fix[0] = fix  # the same advice as the message-only text, now with the boundary's and role's names
+    elif fix:
         base.fix.insert(0, fix)
     return base
 
