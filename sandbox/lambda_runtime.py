@@ -307,7 +307,7 @@ def _to_cloudwatch(spec: Spec, stream: str, lines: list[tuple[int, str]]) -> Non
     group = f"/aws/lambda/{spec.function_name}"
     try:
         with _LOGS_LOCK:
-            logs = backends.logs(spec.region)
+            logs = backends.logs(spec.region, spec.function_arn.split(":")[4])  # the function's account
             logs.ensure_log_group(group)
             logs.ensure_log_stream(group, stream)
             logs.put_log_events(group, stream, [{"timestamp": ts, "message": msg} for ts, msg in lines])

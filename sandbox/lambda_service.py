@@ -77,13 +77,18 @@ class FunctionState:
         return (now or time.time()) < self.update_until
 
 
-_STATES: dict[tuple[str, str], FunctionState] = {}
+_STATES: dict[tuple[str, str, str], FunctionState] = {}  # (account, region, function name)
 _LOCK = threading.RLock()
 
 
-def _state(region: str, name: str) -> FunctionState:
+def _key(region: str, name: str, account: str | None = None) -> tuple[str, str, str]:
+    """Functions are per account and Region: the caller's account unless given (sandbox/backends.py)."""
+    return (account or backends.current_account(), region, name)
+
+
+def _state(region: str, name: str, account: str | None = None) -> FunctionState:
     with _LOCK:
-        return _STATES.setdefault((region, name), FunctionState())
+        return _STATES.setdefault(_key(region, name, account), FunctionState())
 
 
 def _overlay(config: dict, state: FunctionState | None, on_create: bool = False) -> dict:
@@ -119,7 +124,7 @@ def _vpc_key(attachment: dict | None) -> str:
 
 
 def current_spec(fn) -> lambda_runtime.Spec:
-    state = _STATES.get((fn.region, fn.function_name))
+    state = _STATES.get(_key(fn.region, fn.function_name, fn.account_id))
     return lambda_runtime.spec_from_function(fn, vpc=_vpc_key(state.attachment if state else None))
 
 
@@ -141,6 +146,7 @@ class _Eni:
     subnet_id: str
     users: set = field(default_factory=set)  # function names using it
     release_at: float | None = None
+    account: str | None = None  # the account of the ENI (and of its functions)
 
 
 _ENIS: dict[tuple, _Eni] = {}  # (region, subnet id, sorted SG ids) -> Lambda's ENI
@@ -231,7 +237,7 @@ def _attach(region: str, function_name: str, plan: dict) -> dict:
                 eni.interface_type = "lambda"
                 eni.requester_managed = True
                 eni.status = "in-use"
-                record = _ENIS[key] = _Eni(region, eni.id, subnet_id)
+                record = _ENIS[key] = _Eni(region, eni.id, subnet_id, account=ec2.account_id)
             record.users.add(function_name)
             record.release_at = None
             eni_ids[subnet_id] = record.eni_id
@@ -266,7 +272,7 @@ def release_due_enis() -> int:
         records = [_ENIS.pop(key) for key in due]
     for record in records:
         try:
-            backends.ec2(record.region).delete_network_interface(record.eni_id)
+            backends.ec2(record.region, record.account).delete_network_interface(record.eni_id)
         except InvalidNetworkInterfaceIdError:
             pass  # already gone
     return len(records)
@@ -287,7 +293,7 @@ def vpc_attachment(region: str, function_name: str) -> dict | None:
     """
     release_due_enis()
     with _LOCK:
-        state = _STATES.get((region, function_name))
+        state = _STATES.get(_key(region, function_name))
         if state is None:
             return None
         now = time.time()
@@ -314,7 +320,7 @@ _orig_publish_version = LambdaBackend.publish_version
 
 def _get_configuration(self, on_create: bool = False) -> dict:
     config = _orig_get_configuration(self, on_create)
-    return _overlay(config, _STATES.get((self.region, self.function_name)), on_create)
+    return _overlay(config, _STATES.get(_key(self.region, self.function_name, self.account_id)), on_create)
 
 
 def _vpc_config(self) -> dict | None:
@@ -324,7 +330,7 @@ def _vpc_config(self) -> dict | None:
     subnets = list(raw.get("SubnetIds") or [])
     config = {"SubnetIds": subnets, "SecurityGroupIds": list(raw.get("SecurityGroupIds") or []), "VpcId": ""}
     if subnets:
-        state = _STATES.get((self.region, self.function_name))
+        state = _STATES.get(_key(self.region, self.function_name, self.account_id))
         vpc_id = state.vpc_ids.get(subnets[0]) if state else None
         if vpc_id is None:
             try:
@@ -338,7 +344,7 @@ def _vpc_config(self) -> dict | None:
 
 
 def _check_not_updating(fn) -> FunctionState:
-    state = _state(fn.region, fn.function_name)
+    state = _state(fn.region, fn.function_name, fn.account_id)
     now = time.time()
     if state.pending(now):
         raise ResourceConflict("The operation cannot be performed at this time. The function is currently in the "
@@ -365,12 +371,18 @@ def _start_update(fn, state: FunctionState, prev_spec, prev_attachment) -> None:
 
 
 def _create_function(self, spec: dict):
+    name = str(spec.get("FunctionName") or "")
+    if ":" not in name and len(name) > 64:  # Lambda API Reference, CreateFunction: FunctionName
+        # (stacks named by StackSets, `StackSet-<name>-<uuid>`, meet this through ${AWS::StackName} in names)
+        from moto.awslambda.exceptions import ValidationException
+
+        raise ValidationException(name, "functionName", "Member must have length less than or equal to 64")
     plan = _plan_vpc(self.region_name, spec.get("Role") or "", spec.get("VpcConfig") or {})
     fn = _orig_create_function(self, spec)
     name = fn.function_name
     lambda_runtime.prepare()  # a spare environment process, so that the first invocation starts quickly
     with _LOCK:
-        state = _STATES[(self.region_name, name)] = FunctionState()
+        state = _STATES[_key(self.region_name, name, self.account_id)] = FunctionState()
         delay = SETTINGS.delay("lambda_update")
         state.pending_until = time.time() + (delay if plan else delay / 10)
         if plan:
@@ -432,7 +444,7 @@ def _delete_function(self, function_name: str, qualifier=None) -> None:
     if name in self._lambdas._functions:
         return  # only a version was deleted
     with _LOCK:
-        state = _STATES.pop((self.region_name, name), None)
+        state = _STATES.pop(_key(self.region_name, name, self.account_id), None)
         if state is not None:
             _detach(name, state.attachment)
             if state.prev_attachment is not state.attachment:
@@ -478,7 +490,7 @@ def _invoke(req, name: str) -> Response:
     invocation_type = req.headers.get("X-Amz-Invocation-Type", "RequestResponse")
     if invocation_type not in ("RequestResponse", "Event", "DryRun"):
         raise AwsError("InvalidParameterValueException", f"Unsupported invocation type: {invocation_type}")
-    state = _STATES.get((fn.region, fn.function_name))
+    state = _STATES.get(_key(fn.region, fn.function_name, fn.account_id))
     now = time.time()
     if state is not None and state.pending(now):
         raise AwsError("ResourceConflictException",

@@ -19,19 +19,27 @@ import pickle
 import weakref
 from pathlib import Path
 
-from . import backends
-
 log = logging.getLogger("sandbox.persistence")
 
-VERSION = 1
+VERSION = 2  # 2: every account (issue 9), not only the default one
 # moto backends that hold the workshop's resources.
-SERVICES = ["ec2", "iam", "sts", "lambda", "logs", "cloudformation", "cloudtrail", "events"]
+SERVICES = ["ec2", "iam", "sts", "lambda", "logs", "cloudformation", "cloudtrail", "events", "organizations"]
 # The sandbox's own records: (module, attribute), restored in place so references stay valid.
 RECORDS = [
     ("sandbox.cloudtrail", "_EVENTS"),
     ("sandbox.lambda_service", "_STATES"),
     ("sandbox.lambda_service", "_ENIS"),
+    ("sandbox.stacksets.models", "_PENDING"),
+    ("sandbox.servicequotas", "_applied"),
+    ("moto.organizations.models", "organizations_backends.master_accounts"),
 ]
+
+
+def _record(module: str, attr: str):
+    target = importlib.import_module(module)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    return target
 
 
 def enabled() -> bool:
@@ -47,12 +55,11 @@ def _backend_dict(service: str):
 def snapshot() -> bytes:
     moto_state = {}
     for service in SERVICES:
-        account = dict.get(_backend_dict(service), backends.ACCOUNT_ID)
-        if account:
-            moto_state[service] = dict(dict.items(account))
+        moto_state[service] = {account_id: dict(dict.items(account))
+                               for account_id, account in dict.items(_backend_dict(service))}
     records = {}
     for module, attr in RECORDS:
-        records[(module, attr)] = getattr(importlib.import_module(module), attr)
+        records[(module, attr)] = _record(module, attr)
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
     # moto's Lambda storage indexes functions in WeakValueDictionaries, which pickle cannot take as they are.
@@ -79,14 +86,15 @@ def restore(blob: bytes) -> None:
     data = pickle.loads(blob)
     if data.get("version") != VERSION:
         raise ValueError(f"state file version {data.get('version')} is not {VERSION}")
-    for service, regions in data["moto"].items():
-        account = _backend_dict(service)[backends.ACCOUNT_ID]
-        for region, backend in regions.items():
-            account[region] = backend
+    for service, accounts in data["moto"].items():
+        for account_id, regions in accounts.items():
+            account = _backend_dict(service)[account_id]
+            for region, backend in regions.items():
+                account[region] = backend
     for (module, attr), value in data["records"].items():
-        target = getattr(importlib.import_module(module), attr)
+        target = _record(module, attr)
         target.clear()
-        (target.update if isinstance(target, dict) else target.extend)(value)
+        (target.update if isinstance(target, (dict, set)) else target.extend)(value)
 
 
 def save(path: Path) -> None:

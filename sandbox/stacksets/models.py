@@ -165,7 +165,8 @@ class Timeline:
 
 
 class StackInstance:
-    def __init__(self, stack_set: StackSet, account: str, region: str, ou_id: str | None, overrides: list[dict]):
+    def __init__(self, stack_set: StackSet, account: str, region: str, ou_id: str | None, overrides: list[dict],
+                 at: datetime | None = None):
         self.stack_set_id = stack_set.id
         self.account = account
         self.region = region
@@ -175,7 +176,7 @@ class StackInstance:
         self.stack_name: str | None = None
         self.last_operation_id: str | None = None
         # (Status, DetailedStatus, StatusReason)
-        self.state = Timeline(now(), ("OUTDATED", "PENDING", None))
+        self.state = Timeline(at or now(), ("OUTDATED", "PENDING", None))
         self.removed_at: datetime | None = None
 
     def present(self, when: datetime | None = None) -> bool:
@@ -418,7 +419,7 @@ class StackSet:
         for account, region, ou in targets:
             inst = self.instance(account, region)
             if action == "CREATE" and inst is None:
-                inst = StackInstance(self, account, region, ou, [])
+                inst = StackInstance(self, account, region, ou, [], at=op.created)
                 self.instances.append(inst)
             if inst is not None:
                 inst.last_operation_id = op.id
@@ -577,10 +578,11 @@ def _run_batch(ss: StackSet, op: Operation) -> None:
     batch = op.batches[op.next_batch]
     at = op.next_due
     batch_end = at
+    failed_before = dict(op.failures)  # the accounts of one batch run side by side
     for account, region, _ou in batch:
         timeline = op.results[(account, region)]
         inst = ss.instance(account, region)
-        if op.failures.get(region, 0) > op.failure_tolerance(region):
+        if failed_before.get(region, 0) > op.failure_tolerance(region):
             timeline.add(at, ("CANCELLED", CANCELLED_REASON))
             if inst is not None:
                 inst.state.add(at, ("OUTDATED", "CANCELLED", CANCELLED_REASON))
