@@ -178,10 +178,10 @@ def endpoint_policy(region: str, vpce_id: str):
     return _in_force(("endpoint", region, vpce_id), current_endpoint_policy(region, vpce_id))
 
 
-@route(service="iam", action="PutRolePolicy")
-@route(service="iam", action="DeleteRolePolicy")
-@route(service="iam", action="AttachRolePolicy")
-@route(service="iam", action="DetachRolePolicy")
+@route(service="iam", action="PutRolePolicy", observe=True)
+@route(service="iam", action="DeleteRolePolicy", observe=True)
+@route(service="iam", action="AttachRolePolicy", observe=True)
+@route(service="iam", action="DetachRolePolicy", observe=True)
 def _role_policy_change(req: AwsRequest):
     name = req.form.get("RoleName")
     if name:
@@ -189,8 +189,8 @@ def _role_policy_change(req: AwsRequest):
     return None  # moto applies the change
 
 
-@route(service="iam", action="PutRolePermissionsBoundary")
-@route(service="iam", action="DeleteRolePermissionsBoundary")
+@route(service="iam", action="PutRolePermissionsBoundary", observe=True)
+@route(service="iam", action="DeleteRolePermissionsBoundary", observe=True)
 def _role_boundary_change(req: AwsRequest):
     name = req.form.get("RoleName")
     if name:
@@ -202,7 +202,7 @@ def _role_boundary_change(req: AwsRequest):
     return None
 
 
-@route(service="ec2", action="ModifyVpcEndpoint")
+@route(service="ec2", action="ModifyVpcEndpoint", observe=True)
 def _endpoint_policy_change(req: AwsRequest):
     vpce_id = req.form.get("VpcEndpointId")
     if vpce_id and ("PolicyDocument" in req.form or "ResetPolicy" in req.form):

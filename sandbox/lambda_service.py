@@ -543,7 +543,7 @@ def _invoke(req, name: str) -> Response:
 # ---------------------------------------------------------------- EC2 hook, reset, shutdown
 
 
-@route(service="ec2", method="POST")
+@route(service="ec2", method="POST", observe=True)
 def _release_before_ec2(req) -> None:
     """Lazy ENI release: due Lambda ENIs go before any EC2 call looks at ENIs, subnets or groups."""
     if _ENIS:

@@ -3,7 +3,10 @@
 Each request is parsed once into an `AwsRequest`. Routes registered with
 `@route(...)` by the sandbox's own modules see it first; a handler returns a
 response, or None to let moto answer. Handlers can also call
-`req.passthrough()` to get moto's answer and adjust it.
+`req.passthrough()` to get moto's answer and adjust it. Observers
+(`@route(..., observe=True)`, e.g. the authorizer noting a policy change before it
+applies) only look and return None; they all run before any handler that answers,
+whatever order the modules were imported in.
 
 Admin endpoints live under `/_sandbox/` (health, reset, settings, network).
 """
@@ -29,9 +32,10 @@ from . import persistence, runtime_info
 from .errors import AwsError
 from .settings import LOCK, SETTINGS
 
-# Modules that register routes or patch moto; imported in this order by build_app().
+# Modules that register routes or patch moto; build_app() imports them all. Their order does not matter:
+# observers run before answering routes (see `route`), and modules import what they use.
 EXTENSIONS = [
-    "sandbox.authz",  # first: it notes policy changes before the modules that apply them
+    "sandbox.authz",
     "sandbox.moto_fixes",
     "sandbox.endpoints",
     "sandbox.network",
@@ -96,6 +100,7 @@ class Route:
     path: re.Pattern | None = None
     action: str | None = None
     target: str | None = None
+    observe: bool = False
 
     def match(self, req: AwsRequest) -> dict | None:
         if self.service and req.service != self.service:
@@ -118,15 +123,20 @@ ROUTES: list[Route] = []
 
 
 def route(*, service: str | None = None, method: str | None = None, path: str | None = None,
-          action: str | None = None, target: str | None = None):
+          action: str | None = None, target: str | None = None, observe: bool = False):
     """Register a handler for requests that match every given field.
 
     `path` is a regular expression matched against the URL path; its named groups
-    are passed to the handler as keyword arguments (URL-decoded).
+    are passed to the handler as keyword arguments (URL-decoded). An observer
+    (`observe=True`) must return None; observers run before every answering route.
     """
 
     def register(fn):
-        ROUTES.append(Route(fn, service, method, re.compile(path) if path else None, action, target))
+        entry = Route(fn, service, method, re.compile(path) if path else None, action, target, observe)
+        if observe:
+            ROUTES.insert(sum(1 for r in ROUTES if r.observe), entry)
+        else:
+            ROUTES.append(entry)
         return fn
 
     return register
@@ -194,6 +204,8 @@ class SandboxApp:
                 from urllib.parse import unquote
 
                 response = r.handler(req, **{k: unquote(v) for k, v in groups.items()})
+                if response is not None and r.observe:
+                    raise TypeError(f"observer {r.handler.__qualname__} answered a request")
                 if response is not None:
                     return response(environ, start_response)
         except AwsError as err:
