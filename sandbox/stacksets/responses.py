@@ -294,4 +294,28 @@ def apply() -> None:
 
         for fn in HANDLERS:
             setattr(CloudFormationResponse, fn.__name__, fn)
+        _fit_generated_names()
         _applied = True
+
+
+# Resource types whose names CloudFormation generates within 64 characters (IAM User Guide, "IAM object quotas";
+# Lambda API Reference, CreateFunction). Stack instances' long names (`StackSet-<name>-<uuid>`) make moto's
+# `<stack>-<logical id>-<suffix>` exceed them; CloudFormation shortens the stack and logical ID parts instead.
+NAME_LIMITS = {"AWS::IAM::Role": 64, "AWS::Lambda::Function": 64}
+
+
+def _fit_generated_names() -> None:
+    from moto.cloudformation import parsing
+
+    original = parsing.generate_resource_name
+
+    def generate_resource_name(resource_type: str, stack_name: str, logical_id: str) -> str:
+        name = original(resource_type, stack_name, logical_id)
+        limit = NAME_LIMITS.get(resource_type)
+        if limit is None or len(name) <= limit:
+            return name
+        suffix = name.rsplit("-", 1)[-1]
+        prefix = f"{stack_name}-{logical_id}"[:limit - len(suffix) - 1].rstrip("-")
+        return f"{prefix}-{suffix}"
+
+    parsing.generate_resource_name = generate_resource_name
