@@ -19,11 +19,13 @@ import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from awsfacts import bedrock as awsbedrock
+
 from . import validation
 from .validation import InvalidInput
 
 DEFAULT_REGION = "us-east-1"
-DEFAULT_MODEL_ID = "us.amazon.nova-micro-v1:0"
+DEFAULT_MODEL_ID = f"us.{awsbedrock.DEFAULT_MODEL}"  # in DEFAULT_REGION; elsewhere utils.models.default_model_id
 WORKSHOP_TAG = ("workshop", "bedrock-privatelink")
 REQUIRED_KEYS = ("target", "region", "account_id", "model_id")
 ENV_VARS = {
