@@ -410,3 +410,36 @@ def test_a_missing_function_is_named_once():
     report, hops = _views(s)
     assert [c.name for c in report.failures] == ["function exists"]
     assert not hops["function"]["ok"] and "Re-run notebook 01" in hops["function"]["fix"]
+
+
+class _Cfg:
+    target, region = "aws", "us-east-1"
+
+
+def _client_error(code: str, message: str = "m"):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": message}}, "Op")
+
+
+@pytest.mark.parametrize(("exc", "service", "name", "fix"), [
+    ("no-credentials", "", "AWS credentials", "aws sso login"),
+    ("ExpiredToken", "", "AWS credentials", "refresh them"),
+    ("InvalidClientTokenId", "", "AWS credentials", "refresh them"),
+    ("sso-token", "", "AWS credentials", "refresh them"),
+    ("ThrottlingException", "", "ec2:DescribeSubnets not throttled", "Wait a minute"),
+    ("UnauthorizedOperation", "", "permission ec2:DescribeSubnets", "ec2:DescribeSubnets"),
+    ("AccessDeniedException", "", "permission ec2:DescribeSubnets", "ec2:DescribeSubnets"),
+    ("connect", "bedrock", "Amazon Bedrock in the region", "Choose a Region that offers Amazon Bedrock"),
+    ("connect", "ec2", "AWS reachable", "network connection"),
+    ("InternalError", "", "read: describe the subnets", "run the doctor again".capitalize()),
+])
+def test_failed_reads_are_classified_with_their_fix(exc, service, name, fix):
+    from botocore import exceptions as bx
+
+    made = {"no-credentials": bx.NoCredentialsError(),
+            "sso-token": bx.TokenRetrievalError(provider="sso", error_msg="expired"),
+            "connect": bx.EndpointConnectionError(endpoint_url="https://x.us-east-1.amazonaws.com/")}.get(exc) \
+        or _client_error(exc)
+    found = diagnosis.classify(made, "describe the subnets", "ec2:DescribeSubnets", _Cfg(), service)
+    assert found.name == name and not found.ok and fix in found.fix, found

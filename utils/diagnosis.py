@@ -1067,10 +1067,11 @@ def _identity_finding(s: dict) -> Finding:
                        f"Ask whoever set the permissions boundary on {role} to allow {ACTION} on the model's ARNs, "
                        f"or remove it: iam.delete_role_permissions_boundary(RoleName='{role}').",
                        "Amazon Bedrock", SIMULATED)
+    missing = f"; the simulator lacked the context keys {sim['missing']}" if sim.get("missing") else ""
     return Finding("role", IDENTITY_CHECK, "unexplained",
                    f"unexplained: {head}, but the role's policies and permissions boundary, as the doctor read them, "
                    f"allow it (a resource control policy, a policy the doctor cannot read, or a change not yet "
-                   f"propagated?) ({SIMULATED})",
+                   f"propagated?){missing} ({SIMULATED})",
                    f"Open the IAM policy simulator for {role} with these context keys "
                    f"({', '.join(simulation_context(s, arn))}), or ask your administrator which policy denies it.",
                    "Amazon Bedrock", SIMULATED)
