@@ -57,6 +57,7 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     state: dict = field(default_factory=dict)
+    diagnosis: object = field(default=None, repr=False)  # the utils.diagnosis.Diagnosis it was made from, if any
 
     @property
     def ok(self) -> bool:
@@ -109,10 +110,9 @@ class Report:
 
 def report_of(diag) -> Report:
     """The checklist of a `utils.diagnosis.Diagnosis`."""
-    report = Report(state=diag.state)
+    report = Report(state=diag.state, diagnosis=diag)
     for f in diag.findings:
         report.add(f.section, f.name, f.ok, f.detail, f.fix, f.status, f.source)
-    report.diagnosis = diag
     return report
 
 
