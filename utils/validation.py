@@ -245,6 +245,10 @@ def model_id(value, region_code: str | None = None, offered: list[str] | None = 
         allowed = geographies_for(region_code)
         if geo not in allowed:
             hint = f"use {allowed[0]}.{base}" if allowed else f"use the in-Region model {base}, if offered"
+            alternatives = getattr(offered, "alternatives", None)
+            if alternatives is not None and f"{allowed[0] if allowed else ''}.{base}".lstrip(".") not in offered:
+                alts = alternatives(base)
+                hint = f"{region_code} offers {', '.join(alts)}" if alts else hint
             raise InvalidModelId(
                 f"The inference profile {text} routes requests within the '{geo}' geography, "
                 f"and cannot be called from {region_code}.",
