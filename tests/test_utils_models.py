@@ -87,3 +87,16 @@ def test_utils_reads_the_facts_from_awsfacts():
     assert validation.PROFILE_GEOGRAPHIES is awsbedrock.PROFILE_GEOGRAPHIES
     assert set(validation.END_OF_LIFE_MODELS) == set(awsbedrock.END_OF_LIFE)
     assert models.DEFAULT_BASE_MODEL == awsbedrock.DEFAULT_MODEL
+
+
+def test_a_foreign_profile_in_a_region_without_its_geography_profile_names_what_is_offered():
+    from utils import validation
+
+    offer = models.offer(models.offline_catalog("ap-northeast-3"), "ap-northeast-3")
+    try:
+        validation.model_id("us.amazon.nova-micro-v1:0", "ap-northeast-3", offer)
+    except validation.InvalidModelId as exc:
+        assert "'us' geography" in str(exc) and "ap-northeast-3 offers jp.anthropic.claude-haiku" in str(exc)
+        assert "apac.amazon.nova-micro" not in str(exc)  # not offered there: never suggested
+    else:
+        raise AssertionError("a US profile was accepted in ap-northeast-3")
