@@ -184,3 +184,13 @@ def test_run_refuses_an_unknown_language():
 
     with pytest.raises(SystemExit, match="no notebooks in language 'fr'"):
         runner.discover(None, "fr")
+
+
+def test_the_japanese_translation_is_complete_and_current():
+    """Any English Markdown cell changed without its translation fails the suite (and the pre-commit hook).
+
+    Fix: `python -m utils i18n update`, translate the new or fuzzy entries in locales/ja/LC_MESSAGES/, then
+    `python -m utils i18n build`.
+    """
+    problems = i18n.check("ja")
+    assert not problems, "\n".join(problems)
