@@ -443,3 +443,13 @@ def test_failed_reads_are_classified_with_their_fix(exc, service, name, fix):
         or _client_error(exc)
     found = diagnosis.classify(made, "describe the subnets", "ec2:DescribeSubnets", _Cfg(), service)
     assert found.name == name and not found.ok and fix in found.fix, found
+
+
+def test_notebook_05s_deny_reads_explicit_deny_on_the_endpoint_hop():
+    s = healthy()
+    s["endpoint"]["PolicyDocument"] = json.dumps(policies.endpoint_policy(ROLE_ARN, ARNS, effect="Deny"))
+    hops = diagnosis.Diagnosis(s, diagnosis.judge(s)).hops()
+    endpoint_hop = next(hop for hop in hops if hop["name"] == "endpoint")  # as notebook 05 finds it
+    assert not endpoint_hop["ok"] and "explicit Deny" in endpoint_hop["detail"]
+    assert [h["ok"] for h in hops] == [True, False, True]
+    assert "✗ endpoint policy" in pathview.mermaid(hops) and "(evaluated locally" in endpoint_hop["detail"]

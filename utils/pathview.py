@@ -30,6 +30,12 @@ from .diagnosis import HOPS  # noqa: F401  (the hop names, in order)
 TITLES = {"function": "AWS Lambda function", "endpoint": "VPC endpoint (AWS PrivateLink)",
           "Amazon Bedrock": "Amazon Bedrock runtime"}
 ACTION = "bedrock:InvokeModel"
+# Short names for the diagram's node labels (the boxes and the text give the full check names).
+SHORT = {"endpoint policy allows the function's role on every model ARN": "endpoint policy",
+         "role allows bedrock:InvokeModel through the endpoint": "role policies",
+         "endpoint SG allows 443 from the function": "endpoint security group",
+         "function SG allows 443 out": "function security group",
+         "endpoint serves the function's AZs": "Availability Zones"}
 
 
 def _check(name: str, ok: bool, detail: str, fix: str = "") -> dict:
@@ -62,7 +68,7 @@ def mermaid(hops: list[dict]) -> str:
     lines = ["flowchart LR"]
     for i, hop in enumerate(hops):
         failed = next((c for c in hop.get("checks", []) if not c["ok"]), None)
-        note = f"✗ {failed['name']}" if failed else "✓ ok"
+        note = f"✗ {SHORT.get(failed['name'], failed['name'])}" if failed else "✓ ok"
         label = f"{TITLES.get(hop['name'], hop['name'])}<br/>{note}".replace('"', "#quot;")
         lines.append(f'  h{i}["{label}"]')
     for i in range(len(hops) - 1):
