@@ -3,7 +3,13 @@
 The healthy workshop passes every check (exit 0). Then each failure that workshop users meet is injected, one
 at a time: the function is invoked and fails as it would on AWS, and BOTH the doctor (exit 1) and the explainer
 (given the configuration) name the cause and the fix. Each test restores what it broke, and the doctor is
-healthy again afterwards.
+healthy again afterwards. Among them, the three scenarios of issue 11 with AWS's messages: a permissions boundary
+without Amazon Bedrock on the function's role, an explicit Deny in a boundary, and an endpoint security-group rule
+that covers only one of the function's two subnets.
+
+Then the doctor's own failures, each through `python -m utils doctor` as a subprocess: no credentials, an
+unreachable sandbox, expired credentials, throttling, AccessDenied on its reads, and a Region where Amazon Bedrock
+does not answer. Each is a FAIL line with its fix and exit status 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import pytest
 from tests.conftest import reset_sandbox
 from utils import config, doctor, explain, lambda_fn, policies, runner, target
 
-pytestmark = pytest.mark.slow  # runs notebooks 00-04 once (about 20 s), then injects nine failures
+pytestmark = pytest.mark.slow  # runs notebooks 00-04 once (about 20 s), then injects twelve failures
 
 OTHER_ROLE = "SomeoneElsesRole"
 WRONG_VPCE = "vpce-0123456789abcdef0"
