@@ -17,10 +17,13 @@ in-process so that, through the ordinary EC2 API (and CloudFormation):
   computed from timestamps when read (no threads).
 - ModifyVpcEndpoint: PolicyDocument (validated), ResetPolicy, PrivateDnsEnabled, add/remove
   subnets and security groups.
-- DescribeVpcEndpointServices lists bedrock, bedrock-runtime, bedrock-agent and
-  bedrock-agent-runtime with their AZs. In us-east-1, bedrock-runtime is offered in every AZ but
-  us-east-1e (use1-az3, the constrained zone that many newer services skip), so the workshop's AZ
-  choice matters: an endpoint subnet in us-east-1e gets AWS's InvalidParameter error.
+- DescribeVpcEndpointServices lists every Bedrock PrivateLink service of the Amazon Bedrock User Guide's
+  page "Use interface VPC endpoints (AWS PrivateLink) ...": bedrock, bedrock-runtime, bedrock-mantle,
+  bedrock-agent and bedrock-agent-runtime (awsfacts.bedrock_endpoints), with their AZs and private DNS
+  names: <suffix>.<region>.amazonaws.com, and bedrock-mantle.<region>.api.aws for Mantle, whose public
+  hostname is on api.aws. In us-east-1, bedrock-runtime is offered in every AZ but us-east-1e (use1-az3,
+  the constrained zone that many newer services skip), so the workshop's AZ choice matters: an endpoint
+  subnet in us-east-1e gets AWS's InvalidParameter error.
 
 Helpers for the network model: `for_vpc`, `state`, `eni_ips`, `private_dns_name`, `service_short_name`.
 Fault injection: SETTINGS.faults["endpoint_create_failure"] (a count, or {"count", "code", "message"}).
@@ -34,13 +37,15 @@ import string
 from datetime import timedelta
 from typing import Any
 
+from awsfacts.bedrock_endpoints import BEDROCK_PRIVATELINK_SERVICES
+from awsfacts.bedrock_endpoints import private_dns_name as _service_dns_name
 from iampolicy import evaluator as policy
 
 from . import backends
 from .settings import LOCK, SETTINGS
 
 DEFAULT_POLICY = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
-BEDROCK_SERVICES = ("bedrock", "bedrock-runtime", "bedrock-agent", "bedrock-agent-runtime")
+BEDROCK_SERVICES = tuple(BEDROCK_PRIVATELINK_SERVICES)
 # (region, service short name) -> AZ names the service is NOT offered in (see module docstring).
 UNSUPPORTED_AZS = {("us-east-1", "bedrock-runtime"): {"us-east-1e"}}
 # Route 53 hosted zone of the regional *.vpce.amazonaws.com names (public AWS values).
@@ -83,7 +88,7 @@ def _adjust_services(region: str, services: list[dict]) -> list[dict]:
         skip = UNSUPPORTED_AZS.get((region, short), set())
         svc["AvailabilityZones"] = [z for z in zones if z not in skip]
         svc["ServiceType"] = [{"ServiceType": "Interface"}]
-        svc["PrivateDnsName"] = f"{short}.{region}.amazonaws.com"
+        svc["PrivateDnsName"] = _service_dns_name(short, region)
         svc["PrivateDnsNames"] = [{"PrivateDnsName": svc["PrivateDnsName"]}]
         svc["PrivateDnsNameVerificationState"] = "verified"
         svc["BaseEndpointDnsNames"] = [f"{short}.{region}.vpce.amazonaws.com"]

@@ -7,8 +7,8 @@
   `SETTINGS.delay("lambda_update")`, computed lazily from timestamps). While an update is in progress the
   function keeps running its previous code and configuration, and further updates fail with
   ResourceConflictException; while it is Pending, invocations fail.
-- `VpcConfig` as on Lambda: the execution role must allow ec2:CreateNetworkInterface,
-  ec2:DescribeNetworkInterfaces and ec2:DeleteNetworkInterface; subnets and security groups must exist and
+- `VpcConfig` as on Lambda: the execution role must allow the EC2 actions of the Lambda Developer Guide's
+  "Required IAM permissions" (awsfacts.awslambda.VPC_ACCESS_ACTIONS); subnets and security groups must exist and
   be in one VPC; Lambda's hyperplane ENIs (one per subnet and security-group set, shared by the functions that
   use the same pair) appear in the subnets and hold them until released after `SETTINGS.delay("eni_release")`
   once no function uses them. `VpcConfig.VpcId` is the subnets' VPC (moto hard-codes it).
@@ -36,6 +36,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.ec2.exceptions import InvalidNetworkInterfaceIdError, InvalidSubnetIdError
 from werkzeug.wrappers import Response
 
+from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, PYTHON_RUNTIMES, VPC_ACCESS_ACTIONS
+
 from . import authz, backends, lambda_runtime, network
 from .errors import AwsError
 from .server import RESET_HOOKS, SHUTDOWN_HOOKS, route
@@ -43,7 +45,8 @@ from .settings import SETTINGS
 
 log = logging.getLogger("sandbox.lambda")
 
-ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface")
+# Checked in this order; the first one the role lacks is named in AWS's InvalidParameterValueException text.
+ENI_ACTIONS = VPC_ACCESS_ACTIONS
 
 
 class InvalidParameterValue(LambdaClientError):
@@ -134,6 +137,23 @@ def current_spec(fn) -> lambda_runtime.Spec:
 def _role_allows(role_arn: str, action: str) -> bool:
     """Whether the execution role may call `action` (identity policies, boundary and SCPs, as AWS checks it)."""
     return authz.role_allows(role_arn, action, resource="*")
+
+
+# ---------------------------------------------------------------- runtimes
+
+
+def _check_runtime(runtime: str | None, creating: bool) -> None:
+    """Lambda refuses a deprecated runtime after its block dates (AWS Lambda Developer Guide, "Lambda runtimes":
+    block function create, then block function update), with this InvalidParameterValueException."""
+    dates = PYTHON_RUNTIMES.get(runtime or "")
+    if dates is None:
+        return
+    blocked_from = dates[2] if creating else dates[3]
+    if time.strftime("%Y-%m-%d", time.gmtime()) >= blocked_from:
+        raise InvalidParameterValue(
+            f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
+            f"functions. We recommend you use the new runtime ({NEWEST_PYTHON_RUNTIME}) while creating or updating "
+            "functions.")
 
 
 # ---------------------------------------------------------------- VPC configuration and ENIs
@@ -377,6 +397,7 @@ def _create_function(self, spec: dict):
         from moto.awslambda.exceptions import ValidationException
 
         raise ValidationException(name, "functionName", "Member must have length less than or equal to 64")
+    _check_runtime(spec.get("Runtime"), creating=True)
     plan = _plan_vpc(self.region_name, spec.get("Role") or "", spec.get("VpcConfig") or {})
     fn = _orig_create_function(self, spec)
     name = fn.function_name
@@ -397,6 +418,7 @@ _UNCHANGED = object()
 def _update_function_configuration(self, function_name: str, qualifier, body: dict):
     fn = self.get_function(function_name, qualifier)
     state = _check_not_updating(fn)
+    _check_runtime(body.get("Runtime") or fn.run_time, creating=False)
     plan = _UNCHANGED
     if "VpcConfig" in body:
         plan = _plan_vpc(fn.region, body.get("Role") or fn.role, body.get("VpcConfig") or {})
@@ -420,6 +442,7 @@ def _update_function_code(self, function_name: str, qualifier, body: dict):
     if body.get("DryRun"):
         return _orig_update_code(self, function_name, qualifier, body)
     state = _check_not_updating(fn)
+    _check_runtime(fn.run_time, creating=False)
     prev_spec = current_spec(fn)
     result = _orig_update_code(self, function_name, qualifier, body)
     with _LOCK:

@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 from botocore.stub import ANY, Stubber
 
+from awsfacts.awslambda import VPC_ACCESS_ACTIONS
 from tests.test_template import delete_stack, deploy_stack
 
 LAMBDA_DIR = Path(__file__).resolve().parents[1] / "lambda"
@@ -265,9 +266,8 @@ def test_function_deployed_to_sandbox_answers_through_the_endpoint(aws):
         NetworkInterfaceIds=endpoint["NetworkInterfaceIds"])["NetworkInterfaces"]}
 
     iam.put_role_policy(RoleName=role_name, PolicyName="enivpce-policy", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Sid": "eniperms", "Effect": "Allow", "Action": [
-            "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"],
-            "Resource": "*"}]}))
+        "Version": "2012-10-17", "Statement": [{"Sid": "eniperms", "Effect": "Allow",
+                                               "Action": list(VPC_ACCESS_ACTIONS), "Resource": "*"}]}))
     iam.put_role_policy(RoleName=role_name, PolicyName="lambda-bedrock-sourcevpce-access-only",
                         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
                             "Effect": "Allow", "Action": ["bedrock:InvokeModel"], "Resource": arns,

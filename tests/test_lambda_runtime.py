@@ -18,6 +18,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
+from awsfacts.awslambda import VPC_ACCESS_ACTIONS
 from sandbox import lambda_runtime
 from tests.conftest import set_settings
 
@@ -32,8 +33,7 @@ ENIVPCE_POLICY = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{
         "Sid": "eniperms", "Effect": "Allow",
-        "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
-                   "ec2:*VpcEndpoint*"],
+        "Action": list(VPC_ACCESS_ACTIONS),  # what the Lambda Developer Guide requires for VPC access
         "Resource": "*",
     }],
 })

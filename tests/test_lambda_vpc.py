@@ -192,3 +192,36 @@ def test_function_in_vpc_without_endpoint_or_nat_times_out(aws, net):
     assert out["errorType"] == "ConnectTimeoutError"
     out = call(aws, event={"action": "resolve", "host": f"sts.{REGION}.amazonaws.com"})[1]
     assert out["addresses"]  # the name resolves (to public addresses); the connection is what fails
+
+
+def test_attach_needs_every_action_of_the_developer_guide(aws, net):
+    """Lambda's check asks for each EC2 action of awsfacts.awslambda.VPC_ACCESS_ACTIONS and names the one missing.
+
+    The article's enivpce-policy (three ENI actions and ec2:*VpcEndpoint*) lacks ec2:DescribeSubnets and the two
+    IP-address actions: the check names the first of them, and the wildcard on endpoint actions does not help.
+    """
+    import json
+
+    from awsfacts.awslambda import VPC_ACCESS_ACTIONS
+
+    iam = aws("iam")
+    role = make_role(aws)
+    deploy(aws, role=role)
+    for missing in VPC_ACCESS_ACTIONS:
+        granted = [a for a in VPC_ACCESS_ACTIONS if a != missing]
+        iam.put_role_policy(RoleName="fn-role", PolicyName="enivpce-policy", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": granted, "Resource": "*"}]}))
+        with pytest.raises(ClientError) as err:
+            attach(aws, net)
+        assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+        assert err.value.response["Error"]["Message"] == (
+            f"The provided execution role does not have permissions to call {missing.split(':')[1]} on EC2")
+    article = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+               "ec2:*VpcEndpoint*"]
+    iam.put_role_policy(RoleName="fn-role", PolicyName="enivpce-policy", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": article, "Resource": "*"}]}))
+    with pytest.raises(ClientError) as err:
+        attach(aws, net)
+    assert err.value.response["Error"]["Message"].endswith("to call DescribeSubnets on EC2")
+    assert lambda_enis(net["ec2"]) == []
+    assert lambda_service.ENI_ACTIONS == VPC_ACCESS_ACTIONS

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from awsfacts.awslambda import VPC_ACCESS_ACTIONS
 from tests.conftest import set_settings
 
 PROBE = (Path(__file__).parent / "scenario_functions" / "probe.py").read_text()
@@ -34,7 +35,7 @@ ENI_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{
         "Sid": "eniperms", "Effect": "Allow",
-        "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"],
+        "Action": list(VPC_ACCESS_ACTIONS),
         "Resource": "*",
     }],
 }

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, PYTHON_RUNTIMES, VPC_ACCESS_ACTIONS
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PATH = ROOT / "cfn" / "bedrock-privatelink.yaml"
 TAG = {"Key": "workshop", "Value": "bedrock-privatelink"}
@@ -22,11 +24,9 @@ CONTRACT_OUTPUTS = {
     "LambdaSecurityGroupId", "EndpointSecurityGroupId", "FunctionName", "FunctionArn",
     "FunctionRoleName", "FunctionRoleArn",
 }
-# Actions for which AWS offers no resource-level permissions: "Resource": "*" is what AWS requires for them.
-ENI_ACTIONS = {
-    "ec2:createnetworkinterface", "ec2:describenetworkinterfaces", "ec2:deletenetworkinterface",
-    "ec2:describesubnets", "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses",
-}
+# The EC2 actions of a function in a VPC, granted on "Resource": "*" as the Lambda Developer Guide and the managed
+# policy AWSLambdaVPCAccessExecutionRole grant them (the Describe actions support no resource-level permissions).
+ENI_ACTIONS = {a.lower() for a in VPC_ACCESS_ACTIONS}
 PUBLIC_ROUTE_TYPES = {
     "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::NatGateway",
     "AWS::EC2::EgressOnlyInternetGateway", "AWS::EC2::EIP", "AWS::EC2::TransitGatewayAttachment",
@@ -102,7 +102,9 @@ def test_cfn_lint_reports_a_broken_template(tmp_path):
     from cfnlint.api import ManualArgs, lint_file
 
     broken = tmp_path / "broken.yaml"
-    broken.write_text(TEMPLATE_PATH.read_text().replace("Runtime: python3.12", "Runtime: python2.7"))
+    text = TEMPLATE_PATH.read_text()
+    assert f"Runtime: {NEWEST_PYTHON_RUNTIME}" in text
+    broken.write_text(text.replace(f"Runtime: {NEWEST_PYTHON_RUNTIME}", "Runtime: python2.7"))
     assert lint_file(broken, config=ManualArgs(regions=["us-east-1"]))
 
 
@@ -197,10 +199,32 @@ def test_security_group_descriptions_use_characters_ec2_accepts():
             assert allowed.match(text), f"{name}: {text!r}"
 
 
+def test_runtime_is_the_newest_python_runtime_lambda_offers():
+    """The template's runtime is awsfacts' newest Python runtime, and the tools we ship agree it is the newest.
+
+    cfn-lint's runtime lifecycle data (AdditionalSpecs/LmbdRuntimeLifecycle.json) names no successor for it, and
+    botocore's Lambda model lists it; when either learns of a newer runtime, this test says so.
+    """
+    import importlib.resources
+
+    import botocore.session
+
+    def version(runtime: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in runtime.removeprefix("python").split("."))
+
+    assert NEWEST_PYTHON_RUNTIME == max(PYTHON_RUNTIMES, key=version)
+    lifecycle = json.loads(importlib.resources.files("cfnlint").joinpath(
+        "data/AdditionalSpecs/LmbdRuntimeLifecycle.json").read_text())
+    assert NEWEST_PYTHON_RUNTIME in lifecycle and lifecycle[NEWEST_PYTHON_RUNTIME]["successor"] is None
+    enum = botocore.session.get_session().get_service_model("lambda").shape_for("Runtime").enum
+    newer = [r for r in enum if r.startswith("python3.") and version(r) > version(NEWEST_PYTHON_RUNTIME)]
+    assert not newer, f"botocore knows newer Python runtimes {newer}: update awsfacts.awslambda and the template"
+
+
 def test_function_follows_the_contract():
     template = load_template()
     fn = template["Resources"]["BedrockTestLambdaFunction"]["Properties"]
-    assert fn["Runtime"] in {"python3.12", "python3.13"}
+    assert fn["Runtime"] == NEWEST_PYTHON_RUNTIME
     assert fn["Handler"] == "app.handler"
     assert fn["Timeout"] == 60 and fn["MemorySize"] == 256
     assert fn["Environment"]["Variables"] == {"MODEL_ID": {"Ref": "ModelId"}}
@@ -302,7 +326,8 @@ def test_stack_deploys_and_deletes_in_sandbox(aws):
     assert not ec2.describe_nat_gateways(Filters=vpc_filter)["NatGateways"]
 
     cfg = lam.get_function_configuration(FunctionName=out["FunctionName"])
-    assert (cfg["Runtime"], cfg["Handler"], cfg["Timeout"], cfg["MemorySize"]) == ("python3.12", "app.handler", 60, 256)
+    assert (cfg["Runtime"], cfg["Handler"], cfg["Timeout"], cfg["MemorySize"]) == (
+        NEWEST_PYTHON_RUNTIME, "app.handler", 60, 256)
     assert cfg["Environment"]["Variables"] == {"MODEL_ID": "us.amazon.nova-micro-v1:0"}
     assert not (cfg.get("VpcConfig") or {}).get("SubnetIds")
     assert cfg["Role"] == out["FunctionRoleArn"]

@@ -1,7 +1,10 @@
 """The IAM policies the workshop writes, built from the stack's outputs and the chosen model.
 
-Each builder returns a policy document (a dict); `to_json` gives the text that the
-AWS APIs take. The notebooks show the document, then pass it to the API call.
+Notebooks 02 and 03 write these documents as literal dicts in their cells, so that a learner sees (and can
+copy) the policy being taught; tests/test_security.py proves that each literal equals what the builder here
+returns for the same inputs and passes the least-privilege checks. The builders serve the code that needs the
+same documents: notebook 05 (the Deny variant of the endpoint policy), the doctor, the explainer and the tests.
+Each returns a policy document (a dict); `to_json` gives the text that the AWS APIs take.
 
 Where the workshop departs from the article, the docstring says why:
 
@@ -9,9 +12,10 @@ Where the workshop departs from the article, the docstring says why:
   The function never calls the endpoint APIs; it only sends traffic through the
   endpoint. That wildcard would let the function's code create, modify or delete VPC
   endpoints, including rewriting the endpoint policy that is meant to restrict it. We
-  drop it and keep only the network-interface actions that the AWS Lambda Developer
-  Guide lists for functions in a VPC. These actions take `Resource: "*"` (Describe
-  actions do not support resource-level permissions).
+  drop it and keep only the EC2 actions that the AWS Lambda Developer Guide lists for
+  functions in a VPC (awsfacts.awslambda.VPC_ACCESS_ACTIONS, the actions of the managed
+  policy AWSLambdaVPCAccessExecutionRole v3). These actions take `Resource: "*"`
+  (the Describe actions do not support resource-level permissions).
 - `sourcevpce_policy` (article name `lambda-bedrock-sourcevpce-access-only`): the
   article allows `bedrock:ListFoundationModels` and `bedrock:InvokeModel` on `*`. We
   scope `bedrock:InvokeModel` to the chosen model's ARNs. `ListFoundationModels` is a
@@ -26,19 +30,14 @@ from __future__ import annotations
 
 import json
 
+from awsfacts.awslambda import VPC_ACCESS_ACTIONS
+
 ENI_POLICY_NAME = "enivpce-policy"
 SOURCEVPCE_POLICY_NAME = "lambda-bedrock-sourcevpce-access-only"
 INLINE_POLICY_NAMES = (ENI_POLICY_NAME, SOURCEVPCE_POLICY_NAME)
 
-# Network-interface actions a function needs to join a VPC (AWS Lambda Developer Guide, "Configuring a
-# Lambda function to access resources in a VPC").
-LAMBDA_ENI_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-]
+# The EC2 actions a function needs to join a VPC: one list, in awsfacts (the sandbox's attach check reads it too).
+LAMBDA_ENI_ACTIONS = list(VPC_ACCESS_ACTIONS)
 ARTICLE_ENI_ACTIONS = [
     "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
