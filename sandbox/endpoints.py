@@ -357,6 +357,25 @@ def _patch() -> None:
 
     VPCBackend._collect_default_endpoint_services = staticmethod(collect_services)
 
+    filter_services = VPCBackend._filter_endpoint_services
+
+    def filter_endpoint_services(service_names_filters, filters, services):
+        """moto 5.2.1 reads a filter's values from "Value" (a KeyError, so HTTP 500, for botocore's "Values") and
+        compares service names exactly. EC2 filter values take the wildcards * and ? (Amazon EC2 API Reference,
+        "Filter"), e.g. service-name = com.amazonaws.us-east-1.bedrock*. Shaped to be proposed upstream."""
+        import fnmatch
+
+        names = [f for f in filters or [] if f.get("Name") == "service-name"]
+        others = [f for f in filters or [] if f.get("Name") != "service-name"]
+        kept = filter_services(service_names_filters, [dict(f, Value=f.get("Values") or f.get("Value") or [])
+                                                       for f in others], services)
+        for item in names:
+            patterns = item.get("Values") or item.get("Value") or []
+            kept = [svc for svc in kept if any(fnmatch.fnmatchcase(svc["ServiceName"], p) for p in patterns)]
+        return kept
+
+    VPCBackend._filter_endpoint_services = staticmethod(filter_endpoint_services)
+
     create = VPCBackend.create_vpc_endpoint
 
     def create_vpc_endpoint(self, vpc_id, service_name, endpoint_type, policy_document, route_table_ids,

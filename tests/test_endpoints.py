@@ -43,14 +43,18 @@ def _message(excinfo) -> str:
 
 
 def test_services_list_bedrock_with_their_zones(aws):
+    """Every Bedrock PrivateLink service of the Bedrock User Guide, Mantle's private DNS name on api.aws."""
     ec2 = aws("ec2")
-    names = [f"com.amazonaws.{REGION}.{s}" for s in ("bedrock", "bedrock-runtime", "bedrock-agent",
+    names = [f"com.amazonaws.{REGION}.{s}" for s in ("bedrock", "bedrock-runtime", "bedrock-mantle", "bedrock-agent",
                                                       "bedrock-agent-runtime")]
     details = {d["ServiceName"]: d for d in ec2.describe_vpc_endpoint_services(ServiceNames=names)["ServiceDetails"]}
     assert set(details) == set(names)
+    assert details[f"com.amazonaws.{REGION}.bedrock-mantle"]["PrivateDnsName"] == f"bedrock-mantle.{REGION}.api.aws"
     for name, d in details.items():
         assert d["ServiceType"] == [{"ServiceType": "Interface"}]
-        assert d["PrivateDnsName"] == name.split(f"{REGION}.")[1] + f".{REGION}.amazonaws.com"
+        suffix = name.split(f"{REGION}.")[1]
+        domain = "api.aws" if suffix == "bedrock-mantle" else "amazonaws.com"
+        assert d["PrivateDnsName"] == f"{suffix}.{REGION}.{domain}"
         assert d["VpcEndpointPolicySupported"] is True
         assert d["AcceptanceRequired"] is False and d["ManagesVpcEndpoints"] is False
     assert "us-east-1e" not in details[RUNTIME]["AvailabilityZones"]
@@ -59,6 +63,31 @@ def test_services_list_bedrock_with_their_zones(aws):
     # moto's other services stay listed
     all_names = ec2.describe_vpc_endpoint_services()["ServiceNames"]
     assert f"com.amazonaws.{REGION}.s3" in all_names
+
+
+def test_bedrock_services_are_found_by_a_service_name_filter(aws):
+    """Notebook 02 lists Bedrock's PrivateLink services with this call; on AWS it answers the same way."""
+    ec2 = aws("ec2")
+    found = ec2.describe_vpc_endpoint_services(
+        Filters=[{"Name": "service-name", "Values": [f"com.amazonaws.{REGION}.bedrock*"]}])["ServiceDetails"]
+    assert {d["ServiceName"].rsplit(".", 1)[1] for d in found} == {
+        "bedrock", "bedrock-runtime", "bedrock-mantle", "bedrock-agent", "bedrock-agent-runtime"}
+
+
+def test_mantle_endpoint_with_private_dns_on_api_aws(aws):
+    """CreateVpcEndpoint for bedrock-mantle behaves as for bedrock-runtime; private DNS adds the api.aws name."""
+    ec2 = aws("ec2")
+    net = _network(ec2)
+    runtime = _endpoint(ec2, net)
+    mantle = _endpoint(ec2, net, ServiceName=f"com.amazonaws.{REGION}.bedrock-mantle")
+    assert mantle["State"] == "available" and mantle["PrivateDnsEnabled"] is True
+    names = [e["DnsName"] for e in mantle["DnsEntries"]]
+    assert names[0].endswith(f".bedrock-mantle.{REGION}.vpce.amazonaws.com")
+    assert names[-1] == f"bedrock-mantle.{REGION}.api.aws"
+    assert f"bedrock-runtime.{REGION}.amazonaws.com" in [e["DnsName"] for e in runtime["DnsEntries"]]
+    with pytest.raises(ClientError) as exc:  # one private-DNS endpoint per service and VPC, as for any service
+        _endpoint(ec2, net, ServiceName=f"com.amazonaws.{REGION}.bedrock-mantle")
+    assert _code(exc) == "InvalidParameter" and f"bedrock-mantle.{REGION}.api.aws" in _message(exc)
 
 
 def test_interface_endpoint_enis_inside_subnets(aws):
