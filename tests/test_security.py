@@ -1,7 +1,8 @@
 """Security (issue 5): every policy the workshop writes is least privilege; the checks exist where issue 5 asks.
 
-- The policies: built by `utils.policies` exactly as notebooks 02, 03 and 05 call the builders (same argument
-  shapes: the stack's role ARN, the model's ARNs from the inference profile, the endpoint ID), checked with
+- The policies: notebooks 02 and 03 write them as literal dicts in their cells; each literal cell is run here with
+  the inputs the notebook gets from AWS and must equal what `utils.policies` builds (the builders 05, the doctor
+  and the tests use) for the same inputs. Both are checked with
   `tests.test_template.policy_problems`: no Principal "*" without a condition, no Action "*", Resource "*" only
   for actions AWS offers no resource-level permissions for (the ENI actions, and bedrock:ListFoundationModels for
   the optional control-plane endpoint, which the Service Authorization Reference lists without resource types).
@@ -21,6 +22,7 @@ import nbformat
 import pytest
 import yaml
 
+from awsfacts.awslambda import VPC_ACCESS_ACTIONS
 from tests.test_template import ENI_ACTIONS, as_list, policy_problems
 from utils import policies
 
@@ -82,18 +84,87 @@ def test_every_policy_the_workshop_writes_is_least_privilege(name):
     assert json.loads(policies.to_json(document)) == document
 
 
-def test_the_notebooks_call_only_checked_builders():
-    """If a notebook starts writing a policy from another builder, this fails until that builder is checked here."""
+# The cells of notebooks 02 and 03 that write a policy document as a literal: (notebook, cell id) -> the variable.
+LITERAL_CELLS = {
+    ("02_vpc_endpoint", "02-09"): "allow_policy",
+    ("02_vpc_endpoint", "02-19c"): "control_policy",
+    ("03_lambda_in_vpc", "03-07"): "eni_policy",
+    ("03_lambda_in_vpc", "03-09"): "sourcevpce_policy",
+}
+
+
+def notebook_cells(name: str) -> dict:
+    return {c.id: c for c in nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells}
+
+
+def literal_policy(notebook: str, cell_id: str, model_arns: list[str], control_vpce: str | None = None) -> dict:
+    """Run the notebook's cell as the kernel runs it, with the inputs the earlier cells define, and return the policy.
+
+    The inputs have the shapes the notebooks get from AWS: the stack outputs, the model's ARNs as
+    GetInferenceProfile lists them, the endpoint's ID, and the optional control-plane endpoint (or None).
+    """
+    namespace = {
+        "json": json,  # imported by an earlier cell of the notebook
+        "out": {"FunctionRoleArn": ROLE_ARN},
+        "model_arns": list(model_arns),
+        "endpoint_id": RUNTIME_VPCE,
+        "control": {"VpcEndpointId": control_vpce} if control_vpce else None,
+    }
+    exec(compile(notebook_cells(notebook)[cell_id].source, f"{notebook}:{cell_id}", "exec"), namespace)  # noqa: S102
+    return namespace[LITERAL_CELLS[(notebook, cell_id)]]
+
+
+def notebook_literals() -> dict[str, tuple[dict, dict]]:
+    """Each literal the notebooks write, next to what the builder in utils.policies returns for the same inputs."""
+    cases = {}
+    for kind, arns in (("profile", PROFILE_ARNS), ("model", MODEL_ARNS)):
+        cases[f"02 endpoint policy ({kind})"] = (literal_policy("02_vpc_endpoint", "02-09", arns),
+                                                 policies.endpoint_policy(ROLE_ARN, arns))
+        cases[f"03 {policies.SOURCEVPCE_POLICY_NAME} ({kind})"] = (
+            literal_policy("03_lambda_in_vpc", "03-09", arns), policies.sourcevpce_policy(arns, RUNTIME_VPCE))
+        cases[f"03 {policies.SOURCEVPCE_POLICY_NAME} ({kind}, control endpoint)"] = (
+            literal_policy("03_lambda_in_vpc", "03-09", arns, control_vpce=CONTROL_VPCE),
+            policies.sourcevpce_policy(arns, RUNTIME_VPCE, control_endpoint_id=CONTROL_VPCE))
+    cases["02 control endpoint policy"] = (literal_policy("02_vpc_endpoint", "02-19c", MODEL_ARNS),
+                                           policies.control_endpoint_policy(ROLE_ARN))
+    cases[f"03 {policies.ENI_POLICY_NAME}"] = (literal_policy("03_lambda_in_vpc", "03-07", MODEL_ARNS),
+                                               policies.eni_policy())
+    return cases
+
+
+@pytest.mark.parametrize("name", sorted(notebook_literals()))
+def test_the_notebooks_literal_policies_are_the_checked_ones(name):
+    """The policy a learner reads (and copies) in 02 and 03 is the document the checks accept, statement by statement.
+    """
+    literal, built = notebook_literals()[name]
+    assert workshop_policy_problems(literal, name) == []
+    assert policies.same_policy(literal, built), (literal, built)
+    assert json.loads(json.dumps(literal)) == literal  # as the API receives it
+
+
+def test_the_eni_literal_lists_exactly_the_developer_guides_actions():
+    (stmt,) = literal_policy("03_lambda_in_vpc", "03-07", MODEL_ARNS)["Statement"]
+    assert stmt["Action"] == list(VPC_ACCESS_ACTIONS) and stmt["Resource"] == "*"
+    assert "docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html" in notebook_cells("03_lambda_in_vpc")[
+        "03-06"].source
+
+
+def test_the_notebooks_write_policies_only_through_checked_cells_and_builders():
+    """A policy document in a notebook is either one of the literal cells above or built by a checked builder
+    (05 builds its Deny from utils.policies.endpoint_policy); a new one fails here until it is checked."""
     checked = {"endpoint_policy", "sourcevpce_policy", "eni_policy", "control_endpoint_policy"}
     not_builders = {"same_policy"}  # compares two documents; writes nothing
     called = set()
+    literal_cells = set()
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-        called |= set(re.findall(r"policies\.([a-z_]+_policy)\(", source))
-        # Every policy document sent to AWS comes from a builder: no hand-written JSON policies in notebooks.
-        assert '"Statement"' not in source and "'Statement'" not in source, path.name
-    called -= not_builders
-    assert called and called <= checked, called - checked
+        for c in nbformat.read(path, as_version=4).cells:
+            if c.cell_type != "code":
+                continue
+            called |= set(re.findall(r"policies\.([a-z_]+_policy)\(", c.source))
+            if '"Statement"' in c.source or "'Statement'" in c.source:
+                literal_cells.add((path.stem, c.id))
+    assert literal_cells == set(LITERAL_CELLS)
+    assert called - not_builders <= checked, called - checked
 
 
 def test_endpoint_policies_name_the_role_never_everyone():
