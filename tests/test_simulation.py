@@ -127,3 +127,50 @@ def test_preflight_simulates_an_assumed_role_session_as_its_role(role):
                                                                           "cloudformation:CreateStack"])
     assert decisions == {"bedrock:ListFoundationModels": "allowed", "cloudformation:CreateStack": "implicitDeny"}
     assert not report.ok and "cloudformation:CreateStack (implicitDeny)" in report.checks[0].detail
+
+
+# ---------------------------------------------------------------- nothing fails open
+
+
+def test_a_failure_inside_authorization_denies_and_logs(sandbox, aws, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("policy store unavailable")
+
+    monkeypatch.setattr(authz, "decide", broken)
+    runtime = aws("bedrock-runtime")
+    with caplog.at_level("ERROR", logger="sandbox.authz"), pytest.raises(ClientError) as info:
+        runtime.converse(modelId=MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}])
+    error = info.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert "the sandbox failed while authorizing the call: RuntimeError('policy store unavailable')" in error["Message"]
+    assert any("denying" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_boundary_that_cannot_be_read_denies(sandbox, role):
+    iam = role["iam"]
+    arn = iam.create_policy(PolicyName="GoneBoundary", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(RoleName="SimRole", PermissionsBoundary=arn)
+    from sandbox import backends
+
+    del backends.iam().managed_policies[arn]  # a state AWS does not allow; the sandbox must still deny
+    bedrock = _as_role(sandbox, "bedrock", role["creds"])
+    with pytest.raises(ClientError) as info:
+        bedrock.list_foundation_models()
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"the permissions boundary {arn} of role SimRole does not exist" in info.value.response["Error"]["Message"]
+    assert not authz.role_allows(role["arn"], "bedrock:ListFoundationModels")
+
+
+def test_simulation_with_a_boundary_input_replaces_the_roles_boundary(role):
+    """PermissionsBoundaryPolicyInputList: "the new permissions boundary policy is used for the simulation"."""
+    iam = role["iam"]
+    boundary = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    result = iam.simulate_principal_policy(PolicySourceArn=role["arn"], ActionNames=["bedrock:ListFoundationModels"],
+                                           PermissionsBoundaryPolicyInputList=[json.dumps(boundary)])
+    [evaluation] = result["EvaluationResults"]
+    assert evaluation["EvalDecision"] == "implicitDeny"
+    assert evaluation["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": False}
+    plain = iam.simulate_principal_policy(PolicySourceArn=role["arn"], ActionNames=["bedrock:ListFoundationModels"])
+    assert plain["EvaluationResults"][0]["EvalDecision"] == "allowed"
+    assert "PermissionsBoundaryDecisionDetail" not in plain["EvaluationResults"][0]
