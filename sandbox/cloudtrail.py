@@ -8,7 +8,17 @@ As documented by AWS: Bedrock runtime calls (InvokeModel, Converse, ...) are man
 eventSource "bedrock.amazonaws.com", readOnly true, requestParameters {"modelId"}, responseElements null
 and, for a cross-Region inference profile, additionalEventData.inferenceRegion. A call that came
 through an interface VPC endpoint carries `vpcEndpointId` (and `vpcEndpointAccountId`) and the
-caller's private source IP.
+caller's private source IP. A call that failed, an AccessDenied included, is recorded too, with `errorCode` and
+`errorMessage` ("CloudTrail record contents for management, data, and network activity events").
+
+Delivery is not immediate: "CloudTrail typically delivers logs within an average of about 5 minutes of an API
+call. This time is not guaranteed." (CloudTrail User Guide, "Getting and viewing your CloudTrail log files").
+An event reaches LookupEvents only once `SETTINGS.delay("cloudtrail_delivery")` has passed since the call
+(300 s at timing_scale 1, plus `cloudtrail_delivery_seconds`; 0 by default: at once).
+
+Events belong to an account: `_store()` is the one place that holds them (a list per account, today the
+sandbox's one account), so that a multi-account sandbox keys them by the caller's account and nothing else
+changes.
 """
 
 from __future__ import annotations
@@ -21,10 +31,13 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from moto.iam.exceptions import NotFoundException
 from werkzeug.wrappers import Response
 
+from . import backends, identity, network
 from .errors import AwsError
 from .server import RESET_HOOKS, route
+from .settings import SETTINGS
 
 EVENT_VERSION = "1.11"
 MAX_EVENTS = 10_000  # the sandbox's event history keeps the most recent calls
@@ -32,8 +45,25 @@ LOOKUP_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEv
 LOOKUP_KEYS = {"EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource",
                "AccessKeyId"}
 
-_EVENTS: list[dict] = []  # oldest first; each {"event": <CloudTrail record>, "summary": <LookupEvents fields>}
+# account ID -> events, oldest first; each {"event": <CloudTrail record>, "summary": <LookupEvents fields>,
+# "region": ..., "delivered_at": <epoch seconds when LookupEvents starts to show it>}.
+class _History(dict):
+    """account -> events. `update` also takes the single list that state files saved before accounts existed
+    (sandbox/persistence.py restores records in place with clear() and update())."""
+
+    def update(self, other=(), **kwargs):
+        if isinstance(other, list):
+            other = {backends.ACCOUNT_ID: other}
+        super().update(other, **kwargs)
+
+
+_EVENTS: _History = _History()
 _LOCK = threading.Lock()
+
+
+def _store(account: str | None = None) -> list[dict]:
+    """The event history of one account (the caller's; by default the sandbox's account). Call under _LOCK."""
+    return _EVENTS.setdefault(account or backends.ACCOUNT_ID, [])
 
 
 def _reset() -> None:
@@ -44,27 +74,21 @@ def _reset() -> None:
 RESET_HOOKS.append(_reset)
 
 
-def events() -> list[dict]:
+def events(account: str | None = None, *, delivered_only: bool = False) -> list[dict]:
     """A copy of the recorded CloudTrail records, oldest first (for tests and admin views)."""
+    now = time.time()
     with _LOCK:
-        return [dict(e["event"]) for e in _EVENTS]
+        return [dict(e["event"]) for e in _store(account)
+                if not delivered_only or e.get("delivered_at", 0) <= now]
 
 
 # ---------------------------------------------------------------- recording
 
 
 def _via(req) -> dict | None:
-    try:
-        from . import network
-    except ImportError:
-        return None
-    fn = getattr(network, "via", None)
-    if fn is None:
-        return None
-    try:
-        return fn(req)
-    except Exception:  # a network-model failure must not lose the audit record
-        return None
+    """The network facts of the request (None: not from a sandbox function). A failure of the network model is
+    an error of the request, never a record without its `vpcEndpointId`."""
+    return network.via(req)
 
 
 def _fake_id(prefix: str, seed: str, length: int = 17) -> str:
@@ -76,10 +100,8 @@ def _fake_id(prefix: str, seed: str, length: int = 17) -> str:
 def _role_id(role_name: str | None) -> str:
     if role_name:
         try:
-            from . import backends
-
             return backends.iam().get_role(role_name).id
-        except Exception:
+        except NotFoundException:  # the role was deleted since the session began
             pass
     return _fake_id("AROA", role_name or "role")
 
@@ -200,13 +222,21 @@ def record(event_name: str, event_source: str, req, principal, resources: list[s
         "Resources": [{"ResourceType": _resource_type(a), "ResourceName": a} for a in (resources or [])
                       if a and a != "*"],
     }
+    item = {"event": event, "summary": summary, "region": region,
+            "delivered_at": now + SETTINGS.delay("cloudtrail_delivery")}
     with _LOCK:
-        _EVENTS.append({"event": event, "summary": summary, "region": region})
-        del _EVENTS[:-MAX_EVENTS]
+        store = _store(account)
+        store.append(item)
+        del store[:-MAX_EVENTS]
     return event
 
 
 # ---------------------------------------------------------------- LookupEvents
+
+
+def _caller_account(req) -> str:
+    """The account whose event history the caller reads."""
+    return identity.principal_for(req.access_key).account or backends.ACCOUNT_ID
 
 
 def _matches(item: dict, key: str, value: str) -> bool:
@@ -265,8 +295,11 @@ def lookup_events(req) -> Response:
     max_results = body.get("MaxResults", 50)
     if not isinstance(max_results, int) or not 1 <= max_results <= 50:
         raise AwsError("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+    now = time.time()
     with _LOCK:
-        items = [e for e in reversed(_EVENTS) if e["region"] == req.region]
+        # Only what has been delivered; events from a state saved before delivery times existed count as delivered.
+        items = [e for e in reversed(_store(_caller_account(req)))
+                 if e["region"] == req.region and e.get("delivered_at", 0) <= now]
     if body.get("EventCategory") == "insight":
         items = []  # the sandbox records no Insights events
     for a in attrs:

@@ -2,12 +2,16 @@
 
 By default everything is ready at once. `timing_scale` multiplies AWS-like
 delays (1.0 is roughly what AWS takes; 0.05 keeps tests quick but still makes
-waiting code poll). Settings come from environment variables at start-up and can
+waiting code poll). Two delays can also be given in seconds, added to the scaled
+delay: `policy_propagation_seconds` and `cloudtrail_delivery_seconds`.
+Settings come from environment variables at start-up (SANDBOX_TIMING_SCALE,
+SANDBOX_POLICY_PROPAGATION_SECONDS, SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS) and can
 be changed while running through `POST /_sandbox/settings`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import asdict, dataclass, field
@@ -18,9 +22,20 @@ AWS_DELAYS = {
     "endpoint_deleting": 30.0,  # DeleteVpcEndpoints: deleting -> gone
     "lambda_update": 10.0,  # UpdateFunctionConfiguration: InProgress -> Successful
     "policy_propagation": 30.0,  # a policy change takes effect
-    "eni_release": 30.0,  # Lambda ENIs go after the function leaves the VPC
+    # Lambda deletes a function's ENIs after the function leaves the VPC (or is deleted). The AWS Support tool
+    # for stuck Lambda ENIs (awslabs/aws-support-tools, PR 174, "ENIs may take up to 20 minutes to be deleted
+    # under normal operations"); Terraform's AWS provider waits at least 45 minutes for them, a bound set with
+    # the Lambda team (hashicorp/terraform-provider-aws PR 10347, issue 10329); users report 20 to 40 minutes
+    # (serverless-plugin-vpc-eni-cleanup: "usually around 40 minutes"). CloudFormation waits for Lambda to
+    # delete them before it deletes the VPC's resources ("AWS::Lambda::Function VpcConfig", template reference).
+    # 20 minutes here: the normal case, not the worst.
+    "eni_release": 1200.0,
     "stack_operation": 20.0,  # CloudFormation CREATE/DELETE_IN_PROGRESS
     "stack_set_operation": 10.0,  # StackSets: an operation's start-up and wrap-up, around its stack operations
+    # An API call reaches CloudTrail's event history (LookupEvents) some minutes later: "CloudTrail typically
+    # delivers logs within an average of about 5 minutes of an API call. This time is not guaranteed."
+    # (CloudTrail User Guide, "Getting and viewing your CloudTrail log files").
+    "cloudtrail_delivery": 300.0,
 }
 
 
@@ -29,6 +44,8 @@ class Settings:
     timing_scale: float = 0.0
     # Extra propagation delay for policy changes, in seconds, on top of timing_scale.
     policy_propagation_seconds: float = 0.0
+    # Extra CloudTrail delivery delay, in seconds, on top of timing_scale (sandbox/cloudtrail.py).
+    cloudtrail_delivery_seconds: float = 0.0
     # Fault name -> remaining count (or parameters): bedrock_throttle, bedrock_unavailable (sandbox/bedrock.py),
     # stack_create_failure (sandbox/moto_fixes.py), endpoint_create_failure (sandbox/endpoints.py),
     # slow_eni_release (seconds; delay() below).
@@ -44,6 +61,8 @@ class Settings:
             return float(slow)
         if name == "policy_propagation":
             seconds += self.policy_propagation_seconds
+        if name == "cloudtrail_delivery":
+            seconds += self.cloudtrail_delivery_seconds
         return seconds
 
     def to_dict(self) -> dict:
@@ -51,21 +70,42 @@ class Settings:
 
     def update(self, values: dict) -> None:
         for key, value in values.items():
-            if key not in {"timing_scale", "policy_propagation_seconds", "faults"}:
+            if key not in SECONDS and key != "faults":
                 raise ValueError(f"unknown setting {key!r}")
             if key == "faults":
                 # {} clears every fault; otherwise the given faults are set (a falsy value clears that one).
                 self.faults = {} if not value else {k: v for k, v in {**self.faults, **value}.items() if v}
             else:
-                setattr(self, key, float(value))
+                setattr(self, key, _seconds(key, value))
+
+
+# The numeric settings and the environment variable that sets each at start-up.
+SECONDS = {
+    "timing_scale": "SANDBOX_TIMING_SCALE",
+    "policy_propagation_seconds": "SANDBOX_POLICY_PROPAGATION_SECONDS",
+    "cloudtrail_delivery_seconds": "SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS",
+}
+
+
+def _seconds(key: str, value) -> float:
+    """A numeric setting: a finite number, zero or more; anything else is refused with the key's name."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be a number of seconds (or a scale), not {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0:
+        raise ValueError(f"{key} must be a finite number, zero or more, not {value!r}")
+    return number
 
 
 def _from_env() -> Settings:
     s = Settings()
-    if os.environ.get("SANDBOX_TIMING_SCALE"):
-        s.timing_scale = float(os.environ["SANDBOX_TIMING_SCALE"])
-    if os.environ.get("SANDBOX_POLICY_PROPAGATION_SECONDS"):
-        s.policy_propagation_seconds = float(os.environ["SANDBOX_POLICY_PROPAGATION_SECONDS"])
+    for key, var in SECONDS.items():
+        if os.environ.get(var, "").strip():
+            try:
+                setattr(s, key, _seconds(key, os.environ[var].strip()))
+            except ValueError as exc:
+                raise SystemExit(f"{var}: {exc}") from None
     return s
 
 

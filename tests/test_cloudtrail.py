@@ -138,3 +138,119 @@ def test_reset_clears_history(aws, sandbox):
 
     reset_sandbox(sandbox.url)
     assert _lookup(aws("cloudtrail")) == []
+
+
+# ---------------------------------------------------------------- delivery delay, denials, failures (issue 12)
+
+
+def _through_endpoint(rt, monkeypatch, facts: dict) -> None:
+    """Make `rt`'s calls look as if they came from a function through an interface endpoint."""
+    from sandbox import network
+
+    monkeypatch.setattr(network, "via", lambda req: facts if req.headers.get("X-Sandbox-Route") == "r-1" else None)
+    rt.meta.events.register("before-sign.bedrock-runtime.*",
+                            lambda request, **_: request.headers.__setitem__("X-Sandbox-Route", "r-1"))
+
+
+VPCE = {"kind": "vpce", "vpce_id": "vpce-0abc1234def567890", "vpc_id": "vpc-0123456789abcdef0",
+        "source_ip": "10.0.1.25", "function": "bedrock-fn"}
+
+
+def test_events_reach_lookup_only_after_the_delivery_delay(aws, sandbox):
+    from sandbox import cloudtrail
+    from tests.conftest import set_settings, wait_for
+
+    assert set_settings(sandbox.url, {"cloudtrail_delivery_seconds": 1.5})["cloudtrail_delivery_seconds"] == 1.5
+    try:
+        aws("bedrock-runtime").converse(modelId=US_NOVA_MICRO, messages=_ask())
+        ct = aws("cloudtrail")
+        assert _lookup(ct, "EventName", "Converse") == [], "delivered at once despite the delay"
+        assert [e["eventName"] for e in cloudtrail.events()] == ["Converse"], "recorded at the call"
+        assert cloudtrail.events(delivered_only=True) == []
+        events = wait_for(lambda: _lookup(ct, "EventName", "Converse"), "the event to be delivered", 10)
+        record = json.loads(events[0]["CloudTrailEvent"])
+        # eventTime is the time of the call, not of the delivery.
+        called = datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert datetime.now(UTC) - called >= timedelta(seconds=1)
+    finally:
+        set_settings(sandbox.url, {"cloudtrail_delivery_seconds": 0})
+
+
+def test_delivery_delay_follows_the_timing_scale_and_adds_seconds():
+    from sandbox.settings import AWS_DELAYS, Settings
+
+    assert AWS_DELAYS["cloudtrail_delivery"] == 300.0  # about 5 minutes at timing scale 1, as AWS documents
+    s = Settings()
+    assert s.delay("cloudtrail_delivery") == 0
+    s.update({"timing_scale": 0.1})
+    assert s.delay("cloudtrail_delivery") == 30.0
+    s.update({"cloudtrail_delivery_seconds": 60})
+    assert s.delay("cloudtrail_delivery") == 90.0 and s.delay("policy_propagation") == 3.0
+
+
+@pytest.mark.parametrize("value", [-1, "soon", None, True, float("inf")])
+def test_bad_delivery_seconds_are_refused_and_change_nothing(sandbox, value):
+    import urllib.error
+
+    from tests.conftest import set_settings
+
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        set_settings(sandbox.url, {"cloudtrail_delivery_seconds": value})
+    assert exc.value.code == 400
+    assert "cloudtrail_delivery_seconds" in json.loads(exc.value.read())["error"]
+    assert set_settings(sandbox.url, {})["cloudtrail_delivery_seconds"] == 0
+
+
+def test_delivery_seconds_from_the_environment_at_start_up(monkeypatch):
+    from sandbox import settings
+
+    monkeypatch.setenv("SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS", "60")
+    assert settings._from_env().delay("cloudtrail_delivery") == 60.0
+    monkeypatch.setenv("SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS", "a minute")
+    with pytest.raises(SystemExit, match="SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS: cloudtrail_delivery_seconds must be"):
+        settings._from_env()
+
+
+def test_a_deny_through_the_endpoint_is_recorded_with_the_endpoint(aws, monkeypatch):
+    """The Deny of notebook 05: AccessDenied, its message, and the endpoint it came through."""
+    iam = aws("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}
+    role = iam.create_role(RoleName="no-bedrock", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    creds = aws("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="fn")["Credentials"]
+    rt = aws("bedrock-runtime", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+             aws_session_token=creds["SessionToken"], config=NO_RETRY)
+    _through_endpoint(rt, monkeypatch, VPCE)
+    with pytest.raises(ClientError) as exc:
+        rt.converse(modelId=US_NOVA_MICRO, messages=_ask())
+    record = json.loads(_lookup(aws("cloudtrail"), "EventName", "Converse")[0]["CloudTrailEvent"])
+    assert record["errorCode"] == "AccessDenied"
+    assert record["errorMessage"] == exc.value.response["Error"]["Message"]
+    assert record["vpcEndpointId"] == VPCE["vpce_id"] and record["sourceIPAddress"] == "10.0.1.25"
+
+
+def test_a_failure_of_the_network_model_is_an_error_not_a_missing_field(aws, monkeypatch):
+    from sandbox import cloudtrail, network
+
+    def broken(req):
+        raise RuntimeError("route table lost")
+
+    monkeypatch.setattr(network, "via", broken)
+    with pytest.raises(ClientError) as exc:
+        aws("bedrock-runtime", config=NO_RETRY).converse(modelId=US_NOVA_MICRO, messages=_ask())
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] >= 500
+    assert [e for e in cloudtrail.events() if "vpcEndpointId" not in e and e["eventName"] == "Converse"] == [], \
+        "no record without its network facts"
+
+
+def test_the_history_is_kept_per_account(aws):
+    from sandbox import backends, cloudtrail
+
+    aws("bedrock").list_foundation_models()
+    assert [e["eventName"] for e in cloudtrail.events(backends.ACCOUNT_ID)] == ["ListFoundationModels"]
+    assert cloudtrail.events("210987654321") == []
+    # A state file saved when the history was one list still loads, into the sandbox's account.
+    saved = list(cloudtrail._EVENTS[backends.ACCOUNT_ID])
+    cloudtrail._EVENTS.clear()
+    cloudtrail._EVENTS.update(saved)
+    assert _lookup(aws("cloudtrail"))[0]["EventName"] == "ListFoundationModels"

@@ -53,7 +53,7 @@ def test_slow_eni_release_overrides_only_the_eni_delay():
     s.update({"timing_scale": 1.0})
     assert s.delay("eni_release") == 4.0, "the fault wins over timing_scale, both ways"
     s.update({"faults": {}})
-    assert s.delay("eni_release") == 30.0
+    assert s.delay("eni_release") == 1200.0  # 20 minutes at timing scale 1: see AWS_DELAYS
 
 
 @pytest.mark.slow

@@ -119,7 +119,8 @@ def test_enis_hold_subnets_and_groups_until_detached(aws, net):
 
 def test_enis_are_released_after_the_release_delay(aws, net, sandbox):
     deploy(aws, role=make_role(aws, eni_policy=True))
-    set_settings(sandbox.url, {"timing_scale": 0.1})  # lambda_update 1 s, eni_release 3 s
+    # lambda_update 1 s; the ENI release (20 minutes at scale 1) set to 3 s
+    set_settings(sandbox.url, {"timing_scale": 0.1, "faults": {"slow_eni_release": 3}})
     config = attach(aws, net)
     assert config["LastUpdateStatus"] == "InProgress"
     assert lambda_service.vpc_attachment(REGION, "probe") is None  # still the old (no VPC) configuration
