@@ -71,25 +71,6 @@ def test_workshop_runs_end_to_end_twice(workshop_env, capsys):
 
 
 @pytest.mark.slow
-def test_workshop_waits_for_aws_like_delays(workshop_env, sandbox):
-    """With AWS-like delays (scaled down) and a policy propagation delay, every wait polls and the run passes."""
-    from tests.conftest import set_settings
-
-    set_settings(sandbox.url, {"timing_scale": 0.05, "policy_propagation_seconds": 1.0})
-    try:
-        report = runner.run(out_root=workshop_env / "runs", echo=lambda _line: None)
-    finally:
-        set_settings(sandbox.url, {"timing_scale": 0, "policy_propagation_seconds": 0})
-    assert report.ok, [(r.notebook, r.error) for r in report.results]
-    texts = {r.notebook[:2]: _text(nbformat.read(r.output, as_version=4)) for r in report.results}
-    assert "... endpoint vpce-" in texts["02"] and "to be available: pending" in texts["02"]  # progress lines
-    polled = r"OK: the Deny policy to take effect: AccessDeniedException after [0-9.]+ s \(([2-9]|\d\d+) checks"
-    assert re.search(polled, texts["05"]), "the Deny test should have polled through the propagation delay"
-    assert "to be released" in texts["06"]
-    assert _remaining() == []
-
-
-@pytest.mark.slow
 def test_cleanup_alone_on_an_empty_sandbox(workshop_env):
     """06 from the state "only 00 ran": nothing to delete, and it says so."""
     report = runner.run(only=["00", "06"], out_root=workshop_env / "runs", echo=lambda _line: None)

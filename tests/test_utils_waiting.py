@@ -84,3 +84,33 @@ def test_no_fixed_sleeps_in_utils_or_notebooks():
                 pytest.fail(f"{path.name} calls sleep: use utils.waiting.wait_until")
     for path in (root / "notebooks").glob("*.ipynb"):
         assert "sleep(" not in path.read_text(), f"{path.name} sleeps"
+
+
+def test_retry_is_a_visible_loop_that_stops_when_done(capsys):
+    retry = waiting.Retry("a reply", timeout=5, interval=0.01)
+    replies = iter(["AccessDenied", "AccessDenied", "reply", "never asked"])
+    tries = []
+    while retry.again():
+        tries.append(next(replies))
+        retry.until(tries[-1] == "reply", tries[-1])
+    assert tries == ["AccessDenied", "AccessDenied", "reply"] and retry.done and not retry.gave_up
+    assert "OK: a reply: reply after" in capsys.readouterr().out and retry.tries == 3
+
+
+def test_retry_gives_up_at_its_bound_and_says_so(capsys):
+    retry = waiting.Retry("the Deny to take effect", timeout=0.05, interval=0.01, hint="Check the policy.")
+    tries = 0
+    while retry.again():
+        tries += 1
+        retry.until(False, "still allowed")
+    assert tries >= 2 and retry.gave_up and not retry.done
+    out = capsys.readouterr().out
+    assert "Gave up waiting for the Deny to take effect after" in out
+    assert "last seen: still allowed. Check the policy." in out
+
+
+def test_retry_lets_errors_of_the_call_through():
+    retry = waiting.Retry("x", timeout=5)
+    with pytest.raises(KeyError):
+        while retry.again():
+            raise KeyError("boom")

@@ -61,13 +61,19 @@ def function_enis(ec2, function_name: str, vpc_id: str | None = None) -> list[di
     return ec2.describe_network_interfaces(Filters=filters)["NetworkInterfaces"]
 
 
-def wait_enis_gone(ec2, function_name: str, vpc_id: str | None, timeout: float = 1800) -> None:
-    """Wait until Lambda has deleted the function's ENIs (on AWS this can take many minutes)."""
+def wait_enis_gone(ec2, function_name: str, vpc_id: str | None, timeout: float = 2700) -> None:
+    """Wait until Lambda has deleted the function's ENIs.
+
+    On AWS this takes long after the function leaves the VPC: up to 20 minutes under normal operation (AWS
+    Support's tool for stuck Lambda ENIs), 20 to 40 minutes in users' reports; Terraform's AWS provider waits up
+    to 45 minutes, a bound agreed with the Lambda team. The default bound is those 45 minutes.
+    """
     wait_until(
         lambda: function_enis(ec2, function_name, vpc_id),
         what=f"the ENIs of {function_name} to be released", timeout=timeout,
         until=lambda enis: not enis,
         status=lambda enis: f"{len(enis)} left ({', '.join(e['Status'] for e in enis)})" if enis else "none left",
         max_interval=15.0,
-        hint="Lambda deletes them itself after the function leaves the VPC; they block deleting the subnets.",
+        hint="Lambda deletes them itself after the function leaves the VPC; they block deleting the subnets. "
+             "Run notebook 06 again later (it carries on from here); `python -m utils inventory` shows what is left.",
     )

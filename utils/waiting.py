@@ -5,6 +5,15 @@ the condition holds or the time bound passes. While it waits it shows what it aw
 the elapsed time and the bound: a tqdm bar in a notebook, plain lines in a headless
 run (`WORKSHOP_HEADLESS=1`, set by `python -m utils run`). It ends with a one-line
 summary, or raises `WaitTimeout` (a TimeoutError) that names what it was waiting for.
+
+`Retry` is the same policy as a loop whose body the notebook writes itself, so that the call being taught
+stays on its own line in the cell:
+
+    retry = waiting.Retry("a reply from the model", timeout=180)
+    while retry.again():
+        response = lam.invoke(FunctionName=name, Payload=payload)
+        reply = lambda_fn.payload(response)
+        retry.until(reply.get("ok"), "reply" if reply.get("ok") else reply["error"]["code"])
 """
 
 from __future__ import annotations
@@ -144,6 +153,67 @@ def wait_until(
     finally:
         if progress is not None:
             progress.close()
+
+
+class Retry:
+    """A visible retry loop: `while retry.again(): <the call>; retry.until(done, status)`.
+
+    `again()` is true for the first try; after a try that was not done it pauses (0.25 s, 0.4 s, ... growing
+    by `backoff`, at most `max_interval`) and is true again, until `timeout` seconds have passed. It is false
+    once a try was done (printing the one-line summary) or when the bound is reached (printing what it gave up
+    on, with `hint`); the cell then checks the last result itself. Progress as in `wait_until`.
+    """
+
+    def __init__(self, what: str, *, timeout: float, interval: float = 0.25, max_interval: float = 10.0,
+                 backoff: float = 1.6, hint: str = ""):
+        self.what, self.timeout, self.hint = what, timeout, hint
+        self.interval, self.max_interval, self.backoff = interval, max_interval, backoff
+        self.tries = 0
+        self.done = False
+        self.gave_up = False
+        self.last_status = "not tried yet"
+        self._start: float | None = None
+        self._delay = interval
+        self._progress = None
+
+    def again(self) -> bool:
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now
+        elif self.done or self.gave_up:
+            return False
+        elif self.tries > 0:
+            elapsed = now - self._start
+            if elapsed >= self.timeout:
+                self._close()
+                self.gave_up = True
+                text = (f"Gave up waiting for {self.what} after {elapsed:.1f} s (bound {self.timeout:.0f} s); "
+                        f"last seen: {self.last_status}.")
+                print(f"{text} {self.hint}".rstrip(), flush=True)
+                return False
+            if self._progress is None:
+                self._progress = _Lines(self.what, self.timeout) if headless() else _Bar(self.what, self.timeout)
+            self._progress.update(elapsed, self.last_status)
+            time.sleep(min(self._delay, max(0.0, self._start + self.timeout - now)))
+            self._delay = min(self._delay * self.backoff, self.max_interval)
+        self.tries += 1
+        return True
+
+    def until(self, done: Any, status: str = "") -> bool:
+        """Say whether this try is the one awaited (and what it saw); returns `done` as a bool."""
+        self.last_status = status or ("done" if done else "not yet")
+        if done and not self.done:
+            self.done = True
+            elapsed = time.monotonic() - (self._start or time.monotonic())
+            self._close(ok=True)
+            print(f"OK: {self.what}: {self.last_status} after {elapsed:.1f} s "
+                  f"({self.tries} check{'s' if self.tries != 1 else ''}, bound {self.timeout:.0f} s)", flush=True)
+        return bool(done)
+
+    def _close(self, ok: bool = False) -> None:
+        if self._progress is not None:
+            self._progress.close(ok=ok)
+            self._progress = None
 
 
 def _short(value: Any, limit: int = 120) -> str:
