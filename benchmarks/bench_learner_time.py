@@ -18,7 +18,7 @@ path, each one `AWS_DELAYS[...] * scale`:
   deletion (stack_operation). The endpoint's deletion and the CloudTrail evidence run during the ENI release.
 
 ratio = wall / floor, per notebook and in total; goal: total ratio <= 1.10. With --scale below 1 the figures are
-also extrapolated to scale 1, assuming the time above the floor (kernels, imports, API calls, the 20 s CloudTrail
+also extrapolated to scale 1, assuming the time above the floor (kernels, imports, API calls, the 15 s CloudTrail
 look of 04, polling overshoot) stays what it measured; polling overshoot grows with the wait up to each poll's cap
 (10 to 15 s), so a run at scale 1 is the real measure. Prints a Markdown table and a JSON summary.
 """

@@ -291,7 +291,7 @@ def test_aws_like_delays_and_cloudtrail_off_the_critical_path(workshop, sandbox)
 
     timing_scale 0.05 (stack 1 s, endpoint 3 s, Lambda updates 0.5 s, ENI release 60 s, CloudTrail 15 s) plus a
     1 s policy propagation delay and 45 s more of CloudTrail delivery (60 s in all, as
-    SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS=60 gives at scale 0). Every wait polls; 04 looks for its event for 20 s
+    SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS=60 gives at scale 0). Every wait polls; 04 looks for its event for 15 s
     and moves on; 05 shows the evidence without waiting; 06 collects both events (the Allow and the Deny, with
     the endpoint's vpcEndpointId) before it deletes the endpoint, while Lambda releases the function's ENIs.
     """
@@ -316,7 +316,7 @@ def test_aws_like_delays_and_cloudtrail_off_the_critical_path(workshop, sandbox)
     # 04: a reply, then a short look at CloudTrail that moved on, saying where the event is shown later.
     endpoint_id = re.search(r"the Converse event through (vpce-[0-9a-f]+) in CloudTrail", texts["04"]).group(1)
     assert "Reply (us.amazon.nova-micro-v1:0)" in texts["04"]
-    assert "Not in CloudTrail yet (20 s after the call" in texts["04"]
+    assert "Not in CloudTrail yet (15 s after the call" in texts["04"]
     assert "Notebook 05 shows it as it arrives, and notebook 06 collects it" in texts["04"]
     # 05: the evidence table, without waiting for CloudTrail.
     assert "on its way (typically by" in texts["05"] and "Deny blocked the call; Allow restored it." in texts["05"]
