@@ -163,3 +163,14 @@ def test_resolve_precedence(cfg_path, monkeypatch):
     assert config.resolve()["region"] == "eu-west-1"  # env over the file
     assert config.resolve(region="ap-northeast-1")["region"] == "ap-northeast-1"  # explicit over env
     assert config.resolve(prefix="")["prefix"] == ""
+
+
+def test_resolve_lets_a_saved_default_follow_a_new_region_but_keeps_a_chosen_model(cfg_path, monkeypatch):
+    config.save(GOOD)  # us-east-1 with its default, us.amazon.nova-micro-v1:0
+    monkeypatch.setenv("WORKSHOP_REGION", " eu-west-1 ")
+    assert config.resolve()["region"] == "eu-west-1"  # trimmed
+    assert config.resolve()["model_id"] is None  # the form then picks eu-west-1's default
+    config.save({**GOOD, "model_id": "us.amazon.nova-lite-v1:0"})  # a model the learner chose
+    assert config.resolve()["model_id"] == "us.amazon.nova-lite-v1:0"  # kept, and refused with its reason in 00
+    monkeypatch.setenv("WORKSHOP_MODEL_ID", "us.amazon.nova-micro-v1:0")
+    assert config.resolve()["model_id"] == "us.amazon.nova-micro-v1:0"  # explicit: never dropped

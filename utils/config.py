@@ -246,6 +246,14 @@ def resolve(target: str | None = None, region: str | None = None, account_id: st
     explicit = {"target": target, "region": region, "account_id": account_id, "model_id": model_id,
                 "prefix": prefix}
     merged.update({k: v for k, v in explicit.items() if v is not None})
+    chosen_model = explicit["model_id"] is not None or "model_id" in env_overrides()
+    if not chosen_model and data.get("model_id") and str(merged.get("region") or "").strip() != data.get("region"):
+        # The file's model was the default of the file's Region, and the Region changes: it was not the learner's
+        # choice, so the new Region's default applies. A model the learner chose is kept (and checked) instead.
+        from .models import default_model_id
+
+        if data.get("region") and data["model_id"] == default_model_id(data["region"]):
+            merged["model_id"] = None
     # Blanks around a pasted value are not part of it (" us-east-1 " is us-east-1), as validation also holds.
     return {k: v.strip() if isinstance(v, str) else v for k, v in merged.items()}
 
