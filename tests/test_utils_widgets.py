@@ -228,3 +228,11 @@ def html_escape(text):
     import html
 
     return html.escape(text)
+
+
+def test_the_field_message_goes_when_the_model_is_fixed(path):
+    form = make(model_id="eu.amazon.nova-micro-v1:0")
+    assert "geography" in form.model_label.value
+    form.set(model_id="us.amazon.nova-lite-v1:0")
+    assert "geography" not in form.model_label.value and form.problems() == {}
+    assert form.save_button.disabled is False

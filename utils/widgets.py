@@ -141,6 +141,8 @@ class ConfigForm:
             self.model_label.value = f"<small>{html.escape(self._choices[self.model.value])}</small>"
         elif "model_id" in problems:
             self.model_label.value = f"<span style='color:#b91c1c'>{html.escape(problems['model_id'])}</span>"
+        elif self.model_label.value.startswith("<span style='color:#b91c1c'>"):
+            self.model_label.value = ""  # the model's earlier problem is fixed
         self.save_button.disabled = bool(problems)
         if problems:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in problems.items())
