@@ -113,7 +113,7 @@ def apply() -> None:
         _applied = True
 
 
-@route(service="organizations")
+@route(service="organizations", observe=True)
 def _patch_first(req: AwsRequest):
     apply()
     return None  # moto answers, now patched

@@ -48,6 +48,7 @@ EXTENSIONS = [
     "sandbox.organizations",
     "sandbox.stacksets",
     "sandbox.servicequotas",
+    "sandbox.sagemaker",
 ]
 
 _AUTH_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")

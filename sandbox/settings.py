@@ -36,6 +36,7 @@ AWS_DELAYS = {
     # delivers logs within an average of about 5 minutes of an API call. This time is not guaranteed."
     # (CloudTrail User Guide, "Getting and viewing your CloudTrail log files").
     "cloudtrail_delivery": 300.0,
+    "sagemaker_resource": 30.0,  # SageMaker Studio domain, user profile, space, app: Pending -> InService
 }
 
 

@@ -12,7 +12,7 @@ from ..server import RESET_HOOKS, ROUTES, AwsRequest, Route, route
 from . import models, responses
 
 
-@route(service="cloudformation")
+@route(service="cloudformation", observe=True)
 def _install_first(req: AwsRequest):
     responses.apply()
     return None  # moto answers, with our handlers
@@ -24,6 +24,6 @@ def _advance_due(req: AwsRequest):
 
 
 # First of all routes: stacks that a stack set operation creates exist before any handler looks for them.
-ROUTES.insert(0, Route(_advance_due))
+ROUTES.insert(0, Route(_advance_due, observe=True))
 MEMBERSHIP_LISTENERS.append(models.on_membership_change)
 RESET_HOOKS.append(models.reset)
