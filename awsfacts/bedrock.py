@@ -28,8 +28,12 @@ Sources (checked with the docs/issues/pages search corpora; "assumed" marks what
 - Not confirmed, so not modelled: the Claude models launched in 2026 (Sonnet 4.6, Opus 4.5 to 4.8, Sonnet 5) and
   Amazon Nova 2; on AWS they appear in the live lists, and the catalogue check names them.
 - Prices: Amazon Bedrock on-demand pricing, standard tier, us-east-1, USD per 1,000 tokens: Nova Micro 0.000035 /
-  0.00014 (README, "Cost on AWS", November 2026), the others as listed in May 2026. There is no AWS API that
-  returns Bedrock token prices for this check; the AWS Price List API is checked by hand (see the README).
+  0.00014 (README, "Cost on AWS", November 2026), the others as listed in May 2026; Nova Premier and Titan
+  Text Embeddings V2 assumed from the same page. Not modelled: geographic profiles (us./eu./jp.) of the Claude 4.5
+  models cost 10% more than their global profiles (archestra-ai/archestra#6912, 2026-07). No API returns these
+  prices in a form a check can join to model IDs: the AWS Price List (service code AmazonBedrock) names models
+  by display name and usage type, not by model ID, and has been reported incomplete (aws/aws-sdk-go-v2#3397,
+  aws/aws-cli#9567, boto/boto3#4595). They are compared by hand with aws.amazon.com/bedrock/pricing.
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ Compares, Region by Region, what the offline catalogue says with what the target
 - which inference profiles of the catalogue's models are callable from the Region: ListInferenceProfiles
   (SYSTEM_DEFINED);
 - each profile's destination Regions: GetInferenceProfile `models` (a global profile: the Region-less ARN);
-- token prices: no Bedrock API returns them, so they are not compared here. AWS publishes them on
-  aws.amazon.com/bedrock/pricing (and in the AWS Price List, whose Bedrock product attributes are not a documented
-  contract); the check prints them with their source, and a maintainer compares them by hand (README, "Live check
-  on a schedule").
+- token prices: not compared. Bedrock's own APIs do not return them, and the AWS Price List (service code
+  AmazonBedrock) names models by display name and usage type rather than model ID, and has been reported
+  incomplete (aws/aws-sdk-go-v2#3397, aws/aws-cli#9567, boto/boto3#4595), so a join would report false
+  differences. The check prints the offline prices with their source, and a maintainer compares them with
+  aws.amazon.com/bedrock/pricing (README, "Live check on a schedule").
 
 Every difference is printed; the exit code is 1 when there is any, 0 when none. Models AWS lists that the
 catalogue does not describe are printed as notes, not differences: the catalogue is a chosen subset.
