@@ -86,3 +86,11 @@ def test_estimate_table_is_a_dataframe():
     frame = cost.estimate("us.amazon.nova-micro-v1:0").table()
     assert list(frame.columns) == ["item", "quantity", "unit price", "usd"]
     assert frame.iloc[-1]["item"] == "total"
+
+
+def test_a_geographic_claude_profile_says_its_tokens_cost_more_than_shown():
+    est = cost.estimate("us.anthropic.claude-haiku-4-5-20251001-v1:0")
+    assert any("10% above" in n for n in est.notes)
+    assert not any("10% above" in n for n in cost.estimate("global.anthropic.claude-haiku-4-5-20251001-v1:0").notes)
+    assert not any("10% above" in n for n in cost.estimate("us.amazon.nova-micro-v1:0").notes)
+    assert not any("10% above" in n for n in cost.estimate("anthropic.claude-haiku-4-5-20251001-v1:0").notes)

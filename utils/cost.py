@@ -118,6 +118,10 @@ def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int 
         est.add(f"{model_id} output tokens", f"{tokens_out} tokens", f"{_usd(prices['output'])}/1k",
                 tokens_out / 1000 * prices["output"])
     est.notes.append(f"prices: {PRICES_SOURCE}; tokens: {source}")
+    head = model_id.split(".", 1)[0]
+    if prices and base_model(model_id) != model_id and head != "global" and model_id.split(".")[1] == "anthropic":
+        est.notes.append(f"{head}. profiles of Anthropic models are priced about 10% above the global profile's "
+                         "tokens shown here (aws.amazon.com/bedrock/pricing)")
     if not usage:
         est.notes.append(f"tokens per call assumed {TYPICAL_CALL} (notebook 04 prints the real usage)")
     est.notes.append("Lambda and endpoint data usually fall inside the free tier / round to zero; "
