@@ -121,3 +121,30 @@ def test_the_documented_role_trusts_this_repository_on_main_only_and_allows_no_w
     from utils.preflight import WORKSHOP_ACTIONS
 
     assert set(WORKSHOP_ACTIONS) <= allowed, set(WORKSHOP_ACTIONS) - allowed
+
+
+def test_the_live_role_may_make_every_call_the_notebooks_and_helpers_make():
+    """Every AWS call in the notebooks' code and in utils' readers (doctor, inventory, evidence, ...) is allowed
+    by the documented permissions policy: a call it forgets would fail only on the first live run."""
+    import json
+    import re
+
+    import nbformat
+
+    clients = {"cfn": "cloudformation", "ec2": "ec2", "lam": "lambda", "iam": "iam", "sts": "sts",
+               "bedrock": "bedrock", "cloudtrail": "cloudtrail"}
+    special = {("lambda", "invoke"): "lambda:InvokeFunction"}
+    policy = json.loads((ROOT / ".github/aws-live/permissions-policy.json").read_text())
+    allowed = {a for st in policy["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str)
+                                                          else st["Action"])}
+    sources = ["\n".join(c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code")
+               for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    sources += [p.read_text() for p in sorted((ROOT / "utils").glob("*.py")) if p.name not in ("i18n.py",)]
+    calls = set()
+    var = "|".join(clients)
+    for text in sources:
+        calls |= {(clients[v], m) for v, m in re.findall(rf"""\b({var})\.get_paginator\(\s*["']([a-z_]+)""", text)}
+        text = re.sub(r'(?s)f?"(?:[^"\\\n]|\\.)*"', '""', text)  # calls quoted in messages are advice, not calls
+        calls |= {(clients[v], m) for v, m in re.findall(rf"\b({var})\.([a-z_]+)\(", text) if m != "get_paginator"}
+    needed = {special.get((svc, m)) or f"{svc}:{''.join(w.capitalize() for w in m.split('_'))}" for svc, m in calls}
+    assert needed - allowed == set(), f"the live role's policy lacks {sorted(needed - allowed)}"
