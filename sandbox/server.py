@@ -49,6 +49,7 @@ EXTENSIONS = [
     "sandbox.stacksets",
     "sandbox.servicequotas",
     "sandbox.sagemaker",
+    "sandbox.language_extensions",
 ]
 
 _AUTH_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")

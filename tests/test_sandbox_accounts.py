@@ -119,3 +119,18 @@ def test_explicit_deny_in_trust_policy_wins(aws, sandbox):
     with pytest.raises(ClientError) as err:
         aws("sts").assume_role(RoleArn=f"arn:aws:iam::{DEFAULT}:role/Locked", RoleSessionName="s1")
     assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_cloudtrail_event_history_is_per_account(aws, sandbox, member):
+    account, creds = member
+    _as(sandbox, creds, "bedrock-runtime").converse(
+        modelId="us.amazon.nova-micro-v1:0", messages=[{"role": "user", "content": [{"text": "hello"}]}])
+
+    def converse_events(client):
+        events = client.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Converse"}])
+        return events["Events"]
+
+    mine = converse_events(_as(sandbox, creds, "cloudtrail"))
+    assert len(mine) == 1
+    assert json.loads(mine[0]["CloudTrailEvent"])["recipientAccountId"] == account
+    assert converse_events(aws("cloudtrail")) == []
