@@ -42,6 +42,7 @@ from awsfacts.bedrock_endpoints import private_dns_name as _service_dns_name
 from iampolicy import evaluator as policy
 
 from . import backends
+from .moto_fixes.ec2 import RELEASE_HOOKS
 from .settings import LOCK, SETTINGS
 
 DEFAULT_POLICY = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
@@ -529,3 +530,4 @@ def _patch_responses() -> None:
 
 _patch()
 _patch_responses()
+RELEASE_HOOKS.append(purge)  # deleted endpoints release their ENIs before a dependency check

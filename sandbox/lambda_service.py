@@ -40,6 +40,7 @@ from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, PYTHON_RUNTIMES, VPC_ACCES
 
 from . import authz, backends, lambda_runtime, network
 from .errors import AwsError
+from .moto_fixes.ec2 import RELEASE_HOOKS
 from .server import RESET_HOOKS, SHUTDOWN_HOOKS, route
 from .settings import SETTINGS
 
@@ -582,5 +583,7 @@ def _reset() -> None:
 
 
 RESET_HOOKS.append(_reset)
+# Lambda's ENIs whose release time has passed go before a dependency check (DeleteSubnet, DeleteVpc, ...).
+RELEASE_HOOKS.append(lambda backend: release_due_enis())
 SHUTDOWN_HOOKS.append(lambda_runtime.shutdown)
 network.register_attachment_lookup(vpc_attachment)

@@ -1,0 +1,106 @@
+"""IAM fixes (moto.iam): AWS managed policies, and roles and policies created by CloudFormation.
+
+Each replacement has the signature of the moto method it replaces, so that it could be proposed upstream.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.iam import models as iam_models
+from moto.iam.models import AWSManagedPolicy, IAMBackend, InlinePolicy, Role, iam_backends
+from moto.utilities.utils import get_partition
+
+from .registry import fix, original, replace
+
+_MANAGED_POLICY_DATA: dict[str, Any] = {}  # moto's bundled copy, parsed once per process
+
+
+def _init_aws_policies(self: IAMBackend) -> list[AWSManagedPolicy]:
+    """The AWS managed policies, in every partition (IAM User Guide, "AWS managed policies": AWS creates and
+    maintains them, and they exist in every account).
+
+    moto 5.2.1 loads them only when MOTO_IAM_LOAD_MANAGED_POLICIES=true, so that
+    `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole` is NoSuchEntity and cannot be attached.
+    This loads moto's bundled copy whatever the setting, with the ARNs of the backend's partition (as moto
+    does with the setting on). The JSON is parsed once per process; building the objects takes about 0.15 s
+    per backend, paid when a partition's backend is first used or reset."""
+    if not _MANAGED_POLICY_DATA:
+        _MANAGED_POLICY_DATA.update(json.loads(iam_models.aws_managed_policies_data))
+    return [AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+            for name, data in _MANAGED_POLICY_DATA.items()]
+
+
+@fix
+def fix_aws_managed_policies() -> None:
+    replace(IAMBackend, "_init_aws_policies", _init_aws_policies)
+    for account in list(iam_backends.keys()):  # backends that exist already were built without them
+        for backend in list(iam_backends[account].values()):
+            if not backend.aws_managed_policies:
+                backend.reset()
+
+
+def _json_document(document: Any) -> Any:
+    """A policy document as IAM stores it: JSON text. YAML's unquoted `Version: 2012-10-17` is a date."""
+    if isinstance(document, (dict, list)):
+        return json.dumps(document, default=iam_models._serialize_version_datetime)
+    return document
+
+
+def role_create_from_cloudformation_json(cls: type[Role], resource_name: str, cloudformation_json: dict[str, Any],
+                                         account_id: str, region_name: str, **kwargs: Any) -> Role:
+    """`AWS::IAM::Role` (CloudFormation User Guide, "AWS::IAM::Role"): the role's inline `Policies` are stored
+    as JSON documents, and each of `ManagedPolicyArns` is attached.
+
+    moto 5.2.1 stores each inline PolicyDocument as a Python repr ("{'Version': ...}"), so GetRolePolicy
+    returns text that is not JSON, and ignores ManagedPolicyArns (the role has no attached policies)."""
+    properties = dict(cloudformation_json.get("Properties") or {})
+    properties["Policies"] = [dict(p, PolicyDocument=_json_document(p.get("PolicyDocument")))
+                              for p in properties.get("Policies") or []]
+    role = original(Role, "create_from_cloudformation_json")(
+        cls, resource_name, dict(cloudformation_json, Properties=properties), account_id, region_name, **kwargs)
+    backend = iam_backends[account_id][get_partition(region_name)]
+    for arn in properties.get("ManagedPolicyArns") or []:
+        backend.attach_role_policy(arn, role.name)
+    return role
+
+
+def role_delete_from_cloudformation_json(cls: type[Role], resource_name: str, cloudformation_json: dict[str, Any],
+                                         account_id: str, region_name: str) -> None:
+    """Deleting an `AWS::IAM::Role` detaches its managed policies first (IAM API Reference, "DeleteRole":
+    a role with attached managed policies cannot be deleted; CloudFormation detaches the ones it attached).
+
+    moto 5.2.1 deletes the role and leaves the policies' attachment counts behind."""
+    backend = iam_backends[account_id][get_partition(region_name)]
+    for role in list(backend.roles.values()):
+        if role.name == resource_name:
+            for arn in list(role.managed_policies):
+                backend.detach_role_policy(arn, role.name)
+    return original(Role, "delete_from_cloudformation_json")(cls, resource_name, cloudformation_json, account_id,
+                                                         region_name)
+
+
+def inline_policy_create_from_cloudformation_json(cls: type[InlinePolicy], resource_name: str,
+                                                  cloudformation_json: dict[str, Any], account_id: str,
+                                                  region_name: str, **kwargs: Any) -> InlinePolicy:
+    """`AWS::IAM::Policy` (CloudFormation User Guide, "AWS::IAM::Policy"): the document is stored as JSON.
+
+    moto 5.2.1 stores a Python repr of the template's dict."""
+    properties = dict(cloudformation_json.get("Properties") or {})
+    properties["PolicyDocument"] = _json_document(properties.get("PolicyDocument"))
+    return original(InlinePolicy, "create_from_cloudformation_json")(
+        cls, resource_name, dict(cloudformation_json, Properties=properties), account_id, region_name, **kwargs)
+
+
+@fix
+def fix_role_inline_policies_json() -> None:
+    replace(Role, "create_from_cloudformation_json", role_create_from_cloudformation_json, kind="classmethod")
+    replace(InlinePolicy, "create_from_cloudformation_json", inline_policy_create_from_cloudformation_json,
+            kind="classmethod")
+
+
+@fix
+def fix_role_managed_policy_arns() -> None:
+    # Attaching is part of role_create_from_cloudformation_json (installed by fix_role_inline_policies_json).
+    replace(Role, "delete_from_cloudformation_json", role_delete_from_cloudformation_json, kind="classmethod")
