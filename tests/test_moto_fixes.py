@@ -433,3 +433,143 @@ def test_fix_vpc_endpoint_filters(aws):
         found = ec2.describe_vpc_endpoints(Filters=[{"Name": name, "Values": [value]}])["VpcEndpoints"]
         assert [e["VpcEndpointId"] for e in found] == [ep], name
     assert not ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-id", "Values": ["vpce-0"]}])["VpcEndpoints"]
+
+
+# ------------------------------------------------------------------------------------ regressions found by moto's tests
+# (python -m benchmarks.moto_upstream: moto's own tests with these fixes applied)
+
+
+def test_yaml_boolean_allowed_values_accept_true(aws):
+    cfn = aws("cloudformation")
+    template = """
+Parameters:
+  Flag:
+    Type: String
+    AllowedValues: [true, false]
+    Default: false
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties:
+      CidrBlock: 10.0.0.0/16
+"""
+    cfn.create_stack(StackName="s", TemplateBody=template,
+                     Parameters=[{"ParameterKey": "Flag", "ParameterValue": "true"}])
+    assert _status(cfn, "s") == "CREATE_COMPLETE"
+    with pytest.raises(ClientError) as exc:
+        cfn.create_stack(StackName="t", TemplateBody=template,
+                         Parameters=[{"ParameterKey": "Flag", "ParameterValue": "yes"}])
+    assert exc.value.response["Error"]["Message"] == "Parameter 'Flag' must be one of AllowedValues"
+
+
+def test_yaml_unquoted_policy_version_is_a_string(aws):
+    cfn, iam = aws("cloudformation"), aws("iam")
+    template = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: 2012-10-17
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: logs
+          PolicyDocument:
+            Version: 2012-10-17
+            Statement:
+              - Effect: Allow
+                Action: logs:CreateLogGroup
+                Resource: "*"
+Outputs:
+  Name:
+    Value: !Ref Role
+"""
+    cfn.create_stack(StackName="s", TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
+    assert _status(cfn, "s") == "CREATE_COMPLETE"
+    document = iam.get_role_policy(RoleName=_outputs(cfn, "s")["Name"], PolicyName="logs")["PolicyDocument"]
+    assert document == LOGS
+
+
+def test_stack_events_reach_notification_arns(aws):
+    cfn, sns, sqs = aws("cloudformation"), aws("sns"), aws("sqs")
+    queue = sqs.create_queue(QueueName="events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name="stack-events")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    cfn.create_stack(StackName="s", TemplateBody=_network_template(), NotificationARNs=[topic])
+    statuses = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        for m in messages:
+            body = json.loads(m["Body"])
+            assert body["Subject"] == "AWS CloudFormation Notification"
+            statuses.append(body["Message"].split("ResourceStatus='")[1].split("'")[0])
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+    assert statuses == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
+
+
+def test_custom_resource_keeps_the_stack_in_progress_until_it_responds(aws):
+    from moto.cloudformation import cloudformation_backends
+
+    cfn = aws("cloudformation")
+    template = {"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Code": {"ZipFile": "def handler(event, context):\n    return None\n"}}},
+        "Info": {"Type": "Custom::Info", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}}}},
+        "Outputs": {"Value": {"Value": {"Fn::GetAtt": ["Info", "Value"]}}}}
+    stack_id = cfn.create_stack(StackName="s", TemplateBody=json.dumps(template),
+                                Capabilities=["CAPABILITY_IAM"])["StackId"]
+    stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_IN_PROGRESS" and "Outputs" not in stack
+    assert ("Info", "CREATE_COMPLETE") not in _events(cfn, "s")
+    # The provider's response, as moto's CloudFormationResponse.process_cfn_response handles it (the sandbox
+    # runs in this process during tests).
+    backend_stack = cloudformation_backends["123456789012"]["us-east-1"].get_stack(stack_id)
+    backend_stack.get_custom_resource("Info").set_data({"Value": "from the provider"})
+    backend_stack.verify_readiness()
+    assert _status(cfn, "s") == "CREATE_COMPLETE"
+    assert _outputs(cfn, "s") == {"Value": "from the provider"}
+    events = _events(cfn, "s")
+    assert events.index(("Info", "CREATE_COMPLETE")) < events.index(("s", "CREATE_COMPLETE"))
+
+
+def test_terminated_instance_does_not_block_delete_security_group(aws):
+    ec2 = aws("ec2")
+    vpc, subnet = _vpc_with_subnet(ec2)
+    group = ec2.create_security_group(VpcId=vpc, GroupName="web", Description="web")["GroupId"]
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet,  # moto's own AMI
+                                 SecurityGroupIds=[group])["Instances"][0]["InstanceId"]
+    with pytest.raises(ClientError) as exc:
+        ec2.delete_security_group(GroupId=group)
+    assert exc.value.response["Error"]["Code"] == "DependencyViolation"
+    ec2.terminate_instances(InstanceIds=[instance])
+    ec2.delete_security_group(GroupId=group)  # the instance's primary ENI went with it
+    ec2.delete_subnet(SubnetId=subnet)
+
+
+def test_aws_managed_policies_in_every_partition(aws):
+    iam = aws("iam", region="cn-north-1")
+    arn = "arn:aws-cn:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["Arn"] == arn
+
+
+def test_resource_failure_names_its_service(aws):
+    cfn = aws("cloudformation")
+    template = {"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": TRUST, "ManagedPolicyArns": ["arn:aws:iam::aws:policy/NoSuchPolicy"]}}}}
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
+    assert _status(cfn, "s") == "ROLLBACK_COMPLETE"
+    failed = [e for e in cfn.describe_stack_events(StackName="s")["StackEvents"]
+              if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Role"]
+    reason = failed[0]["ResourceStatusReason"]
+    assert reason.startswith('Resource handler returned message: "')
+    assert "(Service: Iam, Status Code: 404, Request ID: " in reason
+    assert reason.endswith("HandlerErrorCode: NotFound)")

@@ -10,6 +10,7 @@ spread over SETTINGS.delay("stack_operation"), rollback, DELETE_FAILED), built o
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import date, datetime, timedelta
@@ -193,15 +194,35 @@ def _handler_error_code(aws_code: str) -> str:
     return "GeneralServiceException"
 
 
+@functools.lru_cache(maxsize=64)
+def _http_status(service: str, aws_code: str) -> int:
+    """The HTTP status AWS answers `aws_code` with, from the service's botocore model (400 if unknown)."""
+    import botocore.session
+
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:  # noqa: BLE001 - not a botocore service name: the common case
+        return 400
+    for shape in model.error_shapes:
+        error = shape.metadata.get("error") or {}
+        if aws_code in (shape.name, error.get("code")):
+            return int(error.get("httpStatusCode", 400))
+    return 400
+
+
 def _error_reason(exc: Exception, resource_type: str) -> str:
     """A resource's failure as CloudFormation reports it: 'Resource handler returned message: "<message>
     (Service: <service>, Status Code: <status>, Request ID: <id>)" (RequestToken: <token>, HandlerErrorCode:
-    <code>)'. moto's errors carry the service's error code in error_type and the HTTP status in code."""
+    <code>)'. moto's older errors (RESTError) carry the AWS error code in error_type and the HTTP status in
+    code; its newer ones (ServiceException) carry the AWS error code in code."""
     if isinstance(exc, _ResourceFailed):
         return exc.reason
-    aws_code = str(getattr(exc, "error_type", None) or type(exc).__name__)
-    status = getattr(exc, "code", None)
-    status = status if isinstance(status, int) else 400
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        aws_code, status = str(getattr(exc, "error_type", None) or type(exc).__name__), code
+    else:
+        aws_code = str(code or type(exc).__name__)
+        status = _http_status(_service_name(resource_type).lower(), aws_code)
     message = getattr(exc, "message", None) or str(exc)
     return (f'Resource handler returned message: "{message} (Service: {_service_name(resource_type)}, '
             f'Status Code: {status}, Request ID: {uuid.uuid4()})" (RequestToken: {uuid.uuid4()}, '

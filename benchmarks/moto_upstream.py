@@ -1,0 +1,233 @@
+"""Run moto's own tests for the services we patch, with our fixes applied in-process (not run in CI: ~15 min).
+
+    python -m benchmarks.moto_upstream [--services ec2,iam,...] [--workers 2] [--work DIR] [--baseline]
+
+moto's sdist on PyPI ships its `tests/`. This script downloads the sdist of the installed moto version with
+pip (`pip download --no-deps --no-binary :all: moto==<version>`) unless it is already unpacked, and unpacks
+its `tests/` into a folder outside the repository (default: <tmp>/moto-upstream-<version>). It then runs each
+service's test folder with pytest, in a subprocess, with this module as a plugin (`-p benchmarks.moto_upstream`):
+its `pytest_configure` calls `sandbox.moto_fixes.apply_all()` before any test runs. The installed moto is
+the one tested (the unpacked folder holds tests only).
+
+Tests marked `network` or `requires_docker`, and the unmarked ones listed as deselected in
+sandbox/moto_fixes/EXPECTED_UPSTREAM_FAILURES.md (they run Lambda functions in Docker containers), do not
+run; each is deselected with its reason. Every other failure must be on that file's list of expected
+failures, each with the AWS documentation page showing that moto's expectation, not our fix, departs from
+AWS. The script prints the figures and a JSON line, and exits 1 on any failure not on the list (a listed
+test that now passes is reported too, so that the list can shrink). `--baseline` runs the same tests on
+plain moto, without our fixes, to tell our failures from moto's own.
+
+Requires pytest-xdist for `--workers` above 1, pytest-timeout, and freezegun (moto's tests import it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LIST_FILE = REPO / "sandbox" / "moto_fixes" / "EXPECTED_UPSTREAM_FAILURES.md"
+# The services sandbox.moto_fixes patches, as moto names their test folders.
+SERVICES = ("sts", "resourcegroupstaggingapi", "awslambda", "awslambda_simple", "iam", "cloudformation", "ec2")
+NODE_ID = re.compile(r"^tests/test_[a-z_]+/[A-Za-z0-9_]+\.py::[^\s|]+$")
+ROW = re.compile(r"^\|\s*`(?P<node>[^`]+)`\s*\|(?P<rest>.*)\|\s*$")
+URL = re.compile(r"https://docs\.aws\.amazon\.com/\S+")
+
+
+# ----------------------------------------------------------------------------------------------- the plugin
+
+
+def pytest_configure(config) -> None:  # noqa: ARG001 - pytest hook
+    """Apply every fix the sandbox applies, before moto's tests are collected."""
+    if os.environ.get("MOTO_UPSTREAM_BASELINE") == "1":
+        return
+    from sandbox import moto_fixes
+
+    moto_fixes.apply_all()
+
+
+# ----------------------------------------------------------------------------------------------- the list
+
+
+@dataclass
+class Listed:
+    expected: dict[str, str] = field(default_factory=dict)  # node id -> AWS page and explanation
+    deselected: dict[str, str] = field(default_factory=dict)  # node id -> reason
+
+
+def read_list(path: Path = LIST_FILE) -> Listed:
+    """The committed list: rows `| \\`node id\\` | ... |` under "## Expected failures" or "## Deselected"."""
+    listed = Listed()
+    section = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            title = line[3:].strip().lower()
+            section = "expected" if title.startswith("expected") else "deselected" if title.startswith(
+                "deselected") else None
+            continue
+        match = ROW.match(line)
+        if match and section:
+            target = listed.expected if section == "expected" else listed.deselected
+            target[match["node"]] = match["rest"].strip()
+    return listed
+
+
+def list_problems(listed: Listed) -> list[str]:
+    """What is wrong with the list's format (empty when it is right)."""
+    problems = []
+    for node in {**listed.expected, **listed.deselected}:
+        if not NODE_ID.match(node):
+            problems.append(f"{node}: not a pytest node id of moto's tests (tests/test_<service>/<file>.py::<test>)")
+    for node, text in listed.expected.items():
+        if not URL.search(text):
+            problems.append(f"{node}: no AWS documentation page (https://docs.aws.amazon.com/...)")
+        if len([c for c in text.split("|") if c.strip()]) < 2:
+            problems.append(f"{node}: needs the AWS page and what moto expects instead")
+    for node, text in listed.deselected.items():
+        if not text:
+            problems.append(f"{node}: deselected without a reason")
+    both = set(listed.expected) & set(listed.deselected)
+    problems += [f"{node}: both expected to fail and deselected" for node in sorted(both)]
+    return problems
+
+
+# ----------------------------------------------------------------------------------------------- the run
+
+
+def moto_version() -> str:
+    from importlib.metadata import version
+
+    return version("moto")
+
+
+def unpack(work: Path, version: str) -> Path:
+    """`work` with moto's tests/ unpacked from the sdist (downloaded with pip if needed)."""
+    if (work / "tests" / "conftest.py").exists():
+        return work
+    download = work.parent / f"moto-sdist-{version}"
+    sdist = download / f"moto-{version}.tar.gz"
+    if not sdist.exists():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                        f"moto=={version}", "-d", str(download)], check=True)
+    work.mkdir(parents=True, exist_ok=True)
+    prefix = f"moto-{version}/"
+    with tarfile.open(sdist) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix + "tests/")
+                   or m.name in (prefix + "pyproject.toml", prefix + "setup.cfg")]
+        for m in members:
+            m.name = m.name[len(prefix):]
+        tar.extractall(work, members=members, filter="data")
+    return work
+
+
+def node_id(case: ET.Element, work: Path) -> str:
+    """A junit test case's pytest node id (classname is dotted: module, then any test class)."""
+    parts = case.get("classname", "").split(".")
+    for i in range(len(parts), 0, -1):
+        if (work / Path(*parts[:i])).with_suffix(".py").exists():
+            return "::".join(["/".join(parts[:i]) + ".py", *parts[i:], case.get("name", "")])
+    return "/".join(parts) + "::" + case.get("name", "")
+
+
+def run_service(service: str, work: Path, listed: Listed, workers: int, timeout: int, baseline: bool) -> dict:
+    report = work / f"report-{service}{'-baseline' if baseline else ''}.xml"
+    report.unlink(missing_ok=True)
+    folder = f"tests/test_{service}"
+    command = [sys.executable, "-m", "pytest", folder, "-q", "-p", "no:cacheprovider", "-p", "benchmarks.moto_upstream",
+               "--timeout", str(timeout), "-m", "not network and not requires_docker", f"--junitxml={report}",
+               "-o", "junit_family=xunit1"]
+    if workers > 1:
+        command += ["-n", str(workers)]
+    command += [f"--deselect={node}" for node in listed.deselected if node.startswith(folder + "/")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+               MOTO_UPSTREAM_BASELINE="1" if baseline else "0", TESTS_SKIP_REQUIRES_DOCKER="true")
+    started = time.monotonic()
+    subprocess.run(command, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    seconds = time.monotonic() - started
+    if not report.exists():
+        return {"service": service, "error": "pytest wrote no report", "seconds": seconds}
+    counts = {"tests": 0, "passed": 0, "failed": 0, "skipped": 0}
+    failed: dict[str, str] = {}
+    for case in ET.parse(report).iter("testcase"):
+        counts["tests"] += 1
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
+            counts["failed"] += 1
+            failed[node_id(case, work)] = (problem.get("message") or "").splitlines()[0][:200] if problem.get(
+                "message") else ""
+        elif case.find("skipped") is not None:
+            counts["skipped"] += 1
+        else:
+            counts["passed"] += 1
+    return {"service": service, **counts, "seconds": round(seconds, 1), "failures": failed}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", default=",".join(SERVICES), help="comma-separated moto test folders")
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers per service (default 2)")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per test (pytest-timeout)")
+    parser.add_argument("--work", type=Path, help="where moto's tests are unpacked (outside the repository)")
+    parser.add_argument("--baseline", action="store_true", help="plain moto, without our fixes")
+    args = parser.parse_args(argv)
+
+    listed = read_list()
+    problems = list_problems(listed)
+    if problems:
+        print("The list of expected failures is malformed:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
+    version = moto_version()
+    work = (args.work or Path(tempfile.gettempdir()) / f"moto-upstream-{version}").resolve()
+    if REPO in work.parents or work == REPO:
+        print(f"--work must be outside the repository: {work}", file=sys.stderr)
+        return 2
+    unpack(work, version)
+
+    results = []
+    for service in [s.strip() for s in args.services.split(",") if s.strip()]:
+        result = run_service(service, work, listed, args.workers, args.timeout, args.baseline)
+        results.append(result)
+        print(f"{service:28} {result.get('tests', 0):5} tests {result.get('passed', 0):5} passed "
+              f"{result.get('failed', 0):4} failed {result.get('skipped', 0):4} skipped  {result['seconds']:7.1f} s"
+              + (f"  ERROR: {result['error']}" if "error" in result else ""), flush=True)
+
+    failures = {node: why for r in results for node, why in r.get("failures", {}).items()}
+    ran = {r["service"] for r in results}
+    listed_here = {n for n in listed.expected if n.split("/")[1][len("test_"):] in ran}
+    unexpected = sorted(set(failures) - set(listed.expected))
+    now_pass = sorted(listed_here - set(failures))
+    totals = {k: sum(r.get(k, 0) for r in results) for k in ("tests", "passed", "failed", "skipped")}
+    print(f"{'total':28} {totals['tests']:5} tests {totals['passed']:5} passed {totals['failed']:4} failed "
+          f"{totals['skipped']:4} skipped; {len(listed.deselected)} deselected by the list; "
+          f"{len(set(failures) & set(listed.expected))} failures on the list")
+    if args.baseline:
+        print("Baseline (plain moto) failures:\n  " + "\n  ".join(f"{n}  {w}" for n, w in sorted(failures.items())))
+    else:
+        if unexpected:
+            print("Failures NOT on the list (regressions, or add them with the AWS page that shows moto is wrong):")
+            for node in unexpected:
+                print(f"  {node}  {failures[node]}")
+        if now_pass:
+            print("On the list but passing now (remove them from the list):\n  " + "\n  ".join(now_pass))
+    print(json.dumps({"moto": version, "baseline": args.baseline, **totals, "deselected": len(listed.deselected),
+                      "expected_failures": len(set(failures) & set(listed.expected)), "unexpected": unexpected,
+                      "now_pass": now_pass, "errors": [r["service"] for r in results if "error" in r]}))
+    if any("error" in r for r in results):
+        return 1
+    return 0 if args.baseline or not unexpected else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
