@@ -1,4 +1,5 @@
-"""One test per fix in sandbox/moto_fixes.py, each driven through boto3 against the sandbox."""
+"""One test per fix in sandbox/moto_fixes/, each driven through boto3 against the sandbox, and regression tests
+for what moto's own tests found (python -m benchmarks.moto_upstream)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,34 @@ def _events(cfn, name: str) -> list[tuple[str, str]]:
     """(logical id, status), oldest first."""
     return [(e["LogicalResourceId"], e["ResourceStatus"])
             for e in reversed(cfn.describe_stack_events(StackName=name)["StackEvents"])]
+
+
+# ------------------------------------------------------------------------------------ the package
+
+
+def test_apply_all_applies_every_fix_once():
+    from moto.cloudformation.parsing import ResourceMap
+    from moto.ec2.models.subnets import SubnetBackend
+
+    from sandbox import moto_fixes
+
+    moto_fixes.apply_all()
+    applied = list(moto_fixes.FIXES)
+    assert sorted(applied) == sorted(f.__name__ for f in moto_fixes.EAGER + moto_fixes.LAZY)
+    assert "fix_stack_lifecycle" in applied and "fix_delete_subnet_dependencies" in applied
+    methods = (SubnetBackend.delete_subnet, ResourceMap.load_parameters)
+    moto_fixes.apply_all()  # idempotent: nothing is wrapped twice
+    assert moto_fixes.FIXES == applied
+    assert (SubnetBackend.delete_subnet, ResourceMap.load_parameters) == methods
+
+
+def test_expected_upstream_failures_list_is_well_formed():
+    from benchmarks import moto_upstream
+
+    listed = moto_upstream.read_list()
+    assert moto_upstream.list_problems(listed) == []
+    for node, text in listed.expected.items():  # each names the AWS page that shows moto departs from AWS
+        assert "docs.aws.amazon.com" in text, node
 
 
 # ------------------------------------------------------------------------------------ IAM

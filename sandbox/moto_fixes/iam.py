@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from moto.iam import models as iam_models
-from moto.iam.models import AWSManagedPolicy, IAMBackend, InlinePolicy, Role, iam_backends
+from moto.iam.models import AWSManagedPolicy, IAMBackend, InlinePolicy, ManagedPolicy, Role, iam_backends
 from moto.utilities.utils import get_partition
 
 from .registry import fix, original, replace
@@ -17,27 +17,71 @@ from .registry import fix, original, replace
 _MANAGED_POLICY_DATA: dict[str, Any] = {}  # moto's bundled copy, parsed once per process
 
 
-def _init_aws_policies(self: IAMBackend) -> list[AWSManagedPolicy]:
-    """The AWS managed policies, in every partition (IAM User Guide, "AWS managed policies": AWS creates and
-    maintains them, and they exist in every account).
+def _init_aws_policies(self: IAMBackend) -> None:
+    """The AWS managed policies exist in every account and partition (IAM User Guide, "AWS managed policies":
+    AWS creates and maintains them), so they are always loaded; lazily, at the backend's first use of
+    `aws_managed_policies` or `managed_policies` (building the ~1,500 objects takes about 0.15 s).
 
     moto 5.2.1 loads them only when MOTO_IAM_LOAD_MANAGED_POLICIES=true, so that
-    `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole` is NoSuchEntity and cannot be attached.
-    This loads moto's bundled copy whatever the setting, with the ARNs of the backend's partition (as moto
-    does with the setting on). The JSON is parsed once per process; building the objects takes about 0.15 s
-    per backend, paid when a partition's backend is first used or reset."""
+    `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole` is NoSuchEntity and cannot be attached;
+    and with the setting on, every backend pays for them when it is created or reset."""
+    return None  # built by _aws_managed_policies when first read
+
+
+def _init_managed_policies(self: IAMBackend) -> dict[str, ManagedPolicy]:
+    """See _init_aws_policies: the customer managed policies; the AWS ones join at the first read."""
+    self.__dict__["_aws_policies_pending"] = True
+    return {}
+
+
+def _build_aws_policies(self: IAMBackend) -> list[AWSManagedPolicy]:
     if not _MANAGED_POLICY_DATA:
         _MANAGED_POLICY_DATA.update(json.loads(iam_models.aws_managed_policies_data))
     return [AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
             for name, data in _MANAGED_POLICY_DATA.items()]
 
 
+def _load_pending(self: IAMBackend) -> None:
+    state = self.__dict__
+    for old, new in (("managed_policies", "_managed_policies"), ("aws_managed_policies", "_aws_policies")):
+        if old in state:  # a backend pickled before this fix (sandbox state saved by an older version)
+            state[new] = state.pop(old)
+    if state.pop("_aws_policies_pending", False):
+        aws = _build_aws_policies(self)
+        state["_aws_policies"] = aws
+        merged = {p.arn: p for p in aws}  # AWS's first, as moto orders them when it loads them
+        merged.update(state.get("_managed_policies") or {})
+        state["_managed_policies"] = merged
+
+
+def _get_aws_managed_policies(self: IAMBackend) -> list[AWSManagedPolicy]:
+    _load_pending(self)
+    return self.__dict__.get("_aws_policies") or []
+
+
+def _set_aws_managed_policies(self: IAMBackend, value: list[AWSManagedPolicy] | None) -> None:
+    if value is not None:
+        self.__dict__["_aws_policies"] = value
+
+
+def _get_managed_policies(self: IAMBackend) -> dict[str, ManagedPolicy]:
+    _load_pending(self)
+    return self.__dict__.setdefault("_managed_policies", {})
+
+
+def _set_managed_policies(self: IAMBackend, value: dict[str, ManagedPolicy]) -> None:
+    self.__dict__["_managed_policies"] = value
+
+
 @fix
 def fix_aws_managed_policies() -> None:
     replace(IAMBackend, "_init_aws_policies", _init_aws_policies)
+    replace(IAMBackend, "_init_managed_policies", _init_managed_policies)
+    IAMBackend.aws_managed_policies = property(_get_aws_managed_policies, _set_aws_managed_policies)
+    IAMBackend.managed_policies = property(_get_managed_policies, _set_managed_policies)
     for account in list(iam_backends.keys()):  # backends that exist already were built without them
         for backend in list(iam_backends[account].values()):
-            if not backend.aws_managed_policies:
+            if "_managed_policies" not in backend.__dict__:
                 backend.reset()
 
 
