@@ -520,7 +520,6 @@ def fix_stack_lifecycle() -> None:
     Stack.outputs = property(outputs)
 
     def create_resources(self):
-        start = self.events[0].timestamp if self.events else _now()
         first_new = len(self.events)
         order = [r for r in creation_order(self.template_dict.get("Resources") or {})]
         self.__dict__["_fail_on"] = _take_stack_fault(order)
@@ -555,7 +554,8 @@ def fix_stack_lifecycle() -> None:
             _ACTIVE.pop(self.stack_id, None)
             self.resource_map._sandbox_frozen = True
         self.__dict__["_status_raw"] = final
-        _spread(self, self.events[first_new - 1 if first_new else 0:], start)
+        # The operation's time starts when CreateStack returns, however long the emulation took to get there.
+        _spread(self, self.events[first_new - 1 if first_new else 0:], _now())
 
     Stack.create_resources = create_resources
 
