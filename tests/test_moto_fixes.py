@@ -602,3 +602,14 @@ def test_resource_failure_names_its_service(aws):
     assert reason.startswith('Resource handler returned message: "')
     assert "(Service: Iam, Status Code: 404, Request ID: " in reason
     assert reason.endswith("HandlerErrorCode: NotFound)")
+
+
+def test_missing_export_fails_create_stack(aws):
+    cfn = aws("cloudformation")
+    template = {"Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {
+        "CidrBlock": {"Fn::ImportValue": "NetworkCidr"}}}}}
+    with pytest.raises(ClientError) as exc:
+        cfn.create_stack(StackName="s", TemplateBody=json.dumps(template))
+    assert exc.value.response["Error"]["Code"] == "ValidationError"
+    assert exc.value.response["Error"]["Message"] == "No export named NetworkCidr found."
+    assert cfn.list_stacks()["StackSummaries"] == []

@@ -308,9 +308,17 @@ def _resource_map_create(self, template: dict) -> bool:
     return all_ready
 
 
+def _is_template_error(exc: Exception) -> bool:
+    """A template error (a missing export, a bad parameter, an unknown attribute): CreateStack itself fails with
+    ValidationError and no stack is created (CloudFormation API Reference, "CreateStack"; e.g. "No export named
+    X found." for an Fn::ImportValue whose export does not exist), unlike a resource that fails to create."""
+    from moto.cloudformation.exceptions import CloudFormationError
+
+    return isinstance(exc, CloudFormationError) and getattr(exc, "code", None) == "ValidationError"
+
+
 def _parse_and_create_resource(original):
     def create(logical_id, resource_json, resources_map, account_id, region_name):
-        from moto.cloudformation.exceptions import ValidationError
         from moto.cloudformation.parsing import resource_class_from_type
 
         stack = _ACTIVE.get(resources_map.stack_id)
@@ -328,9 +336,9 @@ def _parse_and_create_resource(original):
                     f'(fault stack_create_failure)" (RequestToken: {uuid.uuid4()}, '
                     'HandlerErrorCode: GeneralServiceException)'))
             resource = original(logical_id, resource_json, resources_map, account_id, region_name)
-        except ValidationError:
-            raise
         except Exception as exc:  # noqa: BLE001 - any resource error fails the stack, as on AWS
+            if _is_template_error(exc):
+                raise
             reason = _error_reason(exc, rtype)
             _add_event(stack, logical_id, "", rtype, "CREATE_FAILED", reason)
             raise _ResourceFailed(logical_id, reason) from exc
@@ -582,13 +590,13 @@ def fix_stack_lifecycle() -> None:
     original_create_stack = Backend.create_stack
 
     def create_stack(self, name, template, parameters, *args, **kwargs):
-        from moto.cloudformation.exceptions import ValidationError
-
         _settle(self)
         before = set(self.stacks)
         try:
             return original_create_stack(self, name, template, parameters, *args, **kwargs)
-        except ValidationError:
+        except Exception as exc:
+            if not _is_template_error(exc):
+                raise
             for stack_id in set(self.stacks) - before:  # a template error: no stack, as on AWS
                 self.stacks.pop(stack_id, None)
             raise
