@@ -402,9 +402,11 @@ def _delete_resource(resource_map, logical: str, instance: Any) -> None:
 
 
 def _stack_resources(self):
+    """The stack's resources that exist, in template order (as moto lists them), never created lazily here."""
     rm = self.resource_map
-    return [v for k, v in rm._parsed_resources.items()
-            if k in rm._resource_json_map and v is not None and not isinstance(v, (str, dict, list))]
+    parsed = rm._parsed_resources
+    return [parsed[k] for k in rm._resource_json_map
+            if parsed.get(k) is not None and not isinstance(parsed[k], (str, dict, list))]
 
 
 def _settle(backend) -> None:
