@@ -1,6 +1,6 @@
 """Waiting for AWS: poll with exponential backoff, show progress, never wait blind.
 
-`wait_until` checks at once, then again after 0.25 s, 0.4 s, 0.64 s ... (capped), until
+`wait_until` checks at once, then again after 0.25 s, 0.4 s, 0.64 s ... (at most 5 s apart), until
 the condition holds or the time bound passes. While it waits it shows what it awaits,
 the elapsed time and the bound: a tqdm bar in a notebook, plain lines in a headless
 run (`WORKSHOP_HEADLESS=1`, set by `python -m utils run`). It ends with a one-line
@@ -103,7 +103,7 @@ def wait_until(
     status: Callable[[Any], str] | None = None,
     retry_on: tuple[type[BaseException], ...] = (),
     interval: float = 0.25,
-    max_interval: float = 10.0,
+    max_interval: float = 5.0,
     backoff: float = 1.6,
     hint: str = "",
     quiet: bool = False,
@@ -164,7 +164,7 @@ class Retry:
     on, with `hint`); the cell then checks the last result itself. Progress as in `wait_until`.
     """
 
-    def __init__(self, what: str, *, timeout: float, interval: float = 0.25, max_interval: float = 10.0,
+    def __init__(self, what: str, *, timeout: float, interval: float = 0.25, max_interval: float = 5.0,
                  backoff: float = 1.6, hint: str = ""):
         self.what, self.timeout, self.hint = what, timeout, hint
         self.interval, self.max_interval, self.backoff = interval, max_interval, backoff
