@@ -28,6 +28,7 @@ WORKSHOP_ACTIONS = [
     "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
     "ec2:DescribeVpcEndpointServices", "ec2:DescribeAvailabilityZones", "ec2:CreateVpcEndpoint",
     "ec2:ModifyVpcEndpoint", "ec2:DescribeVpcEndpoints", "ec2:DeleteVpcEndpoints", "ec2:DescribeNetworkInterfaces",
+    "ec2:CreateTags",  # tags on create (02), and the CloudTrail evidence tags on the endpoint (04, 05)
     "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PassRole", "iam:DeleteRole",
     "lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
     "lambda:GetFunctionConfiguration", "lambda:InvokeFunction", "lambda:DeleteFunction",
