@@ -113,7 +113,7 @@ def test_learner_journey(lab, page, ui_sandbox, kernel_env, workshop_config, tmp
     assert "resolved to the endpoint's network interfaces" in text
     assert "CloudTrail confirms: the call came through vpce-" in text
     assert "every hop green" in text
-    reply_cell = nb04.index_of("reply = waiting.wait_until(")
+    reply_cell = nb04.index_of("response = lam.invoke(")
     nb04.scroll_to(reply_cell, output=True)  # the reply, then the DNS evidence below it
     expect(nb04.cell(reply_cell).locator(".jp-OutputArea")).to_contain_text("Reply (")
     shot(nb04, "04-allow-reply-and-evidence")
@@ -134,7 +134,7 @@ def test_learner_journey(lab, page, ui_sandbox, kernel_env, workshop_config, tmp
     expect(bar).to_be_visible(timeout=60_000)
     bar.scroll_into_view_if_needed()
     shot(nb05, "06-progress-bar")
-    wait_cell = nb05.index_of('what="the Deny policy to take effect"')
+    wait_cell = nb05.index_of('waiting.Retry("the Deny policy to take effect"')
     label = nb05.cell(wait_cell).locator(".jp-OutputArea", has_text="waiting for the Deny policy")
     expect(label.first).to_be_visible(timeout=5_000)  # what is awaited, next to the bar
     state = _wait_idle(nb05)
