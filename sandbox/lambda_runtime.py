@@ -601,7 +601,7 @@ class TooManyRequests(Exception):
 
 
 def _register(token: str, spec: Spec) -> None:
-    network.register_invocation(token, spec.region, spec.function_name)
+    network.register_invocation(token, spec.region, spec.function_name, spec.function_arn.split(":")[4])
 
 
 def _unregister(token: str) -> None:

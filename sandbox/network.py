@@ -34,7 +34,7 @@ from .server import RESET_HOOKS, AwsRequest, admin_route, json_response
 from .settings import SETTINGS
 
 _lock = threading.Lock()
-_invocations: dict[str, tuple[str, str]] = {}  # token -> (region, function name)
+_invocations: dict[str, tuple[str, str, str]] = {}  # token -> (region, function name, account)
 _routes: dict[str, dict] = {}  # route id -> via facts
 _MAX_ROUTES = 5000
 
@@ -60,9 +60,10 @@ def _attachment(region: str, function_name: str) -> dict | None:
     return _attachment_lookup(region, function_name)
 
 
-def register_invocation(token: str, region: str, function_name: str) -> None:
+def register_invocation(token: str, region: str, function_name: str, account: str | None = None) -> None:
+    """`account`: the function's account (the caller's by default), in which its DNS answers are looked up."""
     with _lock:
-        _invocations[token] = (region, function_name)
+        _invocations[token] = (region, function_name, account or backends.current_account())
 
 
 def unregister_invocation(token: str) -> None:
@@ -299,5 +300,6 @@ def _route(req: AwsRequest):
         invocation = _invocations.get(token)
     if invocation is None:
         return json_response({"error": "unknown invocation token"}, 404)
-    region, function_name = invocation
-    return json_response(resolve(region, function_name, host))
+    region, function_name, account = invocation
+    with backends.acting_as(account):  # admin requests carry no credentials: act in the function's account
+        return json_response(resolve(region, function_name, host))

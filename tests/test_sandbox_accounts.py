@@ -8,6 +8,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import wait_for
+
 DEFAULT = "123456789012"
 
 
@@ -134,3 +136,31 @@ def test_cloudtrail_event_history_is_per_account(aws, sandbox, member):
     assert len(mine) == 1
     assert json.loads(mine[0]["CloudTrailEvent"])["recipientAccountId"] == account
     assert converse_events(aws("cloudtrail")) == []
+
+
+def test_function_in_a_member_account_reaches_its_endpoint(aws, sandbox, member):
+    """Lambda runtime, network model and endpoints act in the function's account: the function, attached to a
+    member account's VPC, resolves bedrock-runtime to that account's interface endpoint."""
+    from tests.test_lambda_runtime import call, deploy, make_role
+
+    _, creds = member
+
+    def maws(service: str, region: str = "us-east-1", **kwargs):
+        return _as(sandbox, creds, service, region)
+
+    ec2 = maws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="fn", Description="fn", VpcId=vpc)["GroupId"]
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.bedrock-runtime",
+                            VpcEndpointType="Interface", SubnetIds=[subnet], SecurityGroupIds=[sg],
+                            PrivateDnsEnabled=True)
+    deploy(maws, role=make_role(maws, eni_policy=True), VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [sg]})
+    out = wait_for(lambda: (lambda r: r if r.get("addresses") else None)(
+        call(maws, event={"action": "resolve", "host": "bedrock-runtime.us-east-1.amazonaws.com"})[1]),
+        "the function's DNS answer", 30)
+    assert all(a.startswith("10.0.1.") for a in out["addresses"]), out
+    # ... and the account's default VPC and functions are untouched
+    assert aws("lambda").list_functions()["Functions"] == []
