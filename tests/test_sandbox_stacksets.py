@@ -211,3 +211,56 @@ def test_failure_tolerance_cancels_the_rest(aws, sandbox, org):
     assert statuses == ["CANCELLED", "CANCELLED", "FAILED"]
     failed = cfn.list_stack_instances(StackSetName="bad", Filters=[{"Name": "DETAILED_STATUS", "Values": "FAILED"}])
     assert failed["Summaries"][0]["StatusReason"].startswith("ResourceLogicalId:Vpc, ResourceType:AWS::EC2::VPC, ")
+
+
+def test_update_stack_set_updates_every_instance(aws, sandbox, org):
+    o, root = org
+    room = o.create_organizational_unit(ParentId=root, Name="room")["OrganizationalUnit"]["Id"]
+    accounts = [_account(o, root, room, f"p{i}") for i in range(2)]
+    template = {"Parameters": {"Cidr": {"Type": "String", "Default": "10.0.0.0/16"}},
+                "Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Ref": "Cidr"}}}},
+                "Outputs": {"Cidr": {"Value": {"Ref": "Cidr"}}}}
+    cfn = aws("cloudformation")
+    cfn.activate_organizations_access()
+    cfn.create_stack_set(StackSetName="room", TemplateBody=json.dumps(template), PermissionModel="SERVICE_MANAGED",
+                         AutoDeployment={"Enabled": False})
+    op_id = cfn.create_stack_instances(StackSetName="room", DeploymentTargets={"OrganizationalUnitIds": [room]},
+                                       Regions=["us-east-1"])["OperationId"]
+    assert _op_done(cfn, "room", op_id)["Status"] == "SUCCEEDED"
+    template["Outputs"]["Marker"] = {"Value": "v2"}
+    op_id = cfn.update_stack_set(StackSetName="room", TemplateBody=json.dumps(template),
+                                 Parameters=[{"ParameterKey": "Cidr", "UsePreviousValue": True}])["OperationId"]
+    op = _op_done(cfn, "room", op_id)
+    assert (op["Action"], op["Status"]) == ("UPDATE", "SUCCEEDED")
+    for account in accounts:
+        stack = _in(sandbox, account, "cloudformation").describe_stacks()["Stacks"][0]
+        assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == {"Cidr": "10.0.0.0/16", "Marker": "v2"}
+    summaries = cfn.list_stack_sets(Status="ACTIVE")["Summaries"]
+    assert [(s["StackSetName"], s["PermissionModel"]) for s in summaries] == [("room", "SERVICE_MANAGED")]
+
+
+def test_room_survives_a_sandbox_restart(aws, sandbox, org):
+    """Persistence keeps every account, the organization and the stack set (sandbox/persistence.py)."""
+    from sandbox import persistence
+    from tests.conftest import reset_sandbox
+
+    o, root = org
+    room = o.create_organizational_unit(ParentId=root, Name="room")["OrganizationalUnit"]["Id"]
+    account = _account(o, root, room, "p1")
+    cfn = aws("cloudformation")
+    cfn.activate_organizations_access()
+    cfn.create_stack_set(StackSetName="room", TemplateBody=VPC_TEMPLATE, PermissionModel="SERVICE_MANAGED",
+                         AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False})
+    op_id = cfn.create_stack_instances(StackSetName="room", DeploymentTargets={"OrganizationalUnitIds": [room]},
+                                       Regions=["us-east-1"])["OperationId"]
+    assert _op_done(cfn, "room", op_id)["Status"] == "SUCCEEDED"
+    blob = persistence.snapshot()
+    reset_sandbox(sandbox.url)
+    assert aws("cloudformation").list_stack_sets()["Summaries"] == []
+    persistence.restore(blob)
+    assert [i["Account"] for i in cfn.list_stack_instances(StackSetName="room")["Summaries"]] == [account]
+    assert _in(sandbox, account, "cloudformation").describe_stacks()["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert o.describe_account(AccountId=account)["Account"]["Name"] == "p1"
+    late = _account(o, root, room, "late")  # automatic deployment still works after the restart
+    wait_for(lambda: len(cfn.list_stack_instances(StackSetName="room")["Summaries"]) == 2, "2 instances", 30)
+    assert late in {i["Account"] for i in cfn.list_stack_instances(StackSetName="room")["Summaries"]}

@@ -512,11 +512,10 @@ def _parameters(ss: StackSet, inst: StackInstance) -> dict[str, str]:
 
 
 def _apply_cloudformation_fixes() -> None:
-    from .. import moto_fixes
+    """Stacks that an operation creates get the sandbox's CloudFormation fixes, as requested stacks do."""
+    from ..moto_fixes import apply_cloudformation
 
-    apply = getattr(moto_fixes, "apply_cloudformation", None)
-    if callable(apply):
-        apply()
+    apply_cloudformation()
 
 
 def _execute(ss: StackSet, op: Operation, account: str, region: str, at: datetime) -> tuple[datetime, bool, str | None]:
