@@ -37,10 +37,12 @@ import os
 import urllib.parse
 from dataclasses import dataclass, field, replace
 
+from .lang import N_, _
+
 HOPS = ("function", "endpoint", "Amazon Bedrock")
 ACTION = "bedrock:InvokeModel"
-LOCAL = "evaluated locally"
-SIMULATED = "IAM policy simulator"
+LOCAL = N_("evaluated locally")
+SIMULATED = N_("IAM policy simulator")
 
 SECTIONS = ("config", "access", "stack", "network", "endpoint", "function", "role", "model", "leftovers")
 
@@ -96,9 +98,10 @@ class Diagnosis:
         for h in HOPS:
             if not by_hop[h]:
                 cause = blocking[0] if blocking else None
-                by_hop[h].append({"name": "not checked", "ok": False, "status": "unknown",
-                                  "detail": f"not checked: {cause.detail}" if cause else "not checked",
-                                  "fix": cause.fix if cause else "Run `python -m utils doctor`.", "source": ""})
+                by_hop[h].append({"name": _("not checked"), "ok": False, "status": "unknown",
+                                  "detail": _("not checked: {detail}").format(
+                                                detail=cause.detail) if cause else _("not checked"),
+                                  "fix": cause.fix if cause else _("Run `python -m utils doctor`."), "source": ""})
         return [_hop(h, by_hop[h]) for h in HOPS]
 
 
@@ -160,11 +163,12 @@ def classify(exc: BaseException, what: str, action: str, cfg, service: str = "")
     sandbox = _target_name(cfg) == "sandbox"
     name = type(exc).__name__
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return Finding("access", "AWS credentials", "fail",
-                       f"no AWS credentials were found, so the doctor could not {what} ({name})",
-                       "Configure credentials for the account you use (`aws configure`, `aws sso login --profile "
-                       "NAME` then `export AWS_PROFILE=NAME`, or your SageMaker Studio role), or choose the sandbox "
-                       "target (WORKSHOP_TARGET=sandbox).")
+        return Finding("access", _("AWS credentials"), "fail",
+                       _("no AWS credentials were found, so the doctor could not {what} ({name})").format(
+                           what=what, name=name),
+                       _("Configure credentials for the account you use (`aws configure`, `aws sso login --profile "
+                         "NAME` then `export AWS_PROFILE=NAME`, or your SageMaker Studio role), or choose the sandbox "
+                         "target (WORKSHOP_TARGET=sandbox)."))
     token_errors = tuple(getattr(bx, n) for n in ("TokenRetrievalError", "SSOTokenLoadError",
                                                   "UnauthorizedSSOTokenError", "CredentialRetrievalError",
                                                   "RefreshWithMFAUnsupportedError") if hasattr(bx, n))
@@ -173,43 +177,49 @@ def classify(exc: BaseException, what: str, action: str, cfg, service: str = "")
         code = exc.response.get("Error", {}).get("Code", "") or ""
         message = exc.response.get("Error", {}).get("Message", "") or ""
     if (token_errors and isinstance(exc, token_errors)) or code in CREDENTIAL_CODES:
-        return Finding("access", "AWS credentials", "fail",
-                       f"AWS rejected the credentials when the doctor tried to {what}: "
-                       f"{code or name}: {message}",
-                       "Your credentials are expired or invalid: refresh them (`aws sso login`, new temporary keys, "
-                       "or restart the SageMaker Studio space), check AWS_PROFILE, then run the doctor again.")
+        return Finding("access", _("AWS credentials"), "fail",
+                       _("AWS rejected the credentials when the doctor tried to {what}: {code}: {message}").format(
+                           what=what, code=code or name, message=message),
+                       _("Your credentials are expired or invalid: refresh them (`aws sso login`, new temporary keys, "
+                         "or restart the SageMaker Studio space), check AWS_PROFILE, then run the doctor again."))
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
                         bx.ConnectionClosedError)) or name == "TargetError":
         if name == "TargetError":
-            return Finding("access", "target reachable", "fail", str(exc),
-                           "Start the sandbox with `python -m sandbox start` (use the URL it prints as "
-                           "AWS_ENDPOINT_URL), or unset AWS_ENDPOINT_URL.")
+            return Finding("access", _("target reachable"), "fail", str(exc),
+                           _("Start the sandbox with `python -m sandbox start` (use the URL it prints as "
+                             "AWS_ENDPOINT_URL), or unset AWS_ENDPOINT_URL."))
         if service == "bedrock":  # the target answered the reads before this one: it is the Region
             from . import validation
 
-            return Finding("model", "Amazon Bedrock in the region", "fail",
-                           f"Amazon Bedrock does not answer in {region} ({name}: {exc})",
-                           "Choose a Region that offers Amazon Bedrock in notebook 00, e.g. "
-                           f"{', '.join(validation.bedrock_regions()[:4])}, then re-run 01-03.")
+            return Finding("model", _("Amazon Bedrock in the region"), "fail",
+                           _("Amazon Bedrock does not answer in {region} ({name}: {exc})").format(
+                               region=region, name=name, exc=exc),
+                           _("Choose a Region that offers Amazon Bedrock in notebook 00, e.g. {validation}, then "
+                             "re-run 01-03.").format(validation=', '.join(validation.bedrock_regions()[:4])))
         if sandbox:
-            return Finding("access", "target reachable", "fail",
-                           f"no sandbox answers at {url or 'the sandbox URL'} ({name}), so the doctor could not "
-                           f"{what}", "Start it with `python -m sandbox start` and use the URL it prints as "
-                           "AWS_ENDPOINT_URL, or unset AWS_ENDPOINT_URL (the workshop then starts one).")
-        return Finding("access", "AWS reachable", "fail", f"could not {what}: {name}: {exc}",
-                       "Check your network connection (or proxy settings) to AWS in " f"{region}, then run again.")
+            return Finding("access", _("target reachable"), "fail",
+                           _("no sandbox answers at {url} ({name}), so the doctor could not {what}").format(
+                               url=url or _('the sandbox URL'), name=name,
+                               what=what), _("Start it with `python -m sandbox start` and use the URL it prints as "
+                             "AWS_ENDPOINT_URL, or unset AWS_ENDPOINT_URL (the workshop then starts one)."))
+        return Finding("access", _("AWS reachable"), "fail", _("could not {what}: {name}: {exc}").format(
+                                                              what=what, name=name, exc=exc),
+                       _("Check your network connection (or proxy settings) to AWS in {region}, then run "
+                         "again.").format(region=region))
     if code in THROTTLING_CODES:
-        return Finding("access", f"{action} not throttled", "fail",
-                       f"AWS throttled the doctor's request to {what}, also after retries: {code}: {message}",
-                       "Wait a minute and run the doctor again; in a shared account (a workshop room), run it "
-                       "less often.")
+        return Finding("access", _("{action} not throttled").format(action=action), "fail",
+                       _("AWS throttled the doctor's request to {what}, also after retries: {code}: {message}").format(
+                           what=what, code=code, message=message),
+                       _("Wait a minute and run the doctor again; in a shared account (a workshop room), run it "
+                         "less often."))
     if code in DENIED_CODES:
         return Finding("access", f"permission {action}", "fail",
-                       f"the doctor may not {what}: {code}: {message}",
-                       f"Run the doctor as the identity that ran the notebooks, or ask for the read-only permission "
-                       f"{action}.")
-    return Finding("access", f"read: {what}", "fail", f"could not {what}: {code or name}: {message}",
-                   "Run the doctor again; if it persists, read the message above.")
+                       _("the doctor may not {what}: {code}: {message}").format(what=what, code=code, message=message),
+                       _("Run the doctor as the identity that ran the notebooks, or ask for the read-only permission "
+                         "{action}.").format(action=action))
+    return Finding("access", f"read: {what}", "fail", _("could not {what}: {code}: {message}").format(
+                                                          what=what, code=code or name, message=message),
+                   _("Run the doctor again; if it persists, read the message above."))
 
 
 class _Reader:
@@ -238,14 +248,15 @@ def gather(cfg, client) -> dict:
     s: dict = {"cfg": cfg, "errors": {}, "unread": {}}
     read = _Reader(s, cfg, client)
     region = cfg.region
-    ident = read("caller", "call sts:GetCallerIdentity", "sts:GetCallerIdentity",
+    ident = read("caller", _("call sts:GetCallerIdentity"), "sts:GetCallerIdentity",
                  lambda: client("sts", region).get_caller_identity())
     if ident is None:
         s["blocked"] = True
         return s
     s["caller"] = ident.get("Arn")
     cfn = client("cloudformation", region)
-    desc = read("stack", f"describe the stack {cfg.stack_name}", "cloudformation:DescribeStacks",
+    desc = read("stack", _("describe the stack {stack_name}").format(
+                             stack_name=cfg.stack_name), "cloudformation:DescribeStacks",
                 lambda: stack.describe(cfn, cfg.stack_name))
     if "stack" in s["unread"]:
         return s
@@ -255,29 +266,34 @@ def gather(cfg, client) -> dict:
         if desc is None:
             from . import inventory
 
-            s["leftovers"] = read("leftovers", "list the workshop's tagged resources", "ec2:Describe* and "
+            s["leftovers"] = read("leftovers", _("list the workshop's tagged resources"), "ec2:Describe* and "
                                   "tag:GetResources", lambda: inventory.collect(cfg, client))
         return s
     vpc_id = out["VpcId"]
     ec2 = client("ec2", region)
-    s["dns"] = read("dns", f"read the DNS attributes of {vpc_id}", "ec2:DescribeVpcAttribute", lambda: {
+    s["dns"] = read("dns", _("read the DNS attributes of {vpc_id}").format(
+                               vpc_id=vpc_id), "ec2:DescribeVpcAttribute", lambda: {
         a: ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=a)[a[0].upper() + a[1:]]["Value"]
         for a in ("enableDnsSupport", "enableDnsHostnames")})
     s["subnets"] = {}
-    s["route_tables"] = read("route_tables", f"describe the route tables of {vpc_id}", "ec2:DescribeRouteTables",
+    s["route_tables"] = read("route_tables", _("describe the route tables of {vpc_id}").format(
+                                                 vpc_id=vpc_id), "ec2:DescribeRouteTables",
                              lambda: ec2.describe_route_tables(
                                  Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"])
     service = ep_mod.service_name(region)
-    ep = read("endpoint", f"describe the VPC endpoints of {vpc_id}", "ec2:DescribeVpcEndpoints",
+    ep = read("endpoint", _("describe the VPC endpoints of {vpc_id}").format(
+                              vpc_id=vpc_id), "ec2:DescribeVpcEndpoints",
               lambda: ep_mod.find(ec2, vpc_id, service, cfg.endpoint_name) or ep_mod.find(ec2, vpc_id, service))
     s["endpoint"] = ep
-    details = read("service_azs", f"describe the endpoint service {service}", "ec2:DescribeVpcEndpointServices",
+    details = read("service_azs", _("describe the endpoint service {service}").format(
+                                      service=service), "ec2:DescribeVpcEndpointServices",
                    lambda: ec2.describe_vpc_endpoint_services(ServiceNames=[service])["ServiceDetails"])
     s["service_azs"] = details[0]["AvailabilityZones"] if details else []
     group_ids = {g for g in (out.get("EndpointSecurityGroupId"), out.get("LambdaSecurityGroupId")) if g}
     subnet_ids = {x for x in (out.get("PrivateSubnet1Id"), out.get("PrivateSubnet2Id")) if x}
     if ep:
-        s["endpoint_ips"] = read("endpoint_ips", f"describe the network interfaces of {ep['VpcEndpointId']}",
+        s["endpoint_ips"] = read("endpoint_ips", _("describe the network interfaces of {vpc_endpoint_id}").format(
+                                                     vpc_endpoint_id=ep['VpcEndpointId']),
                                  "ec2:DescribeNetworkInterfaces",
                                  lambda: ep_mod.private_ips(ep_mod.interfaces(ec2, ep)))
         group_ids |= {g["GroupId"] for g in ep.get("Groups", [])}
@@ -296,35 +312,39 @@ def gather(cfg, client) -> dict:
                 s["errors"]["function"] = exc.response["Error"].get("Message", str(exc))
                 return None
 
-        fn = read("function", f"read the configuration of {out['FunctionName']}", "lambda:GetFunctionConfiguration",
+        fn = read("function", _("read the configuration of {function_name}").format(
+                                  function_name=out['FunctionName']), "lambda:GetFunctionConfiguration",
                   get_function)
     s["function"] = fn
     if fn:
         vpc = fn.get("VpcConfig") or {}
         group_ids |= set(vpc.get("SecurityGroupIds") or [])
         subnet_ids |= set(vpc.get("SubnetIds") or [])
-        s["function_enis"] = (read("function_enis", f"describe the network interfaces of {fn['FunctionName']}",
+        s["function_enis"] = (read("function_enis", _("describe the network interfaces of {function_name}").format(
+                                                        function_name=fn['FunctionName']),
                                    "ec2:DescribeNetworkInterfaces",
                                    lambda: lambda_fn.function_enis(ec2, fn["FunctionName"], vpc_id))
                               if lambda_fn.in_vpc(fn) else [])
         s["code_current"] = fn.get("CodeSha256") == stack.code_sha256(stack.lambda_zip())
     if subnet_ids:
-        found = read("subnets", "describe the workshop's subnets", "ec2:DescribeSubnets",
+        found = read("subnets", _("describe the workshop's subnets"), "ec2:DescribeSubnets",
                      lambda: ec2.describe_subnets(SubnetIds=sorted(subnet_ids))["Subnets"])
         s["subnets"] = {sn["SubnetId"]: sn for sn in found or []}
-    groups = read("groups", "describe the security groups", "ec2:DescribeSecurityGroups",
+    groups = read("groups", _("describe the security groups"), "ec2:DescribeSecurityGroups",
                   lambda: ec2.describe_security_groups(GroupIds=sorted(group_ids))["SecurityGroups"]
                   if group_ids else [])
     s["groups"] = None if groups is None else {g["GroupId"]: g for g in groups}
     if out.get("FunctionRoleName"):
         _gather_role(s, read, client("iam", region), out)
     bedrock = client("bedrock", region)
-    s["model"] = read("model", f"read the model {cfg.model_id} from Amazon Bedrock", "bedrock:GetFoundationModel",
+    s["model"] = read("model", _("read the model {model_id} from Amazon Bedrock").format(
+                                   model_id=cfg.model_id), "bedrock:GetFoundationModel",
                       lambda: model_facts(bedrock, cfg.model_id, region), service="bedrock")
     fn_model = ((fn or {}).get("Environment") or {}).get("Variables", {}).get("MODEL_ID")
     s["function_model"] = fn_model
     if fn_model and fn_model != cfg.model_id:
-        s["function_model_facts"] = read("function_model", f"read the model {fn_model}", "bedrock:GetFoundationModel",
+        s["function_model_facts"] = read("function_model", _("read the model {fn_model}").format(
+                                                               fn_model=fn_model), "bedrock:GetFoundationModel",
                                          lambda: model_facts(bedrock, fn_model, region), service="bedrock")
     if ep and out.get("FunctionRoleArn") and (s.get("model") or {}).get("arns"):
         s["simulation"] = _simulate_all(s, read, client("iam", region))
@@ -334,19 +354,20 @@ def gather(cfg, client) -> dict:
 def _gather_role(s: dict, read, iam, out: dict) -> None:
     """The role's inline and attached policies, and its permissions boundary, as (name, document) pairs."""
     role = out["FunctionRoleName"]
-    s["role_policies"] = read("role_policies", f"read the policies of the role {role}",
+    s["role_policies"] = read("role_policies", _("read the policies of the role {role}").format(role=role),
                               "iam:ListRolePolicies, iam:GetRolePolicy and iam:ListAttachedRolePolicies",
                               lambda: role_policies(iam, role))
     if s["role_policies"] is None:
         s["errors"]["role"] = s["unread"]["role_policies"].detail
-    info = read("role", f"read the role {role}", "iam:GetRole", lambda: iam.get_role(RoleName=role)["Role"])
+    info = read("role", _("read the role {role}").format(
+                            role=role), "iam:GetRole", lambda: iam.get_role(RoleName=role)["Role"])
     if info is None:
         s["boundary"] = None
         return
     pb = info.get("PermissionsBoundary") or {}
     s["boundary_arn"] = arn = pb.get("PermissionsBoundaryArn")
     s["boundary"] = ("none", None) if not arn else read(
-        "boundary", f"read the permissions boundary {arn}", "iam:GetPolicy and iam:GetPolicyVersion",
+        "boundary", _("read the permissions boundary {arn}").format(arn=arn), "iam:GetPolicy and iam:GetPolicyVersion",
         lambda: (arn.split("/")[-1], managed_policy_document(iam, arn)))
 
 
@@ -375,7 +396,7 @@ def model_facts(bedrock, model_id: str, region: str) -> dict:
 
     from . import models, validation
 
-    _, base = validation.split_model_id(model_id)
+    base = validation.split_model_id(model_id)[1]
     facts = {"model_id": model_id, "base": base, "status": "UNKNOWN", "arns": [], "error": None, "current": []}
     try:
         details = bedrock.get_foundation_model(modelIdentifier=base)["modelDetails"]
@@ -448,7 +469,8 @@ def _simulate_all(s: dict, read, iam) -> dict | None:
     role_arn = s["outputs"]["FunctionRoleArn"]
     results = {}
     for arn in s["model"]["arns"]:
-        r = read("simulation", f"simulate the role's policies (SimulatePrincipalPolicy on {role_arn})",
+        r = read("simulation", _("simulate the role's policies (SimulatePrincipalPolicy on {role_arn})").format(
+                                   role_arn=role_arn),
                  "iam:SimulatePrincipalPolicy",
                  lambda arn=arn: simulate(iam, role_arn, arn, simulation_context(s, arn)))
         if r is None:
@@ -481,11 +503,11 @@ def evaluate_endpoint(doc, rc) -> tuple[str, str, str]:
     try:
         result = iampolicy.evaluate_policy(policy_document(doc), rc, name="endpoint policy", kind="resource")
     except iampolicy.PolicyError as exc:
-        return "NotApplicable", f"the endpoint policy cannot be evaluated: {exc}", \
-            "Rebuild it with utils.policies.endpoint_policy and apply it with ec2.modify_vpc_endpoint (notebook 02)."
+        return "NotApplicable", _("the endpoint policy cannot be evaluated: {exc}").format(exc=exc), \
+            _("Rebuild it with utils.policies.endpoint_policy and apply it with ec2.modify_vpc_endpoint (notebook 02).")
     if result.decision == "Deny":
         return "Deny", f"{result.deny.describe()} matches {rc.action} on {rc.resource}", \
-            "Set the statement's Effect back to Allow: re-run notebook 02 (or the restore step of notebook 05)."
+            _("Set the statement's Effect back to Allow: re-run notebook 02 (or the restore step of notebook 05).")
     if result.decision == "Allow":
         return "Allow", f"{result.allow.describe()} allows {rc.action} on {rc.resource}", ""
     return "NotApplicable", _why_no_allow(result, rc, "endpoint"), _fix_no_allow(result, "endpoint")
@@ -507,13 +529,15 @@ def evaluate_identity(docs: list[tuple[str, dict]], rc, boundary: tuple[str, dic
     try:
         decision = iampolicy.evaluate(rc, named, None, **kwargs)
     except iampolicy.PolicyError as exc:
-        return "NotApplicable", f"a policy of the role cannot be evaluated: {exc}", \
-            "Rebuild it with utils.policies (notebook 03)."
+        return "NotApplicable", _("a policy of the role cannot be evaluated: {exc}").format(exc=exc), \
+            _("Rebuild it with utils.policies (notebook 03).")
     reason = decision.reason
     phrase = iampolicy.denial_phrase(reason, rc.action)
     if reason == "allowed":
         allow = decision.identity.allow
-        return "Allow", f"{allow.describe() if allow else 'an identity policy'} allows {rc.action} on {rc.resource}", ""
+        return "Allow", _("{statement} allows {action} on {resource}").format(
+            statement=allow.describe() if allow else _("an identity policy"), action=rc.action,
+            resource=rc.resource), ""
     if reason == "explicit_deny_identity":
         deny = decision.deciding
         return "Deny", f"{deny.describe()} matches {rc.action} on {rc.resource}", \
@@ -523,21 +547,24 @@ def evaluate_identity(docs: list[tuple[str, dict]], rc, boundary: tuple[str, dic
             _fix_no_allow(decision.identity, "identity")
     role = role_name or (rc.role_arn or "").split("/")[-1]
     bname = boundary[0] if boundary else "?"
-    fix_boundary = (f"The permissions boundary {bname} on {role} caps what its policies may grant. Ask whoever set it "
-                    f"(usually an administrator) to allow {rc.action} on the model's ARNs in it (a new policy version: "
-                    f"iam.create_policy_version(..., SetAsDefault=True)), or remove it from the role if that is "
-                    f"allowed: iam.delete_role_permissions_boundary(RoleName='{role}').")
+    fix_boundary = (_("The permissions boundary {bname} on {role} caps what its policies may grant. Ask whoever set "
+                      "it (usually an administrator) to allow {action} on the model's ARNs in it (a new policy "
+                      "version: iam.create_policy_version(..., SetAsDefault=True)), or remove it from the role if "
+                      "that is allowed: iam.delete_role_permissions_boundary(RoleName='{role}').").format(
+                        bname=bname, role=role, action=rc.action))
     if reason == "explicit_deny_boundary":
         deny = decision.deciding
-        what = deny.describe() if deny else f"a Deny statement in {boundary_name(bname)}"
+        what = deny.describe() if deny else _("a Deny statement in {boundary_name}").format(
+                                                boundary_name=boundary_name(bname))
         return "Deny", f"{what} matches {rc.action} on {rc.resource} (AWS: \"{phrase}\")", fix_boundary
     if reason == "no_allow_boundary":
         result = getattr(decision, "boundary", None)
         why = _why_no_allow(result, rc, "boundary", bname) if result is not None else \
-            f"no statement in {boundary_name(bname)} allows {rc.action} on {rc.resource}"
+            _("no statement in {boundary_name} allows {action} on {resource}").format(
+                boundary_name=boundary_name(bname), action=rc.action, resource=rc.resource)
         return "NotApplicable", f"{why} (AWS: \"{phrase}\")", fix_boundary
     return "NotApplicable", f"denied: {reason}" + (f" (AWS: \"{phrase}\")" if phrase else ""), \
-        "Ask your administrator: a policy outside the workshop denies the call."
+        _("Ask your administrator: a policy outside the workshop denies the call.")
 
 
 def _src_vpce(rc) -> str | None:
@@ -545,7 +572,7 @@ def _src_vpce(rc) -> str | None:
 
 
 def _why_no_allow(result, rc, kind: str, name: str = "") -> str:
-    where = {"endpoint": "the endpoint policy", "identity": "the role's identity policies",
+    where = {"endpoint": _("the endpoint policy"), "identity": _("the role's identity policies"),
              "boundary": boundary_name(name)}[kind]
     for miss in result.near_misses:
         allow = miss["effect"] == "Allow"
@@ -553,45 +580,52 @@ def _why_no_allow(result, rc, kind: str, name: str = "") -> str:
             if f["key"].lower() == "aws:sourcevpce" and allow:
                 wanted = f["expected"][0] if len(f["expected"]) == 1 else f["expected"]
                 came = _src_vpce(rc)
-                how = f"the call came through {came}" if came else \
-                    "the call did not come through a VPC endpoint (no aws:sourceVpce in the request)"
-                return (f"{miss['policy_name']} statement {miss['index']} allows {rc.action} only when "
-                        f"aws:sourceVpce = {wanted}, but {how}")
+                how = _("the call came through {came}").format(came=came) if came else \
+                    _("the call did not come through a VPC endpoint (no aws:sourceVpce in the request)")
+                return (_("{policy_name} statement {index} allows {action} only when aws:sourceVpce = {wanted}, but "
+                          "{how}").format(
+                            policy_name=miss['policy_name'], index=miss['index'], action=rc.action, wanted=wanted,
+                            how=how))
         if allow:
-            return f"{miss['policy_name']} statement {miss['index']} would allow it, but its Condition is false: " \
-                   f"{miss['message']}"
+            return _("{policy_name} statement {index} would allow it, but its Condition is false: {message}").format(
+                       policy_name=miss['policy_name'], index=miss['index'], message=miss['message'])
     for miss in result.partial_matches:
         if miss["effect"] != "Allow":
             continue
         if miss["element"] == "Principal":
-            return (f"{miss['policy_name']} statement {miss['index']} allows {rc.action} only for Principal "
-                    f"{', '.join(miss['expected'])}, not the caller {rc.role_arn or rc.principal_arn}")
+            return (_("{policy_name} statement {index} allows {action} only for Principal {expected}, not the caller "
+                      "{role_arn}").format(
+                        policy_name=miss['policy_name'], index=miss['index'], action=rc.action,
+                        expected=', '.join(miss['expected']), role_arn=rc.role_arn or rc.principal_arn))
         if miss["element"] == "Resource":
-            return (f"{miss['policy_name']} statement {miss['index']} allows {rc.action}, but its Resource does not "
-                    f"list {rc.resource}")
-        return f"{miss['policy_name']} statement {miss['index']}: {miss['message']}"
-    return f"no statement in {where} allows {rc.action} on {rc.resource}"
+            return (_("{policy_name} statement {index} allows {action}, but its Resource does not list "
+                      "{resource}").format(policy_name=miss['policy_name'], index=miss['index'], action=rc.action,
+                                           resource=rc.resource))
+        return _("{policy_name} statement {index}: {message}").format(policy_name=miss['policy_name'],
+                                                                     index=miss['index'], message=miss['message'])
+    return _("no statement in {where} allows {action} on {resource}").format(
+               where=where, action=rc.action, resource=rc.resource)
 
 
 def _fix_no_allow(result, kind: str) -> str:
     for miss in result.near_misses:
         if any(f["key"].lower() == "aws:sourcevpce" for f in miss["failures"]):
-            return ("Make the condition's aws:sourceVpce the bedrock-runtime endpoint's ID and make the call go "
-                    "through it: re-run notebook 03 (it rebuilds lambda-bedrock-sourcevpce-access-only with the "
-                    "current endpoint ID and attaches the function to the VPC).")
+            return (_("Make the condition's aws:sourceVpce the bedrock-runtime endpoint's ID and make the call go "
+                      "through it: re-run notebook 03 (it rebuilds lambda-bedrock-sourcevpce-access-only with the "
+                      "current endpoint ID and attaches the function to the VPC)."))
     for miss in result.partial_matches:
         if miss["element"] == "Principal":
-            return ("Set the endpoint policy's Principal to the function's role ARN (stack output FunctionRoleArn): "
-                    "re-run notebook 02, which rebuilds the policy with utils.policies.endpoint_policy.")
+            return (_("Set the endpoint policy's Principal to the function's role ARN (stack output FunctionRoleArn): "
+                      "re-run notebook 02, which rebuilds the policy with utils.policies.endpoint_policy."))
         if miss["element"] == "Resource":
-            what = "the endpoint policy" if kind == "endpoint" else "the role's inline policy"
+            what = _("the endpoint policy") if kind == "endpoint" else _("the role's inline policy")
             nb = "02" if kind == "endpoint" else "03"
-            return (f"Add the missing ARN to {what}'s Resource: an inference profile needs the profile ARN and the "
-                    f"foundation-model ARN of every destination Region (utils.models.resource_arns). Re-run "
-                    f"notebook {nb}.")
+            return (_("Add the missing ARN to {what}'s Resource: an inference profile needs the profile ARN and the "
+                      "foundation-model ARN of every destination Region (utils.models.resource_arns). Re-run "
+                      "notebook {nb}.").format(what=what, nb=nb))
     if kind == "endpoint":
-        return "Re-run notebook 02: it rebuilds the endpoint policy for the function's role and the model's ARNs."
-    return "Re-run notebook 03: it puts the two inline policies on the function's role."
+        return _("Re-run notebook 02: it rebuilds the endpoint policy for the function's role and the model's ARNs.")
+    return _("Re-run notebook 03: it puts the two inline policies on the function's role.")
 
 
 # ---------------------------------------------------------------- security groups, as AWS judges them
@@ -693,24 +727,25 @@ def judge(s: dict) -> list[Finding]:
 
     if desc is not None:
         stable = desc["StackStatus"] in stack_mod.STABLE
-        add(Finding("stack", "stack status", "pass" if stable else "fail",
+        add(Finding("stack", _("stack status"), "pass" if stable else "fail",
                     f"{desc.get('StackName', cfg.stack_name if cfg else '')} is {desc['StackStatus']}",
-                    "Re-run notebook 01 (it waits for, or recreates, a failed stack); read its FAILED events."))
+                    _("Re-run notebook 01 (it waits for, or recreates, a failed stack); read its FAILED events.")))
         missing = [k for k in stack_mod.OUTPUT_KEYS if k not in out]
-        add(Finding("stack", "stack outputs", "pass" if not missing else "fail",
-                    "all outputs present" if not missing else f"missing outputs {missing}",
-                    "The stack was not made from cfn/bedrock-privatelink.yaml: run 06, then 01."))
+        add(Finding("stack", _("stack outputs"), "pass" if not missing else "fail",
+                    _("all outputs present") if not missing else _("missing outputs {missing}").format(missing=missing),
+                    _("The stack was not made from cfn/bedrock-privatelink.yaml: run 06, then 01.")))
         if missing:
             return findings
     if "route_tables" in s:
         if s["route_tables"] is None:
-            add(_unknown("network", "subnets are private", unread.get("route_tables")))
+            add(_unknown("network", _("subnets are private"), unread.get("route_tables")))
         else:
             public = [rt["RouteTableId"] for rt in s["route_tables"] for r in rt.get("Routes", [])
                       if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
-            add(Finding("network", "subnets are private", "pass" if not public else "fail",
-                        "no route to the internet" if not public else f"route tables with a default route: {public}",
-                        "Remove the 0.0.0.0/0 routes: the workshop's subnets must have no internet path."))
+            add(Finding("network", _("subnets are private"), "pass" if not public else "fail",
+                        _("no route to the internet") if not public else
+                        _("route tables with a default route: {public}").format(public=public),
+                        _("Remove the 0.0.0.0/0 routes: the workshop's subnets must have no internet path.")))
     findings.extend(_function_findings(s))
     findings.extend(_network_findings(s))
     findings.extend(_endpoint_policy_findings(s))
@@ -722,58 +757,61 @@ def judge(s: dict) -> list[Finding]:
 def _unknown(section: str, name: str, problem: Finding | None, hop: str | None = None, network: bool = False,
              source: str = "") -> Finding:
     if problem is None:
-        return Finding(section, name, "unknown", "not checked", "Run the doctor again.", hop, source, network)
-    return Finding(section, name, "unknown", f"not checked: {problem.detail}", problem.fix, hop, source, network)
+        return Finding(section, name, "unknown", _("not checked"), _("Run the doctor again."), hop, source, network)
+    return Finding(section, name, "unknown", _("not checked: {detail}").format(
+                                                 detail=problem.detail), problem.fix, hop, source, network)
 
 
 def _no_stack_link() -> dict:
-    return {"name": "stack", "ok": False, "detail": "the stack does not exist, so there is no VPC and no function",
-            "fix": "Run notebooks 01 to 03."}
+    return {"name": "stack", "ok": False, "detail": _("the stack does not exist, so there is no VPC and no function"),
+            "fix": _("Run notebooks 01 to 03.")}
 
 
 def _judge_leftovers(findings: list[Finding], s: dict) -> None:
     cfg = s.get("cfg")
-    name = cfg.stack_name if cfg else "the stack"
-    findings.append(Finding("stack", "stack", "pass", f"{name} does not exist (not deployed yet, or cleaned up)"))
+    name = cfg.stack_name if cfg else _("the stack")
+    findings.append(Finding("stack", _("stack"), "pass",
+                            _("{name} does not exist (not deployed yet, or cleaned up)").format(name=name)))
     unread = s.get("unread") or {}
     if "leftovers" in unread:
-        findings.append(_unknown("leftovers", "nothing left after cleanup", unread["leftovers"]))
+        findings.append(_unknown("leftovers", _("nothing left after cleanup"), unread["leftovers"]))
         return
     rows = s.get("leftovers") or []
-    findings.append(Finding("leftovers", "nothing left after cleanup", "pass" if not rows else "fail",
-                            "no resource of the workshop remains" if not rows else
-                            "still there: " + ", ".join(f"{r['type']} {r['id']}" for r in rows),
-                            "Run notebook 06 again (it removes endpoints, ENIs, policies and the stack from any "
-                            "state); `python -m utils inventory` lists what remains."))
+    findings.append(Finding("leftovers", _("nothing left after cleanup"), "pass" if not rows else "fail",
+                            _("no resource of the workshop remains") if not rows else
+                            _("still there: ") + ", ".join(f"{r['type']} {r['id']}" for r in rows),
+                            _("Run notebook 06 again (it removes endpoints, ENIs, policies and the stack from any "
+                              "state); `python -m utils inventory` lists what remains.")))
 
 
 def _function_findings(s: dict) -> list[Finding]:
     fn, out, unread, cfg = s.get("function"), s.get("outputs") or {}, s.get("unread") or {}, s.get("cfg")
     found: list[Finding] = []
     if "function" in unread:
-        return [_unknown("function", "function exists", unread["function"], hop="function")]
+        return [_unknown("function", _("function exists"), unread["function"], hop="function")]
     if fn is None:
-        return [Finding("function", "function exists", "fail",
-                        f"{out.get('FunctionName')}: {s['errors'].get('function', 'not found')}",
-                        "Re-run notebook 01 (the stack creates the function).", hop="function")]
+        return [Finding("function", _("function exists"), "fail",
+                        f"{out.get('FunctionName')}: {s['errors'].get('function', _('not found'))}",
+                        _("Re-run notebook 01 (the stack creates the function)."), hop="function")]
     ready = fn.get("State", "Active") == "Active" and fn.get("LastUpdateStatus", "Successful") == "Successful"
-    found.append(Finding("function", "function state", "pass" if ready else "fail",
-                         f"{fn.get('FunctionName')} is {fn.get('State', 'Active')}, last update "
-                         f"{fn.get('LastUpdateStatus', 'Successful')}"
+    found.append(Finding("function", _("function state"), "pass" if ready else "fail",
+                         _("{function_name} is {state}, last update {last_update_status}").format(
+                             function_name=fn.get('FunctionName'), state=fn.get('State', 'Active'),
+                             last_update_status=fn.get('LastUpdateStatus', 'Successful'))
                          + (f" ({fn.get('StateReason') or fn.get('LastUpdateStatusReason')})" if not ready else ""),
-                         "Wait for the update to finish (utils.lambda_fn.wait_updated); if it Failed, read the "
-                         "reason and re-run notebook 03.", hop="function"))
+                         _("Wait for the update to finish (utils.lambda_fn.wait_updated); if it Failed, read the "
+                           "reason and re-run notebook 03."), hop="function"))
     if "code_current" in s:
-        found.append(Finding("function", "function code deployed", "pass" if s["code_current"] else "fail",
-                             "runs the code in lambda/" if s["code_current"] else
-                             "the deployed code differs from lambda/ (still the placeholder?)",
-                             "Re-run notebook 01, step 4."))
+        found.append(Finding("function", _("function code deployed"), "pass" if s["code_current"] else "fail",
+                             _("runs the code in lambda/") if s["code_current"] else
+                             _("the deployed code differs from lambda/ (still the placeholder?)"),
+                             _("Re-run notebook 01, step 4.")))
     if cfg is not None:
         model = s.get("function_model")
         found.append(Finding("function", "function MODEL_ID", "pass" if model == cfg.model_id else "fail",
                              f"MODEL_ID={model} (configured: {cfg.model_id})",
-                             "Re-run notebook 01 (it sets MODEL_ID to the configured model), then 02 and 03 for "
-                             "the policies."))
+                             _("Re-run notebook 01 (it sets MODEL_ID to the configured model), then 02 and 03 for "
+                               "the policies.")))
     return found
 
 
@@ -803,66 +841,74 @@ def _network_findings(s: dict) -> list[Finding]:
 
     vpc = (fn or {}).get("VpcConfig") or {}
     if "function" in unread:
-        unknown("function", "function in the VPC", "function", hop="function")
+        unknown("function", _("function in the VPC"), "function", hop="function")
     elif fn is not None:  # (a missing function is its own verdict: "function exists")
         in_vpc = bool(vpc.get("VpcId")) and bool(vpc.get("SubnetIds"))
-        link("function", "function in the VPC", in_vpc and vpc.get("VpcId") == out["VpcId"],
-             f"{out.get('FunctionName')} is attached to {vpc.get('VpcId')} subnets {vpc.get('SubnetIds')}, "
-             f"security group(s) {vpc.get('SecurityGroupIds')}" if in_vpc
-             else f"{out.get('FunctionName')} is not attached to a VPC: it calls the public bedrock-runtime "
-                  "endpoint, so its requests carry no aws:sourceVpce",
-             "Attach it to the private subnets and the Lambda security group: notebook 03, step 3 "
-             "(lam.update_function_configuration(VpcConfig=...)).", hop="function")
+        link("function", _("function in the VPC"), in_vpc and vpc.get("VpcId") == out["VpcId"],
+             _("{function_name} is attached to {vpc_id} subnets {subnet_ids}, security group(s) "
+               "{security_group_ids}").format(
+                 function_name=out.get('FunctionName'), vpc_id=vpc.get('VpcId'), subnet_ids=vpc.get('SubnetIds'),
+                 security_group_ids=vpc.get('SecurityGroupIds')) if in_vpc
+             else _("{function_name} is not attached to a VPC: it calls the public bedrock-runtime endpoint, so its "
+                    "requests carry no aws:sourceVpce").format(function_name=out.get('FunctionName')),
+             _("Attach it to the private subnets and the Lambda security group: notebook 03, step 3 "
+               "(lam.update_function_configuration(VpcConfig=...))."), hop="function")
     dns = s.get("dns")
     if dns is None and "dns" in unread:
-        unknown("network", "VPC DNS support", "dns")
+        unknown("network", _("VPC DNS support"), "dns")
     else:
         dns = dns or {}
-        link("network", "VPC DNS support", dns.get("enableDnsSupport", False),
-             f"enableDnsSupport is {'on' if dns.get('enableDnsSupport') else 'off'} in {out['VpcId']}",
+        link("network", _("VPC DNS support"), dns.get("enableDnsSupport", False),
+             _("enableDnsSupport is {state} in {vpc_id}").format(
+                 state=_('on') if dns.get('enableDnsSupport') else _('off'), vpc_id=out['VpcId']),
              f"ec2.modify_vpc_attribute(VpcId='{out['VpcId']}', EnableDnsSupport={{'Value': True}})")
     if "endpoint" in unread:
-        unknown("endpoint", "endpoint exists", "endpoint")
+        unknown("endpoint", _("endpoint exists"), "endpoint")
         return links
-    link("endpoint", "endpoint exists", ep is not None,
-         f"{ep['VpcEndpointId']} for bedrock-runtime in {out['VpcId']}" if ep else
-         f"no bedrock-runtime interface endpoint in {out['VpcId']}", "Run notebook 02.")
+    link("endpoint", _("endpoint exists"), ep is not None,
+         _("{vpc_endpoint_id} for bedrock-runtime in {vpc_id}").format(
+             vpc_endpoint_id=ep['VpcEndpointId'], vpc_id=out['VpcId']) if ep else
+         _("no bedrock-runtime interface endpoint in {vpc_id}").format(vpc_id=out['VpcId']), _("Run notebook 02."))
     if ep is None:
         return links
     state = ep["State"].lower()
-    link("endpoint", "endpoint available", state == "available", f"{ep['VpcEndpointId']} is {ep['State']}",
-         "Wait for it (notebook 02 waits); if it is failed, run 06 and start again from 01.")
-    link("endpoint", "endpoint private DNS", ep.get("PrivateDnsEnabled"),
-         f"private DNS is {'on' if ep.get('PrivateDnsEnabled') else 'off'} for {ep['VpcEndpointId']}"
+    link("endpoint", _("endpoint available"), state == "available", f"{ep['VpcEndpointId']} is {ep['State']}",
+         _("Wait for it (notebook 02 waits); if it is failed, run 06 and start again from 01."))
+    link("endpoint", _("endpoint private DNS"), ep.get("PrivateDnsEnabled"),
+         _("private DNS is {state} for {vpc_endpoint_id}").format(
+             state=_('on') if ep.get('PrivateDnsEnabled') else _('off'), vpc_endpoint_id=ep['VpcEndpointId'])
          + ("" if ep.get("PrivateDnsEnabled") else
-            ": bedrock-runtime.<region>.amazonaws.com resolves to public addresses, unreachable without a NAT"),
+            _(": bedrock-runtime.<region>.amazonaws.com resolves to public addresses, unreachable without a NAT")),
          f"ec2.modify_vpc_endpoint(VpcEndpointId='{ep['VpcEndpointId']}', PrivateDnsEnabled=True)")
     if dns is None:
-        unknown("network", "VPC DNS hostnames", "dns")
+        unknown("network", _("VPC DNS hostnames"), "dns")
     else:
-        link("network", "VPC DNS hostnames", dns.get("enableDnsHostnames", False),
-             f"enableDnsHostnames is {'on' if dns.get('enableDnsHostnames') else 'off'} in {out['VpcId']}"
-             + ("" if dns.get("enableDnsHostnames") else ": the endpoint's private DNS name does not apply"),
+        link("network", _("VPC DNS hostnames"), dns.get("enableDnsHostnames", False),
+             _("enableDnsHostnames is {state} in {vpc_id}").format(
+                 state=_('on') if dns.get('enableDnsHostnames') else _('off'), vpc_id=out['VpcId'])
+             + ("" if dns.get("enableDnsHostnames") else _(": the endpoint's private DNS name does not apply")),
              f"ec2.modify_vpc_attribute(VpcId='{out['VpcId']}', EnableDnsHostnames={{'Value': True}})")
     subnets = s.get("subnets") or {}
     fn_subnets = list(vpc.get("SubnetIds") or [])
     if "subnets" in unread:
-        unknown("endpoint", "endpoint serves the function's AZs", "subnets")
+        unknown("endpoint", _("endpoint serves the function's AZs"), "subnets")
     else:
         ep_azs = {subnets[x]["AvailabilityZone"] for x in ep.get("SubnetIds", []) if x in subnets}
         fn_azs = {subnets[x]["AvailabilityZone"] for x in fn_subnets if x in subnets}
         uncovered = sorted(fn_azs - ep_azs)
-        link("endpoint", "endpoint serves the function's AZs", not uncovered,
-             f"endpoint subnets in {sorted(ep_azs)}; function subnets in {sorted(fn_azs) or 'none'}"
-             + (f"; {uncovered} not served" if uncovered else ""),
-             f"Add a subnet in {uncovered} to the endpoint (ec2.modify_vpc_endpoint(AddSubnetIds=[...])), choosing "
-             f"AZs the service offers ({s.get('service_azs')}).")
+        link("endpoint", _("endpoint serves the function's AZs"), not uncovered,
+             _("endpoint subnets in {ep_azs}; function subnets in {fn_azs}").format(
+                 ep_azs=sorted(ep_azs), fn_azs=sorted(fn_azs) or _('none'))
+             + (_("; {uncovered} not served").format(uncovered=uncovered) if uncovered else ""),
+             _("Add a subnet in {uncovered} to the endpoint (ec2.modify_vpc_endpoint(AddSubnetIds=[...])), choosing "
+               "AZs the service offers ({service_azs}).").format(
+                 uncovered=uncovered, service_azs=s.get('service_azs')))
     groups = s.get("groups")
     fn_groups = set(vpc.get("SecurityGroupIds") or [out.get("LambdaSecurityGroupId")]) - {None}
     ep_groups = [g["GroupId"] for g in ep.get("Groups", [])]
     if groups is None or "subnets" in unread:
-        unknown("endpoint", "endpoint SG allows 443 from the function", "groups" if groups is None else "subnets")
-        unknown("endpoint", "function SG allows 443 out", "groups" if groups is None else "subnets")
+        unknown("endpoint", _("endpoint SG allows 443 from the function"), "groups" if groups is None else "subnets")
+        unknown("endpoint", _("function SG allows 443 out"), "groups" if groups is None else "subnets")
         return links
     links.append(_ingress_finding(s, groups, ep, ep_groups, fn_groups, fn_subnets or
                                   [x for x in (out.get("PrivateSubnet1Id"), out.get("PrivateSubnet2Id")) if x]))
@@ -888,19 +934,23 @@ def _ingress_finding(s, groups, ep, ep_groups, fn_groups, fn_subnets) -> Finding
            f"'IpProtocol': 'tcp', 'FromPort': 443, 'ToPort': 443, 'UserIdGroupPairs': [{{'GroupId': '{fn_sg}'}}]}}])"
            " (a rule that references the function's security group admits every subnet it uses)")
     if ok:
-        how = (f"from the function's security group {', '.join(sorted(fn_groups))}" if not cidrs else
-               f"from {', '.join(cidrs)}, which together contain every subnet the function sends from "
-               f"({', '.join(sources)})")
-        detail = f"endpoint group(s) {ep_groups} allow TCP 443 {how}"
+        how = (_("from the function's security group {fn_groups}").format(
+                   fn_groups=', '.join(sorted(fn_groups))) if not cidrs else
+               _("from {cidrs}, which together contain every subnet the function sends from ({sources})").format(
+                   cidrs=', '.join(cidrs), sources=', '.join(sources)))
+        detail = _("endpoint group(s) {ep_groups} allow TCP 443 {how}").format(ep_groups=ep_groups, how=how)
     elif cidrs and len(left) < len(sources):
         covered = [label for label in sources if label not in left]
-        detail = (f"endpoint group(s) {ep_groups} allow TCP 443 only from {', '.join(cidrs)}: that covers "
-                  f"{', '.join(covered)} but not {', '.join(left)}, where the function also sends from")
-        fix += f"; or add the missing range(s) {', '.join(label.split(' ')[0] for label in left)}"
+        detail = (_("endpoint group(s) {ep_groups} allow TCP 443 only from {cidrs}: that covers {covered} but not "
+                    "{left}, where the function also sends from").format(
+                      ep_groups=ep_groups, cidrs=', '.join(cidrs), covered=', '.join(covered), left=', '.join(left)))
+        fix += _("; or add the missing range(s) {ranges}").format(
+                   ranges=', '.join(label.split(' ')[0] for label in left))
     else:
-        detail = (f"endpoint group(s) {ep_groups} allow no TCP 443 from the function's security group(s) "
-                  f"{sorted(fn_groups)} or its subnets {', '.join(sources) or '(unknown)'}")
-    return Finding("endpoint", "endpoint SG allows 443 from the function", "pass" if ok else "fail", detail,
+        detail = (_("endpoint group(s) {ep_groups} allow no TCP 443 from the function's security group(s) "
+                    "{fn_groups} or its subnets {sources}").format(
+                      ep_groups=ep_groups, fn_groups=sorted(fn_groups), sources=', '.join(sources) or '(unknown)'))
+    return Finding("endpoint", _("endpoint SG allows 443 from the function"), "pass" if ok else "fail", detail,
                    "" if ok else fix, "endpoint", "", True)
 
 
@@ -914,15 +964,17 @@ def _egress_finding(s, groups, ep, ep_groups, fn_groups) -> Finding:
                    for sid in ep.get("SubnetIds", []) if (subnets.get(sid) or {}).get("CidrBlock")}
     ok, cidrs, left = sg_admits(groups, sorted(fn_groups), "IpPermissionsEgress", set(ep_groups), sources)
     if ok:
-        detail = f"function group(s) {sorted(fn_groups)} allow TCP 443 egress to the endpoint"
+        detail = _("function group(s) {fn_groups} allow TCP 443 egress to the endpoint").format(
+                     fn_groups=sorted(fn_groups))
     elif cidrs and len(left) < len(sources):
-        detail = (f"function group(s) {sorted(fn_groups)} allow TCP 443 egress only to {', '.join(cidrs)}, not to "
-                  f"{', '.join(left)} of the endpoint")
+        detail = (_("function group(s) {fn_groups} allow TCP 443 egress only to {cidrs}, not to {left} of the "
+                    "endpoint").format(fn_groups=sorted(fn_groups), cidrs=', '.join(cidrs), left=', '.join(left)))
     else:
-        detail = f"function group(s) {sorted(fn_groups)} allow no TCP 443 egress to the endpoint"
-    return Finding("endpoint", "function SG allows 443 out", "pass" if ok else "fail", detail,
-                   "" if ok else "Add an egress rule TCP 443 to the VPC CIDR to the Lambda security group (the "
-                   "template has one).", "endpoint", "", True)
+        detail = _("function group(s) {fn_groups} allow no TCP 443 egress to the endpoint").format(
+                     fn_groups=sorted(fn_groups))
+    return Finding("endpoint", _("function SG allows 443 out"), "pass" if ok else "fail", detail,
+                   "" if ok else _("Add an egress rule TCP 443 to the VPC CIDR to the Lambda security group (the "
+                     "template has one)."), "endpoint", "", True)
 
 
 def _session(s: dict) -> str:
@@ -931,14 +983,14 @@ def _session(s: dict) -> str:
 
 def _endpoint_policy_findings(s: dict) -> list[Finding]:
     ep, out, model, unread = s.get("endpoint"), s.get("outputs") or {}, s.get("model"), s.get("unread") or {}
-    name = "endpoint policy allows the function's role on every model ARN"
+    name = _("endpoint policy allows the function's role on every model ARN")
     if ep is None:
         return []
     if model is None:
         return [_unknown("endpoint", name, unread.get("model"), hop="endpoint", source=LOCAL)]
     if not model.get("arns"):
-        return [Finding("endpoint", name, "fail", "the model's ARNs are unknown (see the model check)",
-                        "Choose a current model in notebook 00, then re-run 02.", "endpoint", LOCAL)]
+        return [Finding("endpoint", name, "fail", _("the model's ARNs are unknown (see the model check)"),
+                        _("Choose a current model in notebook 00, then re-run 02."), "endpoint", LOCAL)]
     doc = ep.get("PolicyDocument") or ""
     denies, problems, fixes, arns = [], [], [], []
     for arn in model["arns"]:
@@ -953,15 +1005,18 @@ def _endpoint_policy_findings(s: dict) -> list[Finding]:
             problems.append(why)
             fixes.append(fix)
             arns.append(arn)
-    more = (f"; also {'denied' if denies else 'not allowed'} on {', '.join(arns[1:])}" if len(arns) > 1 else "")
+    more = ((_("; also denied on {arns}") if denies else _("; also not allowed on {arns}")).format(
+        arns=', '.join(arns[1:])) if len(arns) > 1 else "")
     if denies:
         detail = f"explicit Deny: {problems[0]}{more}"
     elif problems:
         detail = f"{problems[0]}{more}"
     else:
-        detail = f"Allow for {out['FunctionRoleArn'].split('/')[-1]} on {len(model['arns'])} ARN(s)"
+        detail = _("Allow for {function_role_arn} on {count} ARN(s)").format(
+                     function_role_arn=out['FunctionRoleArn'].split('/')[-1], count=len(model['arns']))
     return [Finding("endpoint", name, "pass" if not problems else "fail",
-                    f"{detail} ({LOCAL}: AWS has no simulator for endpoint policies)", fixes[0] if fixes else "",
+                    _("{detail} ({local}: AWS has no simulator for endpoint policies)").format(
+                        detail=detail, local=_(LOCAL)), fixes[0] if fixes else "",
                     "endpoint", LOCAL)]
 
 
@@ -987,27 +1042,28 @@ def _role_findings(s: dict) -> list[Finding]:
     docs = s.get("role_policies")
     role = out.get("FunctionRoleName")
     if docs is None:
-        found.append(_unknown("role", "inline policies", unread.get("role_policies")))
+        found.append(_unknown("role", _("inline policies"), unread.get("role_policies")))
     else:
-        names = {n for n, _ in docs}
+        names = {n for n, _doc in docs}
         missing = [n for n in policies.INLINE_POLICY_NAMES if n not in names]
-        found.append(Finding("role", "inline policies", "pass" if not missing else "fail",
+        found.append(Finding("role", _("inline policies"), "pass" if not missing else "fail",
                              f"{role} has {sorted(names)}" if not missing else f"{role} lacks {missing}",
-                             "Re-run notebook 03, step 1."))
+                             _("Re-run notebook 03, step 1.")))
         source = dict(docs).get(policies.SOURCEVPCE_POLICY_NAME)
         if source is not None and ep is not None:
             ids = _sourcevpce_values(source)
-            found.append(Finding("role", "aws:sourceVpce matches the endpoint",
+            found.append(Finding("role", _("aws:sourceVpce matches the endpoint"),
                                  "pass" if ep["VpcEndpointId"] in ids else "fail",
-                                 f"the condition names {sorted(ids) or 'no endpoint'}; the endpoint is "
-                                 f"{ep['VpcEndpointId']}", "Re-run notebook 03: it rebuilds "
-                                 "lambda-bedrock-sourcevpce-access-only with the current endpoint ID."))
+                                 _("the condition names {ids}; the endpoint is {vpc_endpoint_id}").format(
+                                     ids=sorted(ids) or _('no endpoint'),
+                                     vpc_endpoint_id=ep['VpcEndpointId']), _("Re-run notebook 03: it rebuilds "
+                                   "lambda-bedrock-sourcevpce-access-only with the current endpoint ID.")))
     if ep is not None and model.get("arns"):
         found.append(_identity_finding(s))
     return found
 
 
-IDENTITY_CHECK = "role allows bedrock:InvokeModel through the endpoint"
+IDENTITY_CHECK = N_("role allows bedrock:InvokeModel through the endpoint")
 
 
 def _identity_finding(s: dict) -> Finding:
@@ -1029,51 +1085,65 @@ def _identity_finding(s: dict) -> Finding:
     if sims is None:
         problem = unread.get("simulation")
         if not readable:
-            return _unknown("role", IDENTITY_CHECK, problem or unread.get("role_policies") or unread.get("role")
+            return _unknown("role", _(IDENTITY_CHECK), problem or unread.get("role_policies") or unread.get("role")
                             or unread.get("boundary"), hop="Amazon Bedrock")
-        why = f"SimulatePrincipalPolicy unavailable ({problem.detail if problem else 'not run'}); identity " \
-              "policies and permissions boundary only, service control policies not included"
+        why = _("SimulatePrincipalPolicy unavailable ({problem}); identity policies and permissions boundary only, "
+                "service control policies not included").format(problem=problem.detail if problem else _('not run'))
         denied = [(arn, r) for arn, r in local.items() if r[0] != "Allow"]
         if denied:
             arn, (decision, detail, fix) = denied[0]
-            return Finding("role", IDENTITY_CHECK, "fail", f"{detail} ({LOCAL}: {why})", fix, "Amazon Bedrock", LOCAL)
-        return Finding("role", IDENTITY_CHECK, "pass", f"allowed on {len(local)} ARN(s) {via} ({LOCAL}: {why})",
+            return Finding("role", _(IDENTITY_CHECK), "fail", f"{detail} ({_(LOCAL)}: {why})", fix, "Amazon Bedrock",
+                           LOCAL)
+        return Finding("role", _(IDENTITY_CHECK), "pass", _("allowed on {count} ARN(s) {via} ({local}: {why})").format(
+                                                           count=len(local), via=via, local=_(LOCAL), why=why),
                        "", "Amazon Bedrock", LOCAL)
     denied = [(arn, r) for arn, r in sims.items() if r["decision"] != "allowed"]
-    bsuffix = f", within the permissions boundary {boundary[0]}" if boundary else ""
+    bsuffix = _(", within the permissions boundary {boundary}").format(boundary=boundary[0]) if boundary else ""
     if not denied:
-        return Finding("role", IDENTITY_CHECK, "pass",
-                       f"allowed on {len(sims)} ARN(s) {via}{bsuffix} ({SIMULATED})", "", "Amazon Bedrock", SIMULATED)
+        return Finding("role", _(IDENTITY_CHECK), "pass",
+                       _("allowed on {count} ARN(s) {via}{bsuffix} ({simulated})").format(
+                           count=len(sims), via=via, bsuffix=bsuffix,
+                           simulated=_(SIMULATED)), "", "Amazon Bedrock", SIMULATED)
     arn, sim = denied[0]
     head = f"SimulatePrincipalPolicy: {sim['decision']} for {ACTION} on {arn} {via}"
     mine = local.get(arn)
     if sim.get("organizations_allowed") is False:
-        return Finding("role", IDENTITY_CHECK, "fail",
-                       f"{head}: a service control policy of your organization denies it (AllowedByOrganizations is "
-                       f"false; AWS's message ends \"{iampolicy.denial_phrase('explicit_deny_scp', ACTION)}\" or "
-                       f"\"{iampolicy.denial_phrase('no_allow_scp', ACTION)}\") ({SIMULATED})",
-                       "Service control policies are set in AWS Organizations by your administrator: ask them to "
-                       f"allow {ACTION} for this account, or use another account or the sandbox.",
+        return Finding("role", _(IDENTITY_CHECK), "fail",
+                       _("{head}: a service control policy of your organization denies it (AllowedByOrganizations is "
+                         "false; AWS's message ends \"{phrase_deny}\" or \"{phrase_no_allow}\") ({simulated})").format(
+                           head=head, phrase_deny=iampolicy.denial_phrase('explicit_deny_scp', ACTION),
+                           phrase_no_allow=iampolicy.denial_phrase('no_allow_scp', ACTION), simulated=_(SIMULATED)),
+                       _("Service control policies are set in AWS Organizations by your administrator: ask them to "
+                         "allow {action} for this account, or use another account or the sandbox.").format(
+                           action=ACTION),
                        "Amazon Bedrock", SIMULATED)
     if mine is not None and mine[0] != "Allow":
-        _, why, fix = mine
-        return Finding("role", IDENTITY_CHECK, "fail", f"{head}: {why} ({SIMULATED}; the statement named by "
-                       f"the role's policies, {LOCAL})", fix, "Amazon Bedrock", SIMULATED)
+        why, fix = mine[1:]
+        return Finding("role", _(IDENTITY_CHECK), "fail", _("{head}: {why} ({simulated}; the statement named by the "
+                                                         "role's policies, {local})").format(
+                                                           head=head, why=why, simulated=_(SIMULATED),
+                                                           local=_(LOCAL)), fix, "Amazon Bedrock", SIMULATED)
     if sim.get("boundary_allowed") is False:
         name = boundary[0] if boundary else s.get("boundary_arn") or "of the role"
-        return Finding("role", IDENTITY_CHECK, "fail",
-                       f"{head}: the permissions boundary {name} does not allow it (AllowedByPermissionsBoundary is "
-                       f"false; AWS: \"{iampolicy.denial_phrase('no_allow_boundary', ACTION)}\") ({SIMULATED})",
-                       f"Ask whoever set the permissions boundary on {role} to allow {ACTION} on the model's ARNs, "
-                       f"or remove it: iam.delete_role_permissions_boundary(RoleName='{role}').",
+        return Finding("role", _(IDENTITY_CHECK), "fail",
+                       _("{head}: the permissions boundary {name} does not allow it (AllowedByPermissionsBoundary is "
+                         "false; AWS: \"{phrase}\") ({simulated})").format(
+                           head=head, name=name, phrase=iampolicy.denial_phrase('no_allow_boundary', ACTION),
+                           simulated=_(SIMULATED)),
+                       _("Ask whoever set the permissions boundary on {role} to allow {action} on the model's ARNs, "
+                         "or remove it: iam.delete_role_permissions_boundary(RoleName='{role}').").format(
+                           role=role, action=ACTION),
                        "Amazon Bedrock", SIMULATED)
-    missing = f"; the simulator lacked the context keys {sim['missing']}" if sim.get("missing") else ""
-    return Finding("role", IDENTITY_CHECK, "unexplained",
-                   f"unexplained: {head}, but the role's policies and permissions boundary, as the doctor read them, "
-                   f"allow it (a resource control policy, a policy the doctor cannot read, or a change not yet "
-                   f"propagated?){missing} ({SIMULATED})",
-                   f"Open the IAM policy simulator for {role} with these context keys "
-                   f"({', '.join(simulation_context(s, arn))}), or ask your administrator which policy denies it.",
+    missing = _("; the simulator lacked the context keys {missing}").format(
+                  missing=sim['missing']) if sim.get("missing") else ""
+    return Finding("role", _(IDENTITY_CHECK), "unexplained",
+                   _("unexplained: {head}, but the role's policies and permissions boundary, as the doctor read "
+                     "them, allow it (a resource control policy, a policy the doctor cannot read, or a change not "
+                     "yet propagated?){missing} ({simulated})").format(
+                       head=head, missing=missing, simulated=_(SIMULATED)),
+                   _("Open the IAM policy simulator for {role} with these context keys ({simulation_context}), or "
+                     "ask your administrator which policy denies it.").format(
+                       role=role, simulation_context=', '.join(simulation_context(s, arn))),
                    "Amazon Bedrock", SIMULATED)
 
 
@@ -1088,15 +1158,16 @@ def _model_findings(s: dict) -> list[Finding]:
                 if problem.section == "model":  # Amazon Bedrock does not answer in the Region: the verdict itself
                     found.append(replace(problem, hop=hop))
                 else:
-                    found.append(_unknown("model", "model lifecycle", problem, hop=hop))
+                    found.append(_unknown("model", _("model lifecycle"), problem, hop=hop))
             continue
         ok = facts["status"] == "ACTIVE"
         detail = f"{facts['model_id']} ({facts['base']}): {facts['status']}"
         if facts.get("error"):
             detail += f" ({facts['error']})"
-        found.append(Finding("model", f"model lifecycle of {facts['model_id']}", "pass" if ok else "fail", detail,
-                             f"Choose a current model, e.g. {', '.join(facts['current'][:3])}: re-run notebook 00, "
-                             "then 01-03." if facts.get("current") else
-                             "Choose a current model in notebook 00, then re-run 01-03.",
+        found.append(Finding("model", _("model lifecycle of {model_id}").format(
+                                          model_id=facts['model_id']), "pass" if ok else "fail", detail,
+                             _("Choose a current model, e.g. {current}: re-run notebook 00, then 01-03.").format(
+                                 current=', '.join(facts['current'][:3])) if facts.get("current") else
+                             _("Choose a current model in notebook 00, then re-run 01-03."),
                              "Amazon Bedrock" if key == "model" else None))
     return found

@@ -55,6 +55,12 @@ def _(message: str) -> str:
     return _translations(lang).gettext(message)
 
 
+def N_(message: str) -> str:
+    """Marks `message` for extraction (`python -m utils i18n update`) where it is defined, e.g. a constant; it is
+    translated where it is shown, with `_()`."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     lang = current()
     if lang == "en":
