@@ -194,8 +194,8 @@ def classify(exc: BaseException, what: str, action: str, cfg, service: str = "")
             return Finding("model", _("Amazon Bedrock in the region"), "fail",
                            _("Amazon Bedrock does not answer in {region} ({name}: {exc})").format(
                                region=region, name=name, exc=exc),
-                           _("Choose a Region that offers Amazon Bedrock in notebook 00, e.g. {validation}, then "
-                             "re-run 01-03.").format(validation=', '.join(validation.bedrock_regions()[:4])))
+                           _("Choose a Region that offers Amazon Bedrock in notebook 00, e.g. {regions}, then "
+                             "re-run 01-03.").format(regions=', '.join(validation.bedrock_regions()[:4])))
         if sandbox:
             return Finding("access", _("target reachable"), "fail",
                            _("no sandbox answers at {url} ({name}), so the doctor could not {what}").format(
@@ -706,7 +706,7 @@ def judge(s: dict) -> list[Finding]:
     findings: list[Finding] = []
     add = findings.append
     if cfg is not None:
-        add(Finding("config", "configuration", "pass",
+        add(Finding("config", _("configuration"), "pass",
                     f"target {cfg.target}, region {cfg.region}, model {cfg.model_id}, stack {cfg.stack_name}"))
     unread = s.get("unread") or {}
     if s.get("blocked") or "stack" in unread:

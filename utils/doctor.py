@@ -31,6 +31,7 @@ from .diagnosis import (  # noqa: F401  (the names the explainer and older calle
     role_policies,
     session_arn,
 )
+from .lang import _
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "unexplained": "FAIL", "unknown": "FAIL"}
 
@@ -49,7 +50,7 @@ class Check:
         mark = "PASS" if self.ok else MARKS.get(self.status, "FAIL")
         text = f"[{mark}] {self.section:<9} {self.name}: {self.detail}"
         if not self.ok and self.fix:
-            text += f"\n                 fix: {self.fix}"
+            text += f"\n                 {_('fix')}: {self.fix}"
         return text
 
 
@@ -79,10 +80,11 @@ class Report:
         unexplained = sum(1 for c in self.failures if c.status == "unexplained")
         lines.append("")
         if not failed:
-            lines.append("Healthy: every check passed.")
+            lines.append(_("Healthy: every check passed."))
         else:
-            lines.append(f"{failed} problem(s) found; each FAIL line says how to fix it."
-                         + (f" {unexplained} denial(s) the doctor cannot explain are marked unexplained."
+            lines.append(_("{failed} problem(s) found; each FAIL line says how to fix it.").format(failed=failed)
+                         + (_(" {unexplained} denial(s) the doctor cannot explain are marked unexplained.").format(
+                                unexplained=unexplained)
                             if unexplained else ""))
         return "\n".join(lines)
 
@@ -94,7 +96,7 @@ class Report:
                      ["section", "check", "result", "detail", "fix"])
 
     def _repr_markdown_(self) -> str:
-        rows = ["| | section | check | detail | fix |", "|---|---|---|---|---|"]
+        rows = [_("| | section | check | detail | fix |"), "|---|---|---|---|---|"]
 
         def cell(text: str) -> str:
             return text.replace("|", "\\|").replace("\n", " ")
@@ -166,14 +168,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config.load()
     except ValueError as exc:
-        fix = getattr(exc, "fix", "") or "Run notebook 00 and save, or set the WORKSHOP_* variables."
+        fix = getattr(exc, "fix", "") or _("Run notebook 00 and save, or set the WORKSHOP_* variables.")
         print(_fail(report, "config", "configuration", str(getattr(exc, "problem", "") or exc), fix).text())
         return 1
     try:
         active = target.activate(cfg.target)
     except Exception as exc:  # TargetError and anything the start of a sandbox raises: a failed check, no traceback
-        found = diagnosis.classify(exc, "select the target", "", cfg)
-        print(f"Workshop doctor: {cfg.target} {cfg.region}, participant {cfg.participant}\n")
+        found = diagnosis.classify(exc, _("select the target"), "", cfg)
+        print(_("Workshop doctor: {target} {region}, participant {participant}\n").format(
+                  target=cfg.target, region=cfg.region, participant=cfg.participant))
         report.add("config", "configuration", True,
                    f"target {cfg.target}, region {cfg.region}, model {cfg.model_id}, stack {cfg.stack_name}")
         print(_fail(report, found.section, found.name, found.detail, found.fix).text())
@@ -182,18 +185,20 @@ def main(argv: list[str] | None = None) -> int:
         diag = diagnosis.diagnose(cfg, doctor_client)
     except Exception as exc:  # a defect in the doctor itself: still a failed check, with what to report
         report.add("config", "configuration", True, f"target {cfg.target}, region {cfg.region}")
-        print(_fail(report, "doctor", "diagnosis", f"the doctor failed: {type(exc).__name__}: {exc}",
-                    "Please report this with the line above; meanwhile `python -m utils inventory` lists the "
-                    "workshop's resources.").text())
+        print(_fail(report, "doctor", "diagnosis", _("the doctor failed: {name}: {exc}").format(
+                                                       name=type(exc).__name__, exc=exc),
+                    _("Please report this with the line above; meanwhile `python -m utils inventory` lists the "
+                      "workshop's resources.")).text())
         return 1
     report = report_of(diag)
     where = f" at {active.endpoint_url}" if active.endpoint_url else ""
-    print(f"Workshop doctor: {cfg.target}{where} {cfg.region}, participant {cfg.participant}\n")
+    print(_("Workshop doctor: {target}{where} {region}, participant {participant}\n").format(
+              target=cfg.target, where=where, region=cfg.region, participant=cfg.participant))
     print(report.text())
     if "--no-path" not in argv and (diag.state.get("outputs") or {}):
         from . import pathview
 
-        print("\nLive path (the same diagnosis, drawn):\n" + pathview.render_text(diag.hops()))
+        print(_("\nLive path (the same diagnosis, drawn):\n") + pathview.render_text(diag.hops()))
     return 0 if report.ok else 1
 
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .lang import N_, _
+
 _DENIED = re.compile(
     r"User: (?P<principal>\S+) is not authorized to perform: (?P<action>[\w:*-]+)"
     r"(?: on resource: (?P<resource>\S+))?"
@@ -44,6 +46,11 @@ POLICY_TYPES = {
     "session policy": "session",
 }
 
+# The labels of Explanation.facts: the keys stay English (callers read them), the display translates them.
+FACT_LABELS = (N_("code"), N_("message"), N_("model"), N_("caller"), N_("action"), N_("resource"), N_("endpoint"),
+               N_("live check"), N_("IAM policy simulator"), N_("decided by"), N_("now"), N_("network path"),
+               N_("broken link"), N_("current models"))
+
 TIMEOUT_CODES = {"ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError", "ConnectTimeout",
                  "ReadTimeout", "ConnectionError", "TimeoutError", "Timeout", "Sandbox.Timedout"}
 
@@ -59,9 +66,9 @@ class Explanation:
         lines = [self.title, "", self.meaning]
         if self.facts:
             lines.append("")
-            lines += [f"  {k}: {v}" for k, v in self.facts.items()]
+            lines += [f"  {_(k)}: {v}" for k, v in self.facts.items()]
         if self.fix:
-            lines += ["", "What to do:"] + [f"  - {step}" for step in self.fix]
+            lines += ["", _("What to do:")] + [f"  - {step}" for step in self.fix]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -69,9 +76,9 @@ class Explanation:
     def _repr_markdown_(self) -> str:
         parts = [f"**{self.title}**", "", self.meaning]
         if self.facts:
-            parts += ["", *[f"- {k}: `{v}`" for k, v in self.facts.items()]]
+            parts += ["", *[f"- {_(k)}: `{v}`" for k, v in self.facts.items()]]
         if self.fix:
-            parts += ["", "**What to do**", "", *[f"1. {step}" for step in self.fix]]
+            parts += ["", _("**What to do**"), "", *[f"1. {step}" for step in self.fix]]
         return "\n".join(parts)
 
 
@@ -132,14 +139,15 @@ def explain(error, *, endpoint_id: str | None = None, role_arn: str | None = Non
         return _deepen_model(_explain_model(code, message, model_id), live, model_id)
     if code in ("ThrottlingException", "ServiceUnavailableException", "TooManyRequestsException"):
         return Explanation(
-            "Amazon Bedrock asked the caller to slow down",
-            "The request was throttled or the service was briefly unavailable. botocore's standard retry mode "
-            "already retried it with backoff.",
-            ["Run the cell again in a minute.", "If it keeps happening, check the model's quotas in Service Quotas."],
+            _("Amazon Bedrock asked the caller to slow down"),
+            _("The request was throttled or the service was briefly unavailable. botocore's standard retry mode "
+              "already retried it with backoff."),
+            [_("Run the cell again in a minute."),
+             _("If it keeps happening, check the model's quotas in Service Quotas.")],
             {"code": code, "message": message},
         )
-    return Explanation(f"{code or 'Error'}", message or "No message was returned.",
-                       ["Read the message above; `python -m utils doctor` checks every link of the workshop."],
+    return Explanation(f"{code or 'Error'}", message or _("No message was returned."),
+                       [_("Read the message above; `python -m utils doctor` checks every link of the workshop.")],
                        {"code": code})
 
 
@@ -149,26 +157,27 @@ def _explain_model_access(code: str, message: str, model_id: str | None) -> Expl
     facts = {"code": code, "message": message, **({"model": model_id} if model_id else {})}
     if "aws-marketplace" in lowered or "marketplace subscription" in lowered or "model access is denied" in lowered:
         return Explanation(
-            "The model needs an AWS Marketplace subscription that this account does not have yet",
-            "Some models in Amazon Bedrock (for example Anthropic's) are AWS Marketplace offerings. The first use in "
-            "an account subscribes to it, which needs aws-marketplace:ViewSubscriptions and aws-marketplace:Subscribe "
-            "for the caller. No IAM or endpoint policy of this workshop decided this; the subscription is missing.",
-            ["Have an administrator enable the model once for the account (Amazon Bedrock console, Model access), "
-             "rather than giving the function's role aws-marketplace:Subscribe.",
-             "Or choose Amazon Nova Micro (the default, us.amazon.nova-micro-v1:0), which needs no Marketplace "
-             "subscription: re-run notebook 00, then 01 to 03.",
-             "After a fix, AWS says to retry after a few minutes (the subscription takes effect with a delay)."],
+            _("The model needs an AWS Marketplace subscription that this account does not have yet"),
+            _("Some models in Amazon Bedrock (for example Anthropic's) are AWS Marketplace offerings. The first use in "
+              "an account subscribes to it, which needs aws-marketplace:ViewSubscriptions and "
+              "aws-marketplace:Subscribe for the caller. No IAM or endpoint policy of this workshop decided this; the "
+              "subscription is missing."),
+            [_("Have an administrator enable the model once for the account (Amazon Bedrock console, Model access), "
+               "rather than giving the function's role aws-marketplace:Subscribe."),
+             _("Or choose Amazon Nova Micro (the default, us.amazon.nova-micro-v1:0), which needs no Marketplace "
+               "subscription: re-run notebook 00, then 01 to 03."),
+             _("After a fix, AWS says to retry after a few minutes (the subscription takes effect with a delay).")],
             facts,
         )
     if "don't have access to the model" in lowered or "do not have access to the model" in lowered or (
             "subscription" in lowered and "model" in lowered):
         return Explanation(
-            "The account has no access to this model in this region",
-            "Amazon Bedrock answered that the model is not enabled for this account here: model access was not "
-            "granted, or the model is not offered in this region (check the region the client uses).",
-            ["Open the Amazon Bedrock console in this region, Model access, and enable the model; or choose Amazon "
-             "Nova Micro (the default).", "Check the region: notebook 00 lists only the region's models.",
-             "Re-run notebook 00 to save the choice."],
+            _("The account has no access to this model in this region"),
+            _("Amazon Bedrock answered that the model is not enabled for this account here: model access was not "
+              "granted, or the model is not offered in this region (check the region the client uses)."),
+            [_("Open the Amazon Bedrock console in this region, Model access, and enable the model; or choose Amazon "
+               "Nova Micro (the default)."), _("Check the region: notebook 00 lists only the region's models."),
+             _("Re-run notebook 00 to save the choice.")],
             facts,
         )
     return None
@@ -178,8 +187,8 @@ def _explain_denied(code: str, message: str, *, endpoint_id: str | None, role_ar
     d = parse_access_denied(message)
     facts = {"code": code or "AccessDeniedException", "message": message}
     if d is None:
-        return Explanation("Access denied", "AWS refused the call, but the message does not say which policy "
-                           "decided.", ["Check the role's policies and the endpoint policy."], facts)
+        return Explanation(_("Access denied"), _("AWS refused the call, but the message does not say which policy "
+                             "decided."), [_("Check the role's policies and the endpoint policy.")], facts)
     facts = {"caller": d.principal, "action": d.action}
     if d.resource:
         facts["resource"] = d.resource
@@ -188,97 +197,99 @@ def _explain_denied(code: str, message: str, *, endpoint_id: str | None, role_ar
     facts["message"] = message
     if d.policy_type == "vpc-endpoint" and d.kind == "explicit-deny":
         return Explanation(
-            "Denied by the VPC endpoint policy (explicit Deny)",
-            "The request reached Amazon Bedrock through the interface endpoint, and a statement in the endpoint's "
-            "policy with Effect Deny matches this caller, action and resource. An explicit Deny wins over any "
-            "Allow, in every policy type. This is what the Deny test expects.",
-            ["To allow the call again, set the endpoint policy's Effect back to Allow "
-             "(ec2.modify_vpc_endpoint(..., PolicyDocument=...)); notebook 05 does this in its last step.",
-             "Policy changes take a short while to apply: poll, don't sleep."],
+            _("Denied by the VPC endpoint policy (explicit Deny)"),
+            _("The request reached Amazon Bedrock through the interface endpoint, and a statement in the endpoint's "
+              "policy with Effect Deny matches this caller, action and resource. An explicit Deny wins over any "
+              "Allow, in every policy type. This is what the Deny test expects."),
+            [_("To allow the call again, set the endpoint policy's Effect back to Allow "
+               "(ec2.modify_vpc_endpoint(..., PolicyDocument=...)); notebook 05 does this in its last step."),
+             _("Policy changes take a short while to apply: poll, don't sleep.")],
             facts,
         )
     if d.policy_type == "vpc-endpoint":
         return Explanation(
-            "Denied by the VPC endpoint policy (no statement allows it)",
-            "The request came through the interface endpoint, but no statement in the endpoint policy allows this "
-            "caller to perform this action on this resource. Endpoint policies allow nothing by default.",
-            ["Check the endpoint policy's Principal: it must be the function's role ARN (FunctionRoleArn).",
-             "Check the Resource list: an inference profile needs the profile ARN and the foundation-model ARN in "
-             "every destination region (utils.models.resource_arns).",
-             "Rebuild it with utils.policies.endpoint_policy and apply it with ec2.modify_vpc_endpoint."],
+            _("Denied by the VPC endpoint policy (no statement allows it)"),
+            _("The request came through the interface endpoint, but no statement in the endpoint policy allows this "
+              "caller to perform this action on this resource. Endpoint policies allow nothing by default."),
+            [_("Check the endpoint policy's Principal: it must be the function's role ARN (FunctionRoleArn)."),
+             _("Check the Resource list: an inference profile needs the profile ARN and the foundation-model ARN in "
+               "every destination region (utils.models.resource_arns)."),
+             _("Rebuild it with utils.policies.endpoint_policy and apply it with ec2.modify_vpc_endpoint.")],
             facts,
         )
     if d.policy_type == "identity" and d.kind == "no-allow":
         return Explanation(
-            "Denied: no identity-based policy allows the call",
-            "The role's policies contain no statement that allows this action on this resource in this request's "
-            "context. In this workshop the Allow for bedrock:InvokeModel has the condition aws:sourceVpce = the "
-            "bedrock-runtime endpoint's ID: a request that does not arrive through that endpoint (for example from "
-            "a function outside the VPC, over the public endpoint) does not match it, so nothing allows it.",
-            ["If the function is not attached to the VPC yet, this is the expected negative control (notebook 03).",
-             "Otherwise check that the condition's endpoint ID equals the endpoint you created (notebook 02), and "
-             "that the Resource list holds the model's ARNs.",
-             "Check that the endpoint has private DNS on, so the SDK's default hostname resolves to it."],
+            _("Denied: no identity-based policy allows the call"),
+            _("The role's policies contain no statement that allows this action on this resource in this request's "
+              "context. In this workshop the Allow for bedrock:InvokeModel has the condition aws:sourceVpce = the "
+              "bedrock-runtime endpoint's ID: a request that does not arrive through that endpoint (for example from "
+              "a function outside the VPC, over the public endpoint) does not match it, so nothing allows it."),
+            [_("If the function is not attached to the VPC yet, this is the expected negative control (notebook 03)."),
+             _("Otherwise check that the condition's endpoint ID equals the endpoint you created (notebook 02), and "
+               "that the Resource list holds the model's ARNs."),
+             _("Check that the endpoint has private DNS on, so the SDK's default hostname resolves to it.")],
             facts,
         )
     if d.policy_type == "identity":
         return Explanation(
-            "Denied by an explicit Deny in an identity-based policy",
-            "A policy attached to the caller's role (or user) has a Deny statement matching this request.",
-            ["List the role's inline and attached policies and look for Effect Deny on this action."], facts)
+            _("Denied by an explicit Deny in an identity-based policy"),
+            _("A policy attached to the caller's role (or user) has a Deny statement matching this request."),
+            [_("List the role's inline and attached policies and look for Effect Deny on this action.")], facts)
     if d.policy_type == "boundary" and d.kind == "explicit-deny":
         return Explanation(
-            "Denied by an explicit Deny in the role's permissions boundary",
-            "The role has a permissions boundary: a managed policy that sets the most the role's own policies can "
-            "grant. A Deny statement in it matches this request, and an explicit Deny wins over every Allow, so "
-            "the workshop's lambda-bedrock-sourcevpce-access-only cannot help.",
-            ["Ask whoever set the boundary (usually an administrator) to remove the Deny for this action and the "
-             "model's ARNs, or to take the boundary off the role (iam.delete_role_permissions_boundary).",
-             "`python -m utils doctor` names the boundary and checks the role with IAM's policy simulator."],
+            _("Denied by an explicit Deny in the role's permissions boundary"),
+            _("The role has a permissions boundary: a managed policy that sets the most the role's own policies can "
+              "grant. A Deny statement in it matches this request, and an explicit Deny wins over every Allow, so "
+              "the workshop's lambda-bedrock-sourcevpce-access-only cannot help."),
+            [_("Ask whoever set the boundary (usually an administrator) to remove the Deny for this action and the "
+               "model's ARNs, or to take the boundary off the role (iam.delete_role_permissions_boundary)."),
+             _("`python -m utils doctor` names the boundary and checks the role with IAM's policy simulator.")],
             facts)
     if d.policy_type == "boundary":
         # IAM User Guide, "Permissions boundaries for IAM entities": the effective permissions are the intersection
         # of the identity-based policies and the boundary.
         return Explanation(
-            "Denied: the role's permissions boundary does not allow the call",
-            "The role has a permissions boundary: a managed policy that sets the most the role's own policies can "
-            "grant. AWS allows a call only when an identity-based policy AND the boundary allow it. The workshop's "
-            "lambda-bedrock-sourcevpce-access-only allows it, but no statement of the boundary does.",
-            ["Ask whoever set the boundary (usually an administrator) to allow bedrock:InvokeModel on the model's ARNs "
-             "in it (a new default version of the boundary policy), or to take the boundary off the role "
-             "(iam.delete_role_permissions_boundary).",
-             "`python -m utils doctor` names the boundary and checks the role with IAM's policy simulator."],
+            _("Denied: the role's permissions boundary does not allow the call"),
+            _("The role has a permissions boundary: a managed policy that sets the most the role's own policies can "
+              "grant. AWS allows a call only when an identity-based policy AND the boundary allow it. The workshop's "
+              "lambda-bedrock-sourcevpce-access-only allows it, but no statement of the boundary does."),
+            [_("Ask whoever set the boundary (usually an administrator) to allow bedrock:InvokeModel on the model's "
+               "ARNs in it (a new default version of the boundary policy), or to take the boundary off the role "
+               "(iam.delete_role_permissions_boundary)."),
+             _("`python -m utils doctor` names the boundary and checks the role with IAM's policy simulator.")],
             facts)
     if d.policy_type == "scp":
         return Explanation(
-            "Denied by a service control policy of your organization"
-            + (" (explicit Deny)" if d.kind == "explicit-deny" else ""),
-            "Service control policies (SCPs) are set in AWS Organizations and cap what every principal of the "
-            "account may do, whatever its own policies say. A member account cannot change or usually even read "
-            "them.",
-            ["Ask your organization's administrator to allow this action for the account (or the Region), or use "
-             "another account, or the sandbox target.",
-             "`python -m utils doctor` asks IAM's policy simulator, which reports whether the organization allows it."],
+            _("Denied by a service control policy of your organization")
+            + (_(" (explicit Deny)") if d.kind == "explicit-deny" else ""),
+            _("Service control policies (SCPs) are set in AWS Organizations and cap what every principal of the "
+              "account may do, whatever its own policies say. A member account cannot change or usually even read "
+              "them."),
+            [_("Ask your organization's administrator to allow this action for the account (or the Region), or use "
+               "another account, or the sandbox target."),
+             _("`python -m utils doctor` asks IAM's policy simulator, which reports whether the organization "
+               "allows it.")],
             facts)
     what = d.policy_type_text or "a policy"
     return Explanation(
-        f"Denied by {what}",
-        f"AWS names {what} as the deciding policy ({'explicit Deny' if d.kind == 'explicit-deny' else 'no Allow'}). "
-        "The workshop does not create this kind of policy; it comes from your account or organisation.",
-        ["Ask your account administrator, or use the sandbox target."], facts)
+        _("Denied by {what}").format(what=what),
+        _("AWS names {what} as the deciding policy ({kind}). The workshop does not create this kind of policy; it "
+          "comes from your account or organisation.").format(
+            what=what, kind=_('explicit Deny') if d.kind == 'explicit-deny' else _('no Allow')),
+        [_("Ask your account administrator, or use the sandbox target.")], facts)
 
 
 def _explain_timeout(code: str, message: str, endpoint_id: str | None) -> Explanation:
     return Explanation(
-        "The call to Amazon Bedrock timed out or could not connect",
-        "A function in private subnets has no internet route, so it reaches bedrock-runtime only through the "
-        "interface endpoint. A timeout means one link of that path is missing.",
+        _("The call to Amazon Bedrock timed out or could not connect"),
+        _("A function in private subnets has no internet route, so it reaches bedrock-runtime only through the "
+          "interface endpoint. A timeout means one link of that path is missing."),
         [
-            "The bedrock-runtime endpoint exists in the function's VPC and is 'available' (notebook 02).",
-            "The endpoint has private DNS enabled, and the VPC has DNS support and DNS hostnames on.",
-            "The endpoint's security group allows TCP 443 from the function's security group.",
-            "The endpoint has a subnet in each AZ the function uses.",
-            "A control-plane call such as ListFoundationModels needs a separate `bedrock` endpoint (notebook 02).",
+            _("The bedrock-runtime endpoint exists in the function's VPC and is 'available' (notebook 02)."),
+            _("The endpoint has private DNS enabled, and the VPC has DNS support and DNS hostnames on."),
+            _("The endpoint's security group allows TCP 443 from the function's security group."),
+            _("The endpoint has a subnet in each AZ the function uses."),
+            _("A control-plane call such as ListFoundationModels needs a separate `bedrock` endpoint (notebook 02)."),
         ],
         {"code": code, "message": message, **({"endpoint": endpoint_id} if endpoint_id else {})},
     )
@@ -288,12 +299,13 @@ def _explain_model(code: str, message: str, model_id: str | None) -> Explanation
     from .models import DEFAULT_BASE_MODEL
 
     return Explanation(
-        "The model cannot be used (end of life, legacy, or not offered here)",
-        "Amazon Bedrock retires model versions on a published schedule; calls to a retired model fail. The article "
-        "this workshop follows used Claude Instant, which has reached end of life.",
-        [f"Choose a current model: the default is us.{DEFAULT_BASE_MODEL} (eu./apac. outside the US).",
-         "Re-run notebook 00 (it lists the region's active models and profiles) and then 02 and 03, which rebuild "
-         "the policies for the new model's ARNs."],
+        _("The model cannot be used (end of life, legacy, or not offered here)"),
+        _("Amazon Bedrock retires model versions on a published schedule; calls to a retired model fail. The article "
+          "this workshop follows used Claude Instant, which has reached end of life."),
+        [_("Choose a current model: the default is us.{default_base_model} (eu./apac. outside the US).").format(
+             default_base_model=DEFAULT_BASE_MODEL),
+         _("Re-run notebook 00 (it lists the region's active models and profiles) and then 02 and 03, which rebuild "
+           "the policies for the new model's ARNs.")],
         {"code": code, "message": message, **({"model": model_id} if model_id else {})},
     )
 
@@ -325,7 +337,8 @@ class _Live:
             try:
                 self._state = diagnosis.gather(self.cfg, self._client or self._default_client())
             except Exception as exc:  # the explanation from the message still stands
-                self.problem = f"could not read the live state: {type(exc).__name__}: {exc}"
+                self.problem = _("could not read the live state: {name}: {exc}").format(
+                                   name=type(exc).__name__, exc=exc)
         return self._state
 
     def _default_client(self):
@@ -359,7 +372,8 @@ def _deepen_denied(base: Explanation, message: str, live: _Live, endpoint_id: st
     try:
         return _deepen_denied_live(base, message, live, endpoint_id)
     except Exception as exc:  # e.g. no permission to read the role's policies: the message-based text stands
-        live.problem = f"could not read or evaluate the policies: {type(exc).__name__}: {exc}"
+        live.problem = _("could not read or evaluate the policies: {name}: {exc}").format(
+                           name=type(exc).__name__, exc=exc)
         return _add_live_fact(base, live)
 
 
@@ -373,7 +387,8 @@ def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_i
         return _add_live_fact(base, live)
     if s.get("blocked"):
         problem = (s.get("unread") or {}).get("caller")
-        live.problem = f"could not read the live state: {problem.detail}" if problem else "could not read it"
+        live.problem = _("could not read the live state: {detail}").format(
+                           detail=problem.detail) if problem else _("could not read it")
         return _add_live_fact(base, live)
     from . import diagnosis
 
@@ -401,14 +416,17 @@ def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_i
     if d.policy_type == "scp":
         sim = (s.get("simulation") or {}).get(d.resource) if is_function else None
         if sim is not None:
-            base.facts["IAM policy simulator"] = (f"{sim['decision']} for {d.action} on {d.resource}; allowed by "
-                                                  f"the organization: {sim['organizations_allowed']}")
+            base.facts["IAM policy simulator"] = (_("{decision} for {action} on {resource}; allowed by the "
+                                                    "organization: {organizations_allowed}").format(
+                                                      decision=sim['decision'], action=d.action, resource=d.resource,
+                                                      organizations_allowed=sim['organizations_allowed']))
         return base
     if d.policy_type == "vpc-endpoint":
         if ep is None:
             return _add_live_fact(base, live)
         decision, why, fix = diagnosis.evaluate_endpoint(ep.get("PolicyDocument") or "", rc)
-        where = f"the endpoint policy of {ep['VpcEndpointId']} ({diagnosis.LOCAL})"
+        where = _("the endpoint policy of {vpc_endpoint_id} ({local})").format(
+                    vpc_endpoint_id=ep['VpcEndpointId'], local=_(diagnosis.LOCAL))
     else:
         iam = None if is_function else live.client("iam")
         docs = s.get("role_policies") if is_function else diagnosis.role_policies(iam, role_arn.split("/")[-1])
@@ -416,20 +434,21 @@ def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_i
         if boundary == ("none", None):
             boundary = None
         decision, why, fix = diagnosis.evaluate_identity(docs or [], rc, boundary, role_arn.split("/")[-1])
-        where = f"the identity policies of {role_arn.split('/')[-1]}" + (
-            f" and its permissions boundary {boundary[0]}" if boundary else "")
+        where = _("the identity policies of {role}").format(role=role_arn.split('/')[-1]) + (
+            _(" and its permissions boundary {boundary}").format(boundary=boundary[0]) if boundary else "")
         if d.policy_type == "boundary" and boundary is None:
-            base.facts["decided by"] = ("AWS names a permissions boundary, but the role has none now (or it could "
-                                        "not be read): it changed since the call, or is propagating")
+            base.facts["decided by"] = (_("AWS names a permissions boundary, but the role has none now (or it could "
+                                          "not be read): it changed since the call, or is propagating"))
             return _add_live_fact(base, live)
         if broken is not None and decision != "Allow" and d.policy_type == "identity":
             fix = f"{broken['fix']} ({broken['name']}: {broken['detail']})"
     if decision == "Allow":  # the live policy allows it now: it changed since the call, or has not propagated
-        base.facts["now"] = f"{where} allows this request now ({why}); it changed since the call or is propagating"
-        base.fix.insert(0, "Run the call again: policy changes take a short while to apply everywhere.")
+        base.facts["now"] = _("{where} allows this request now ({why}); it changed since the call or is "
+                              "propagating").format(where=where, why=why)
+        base.fix.insert(0, _("Run the call again: policy changes take a short while to apply everywhere."))
         return base
     base.facts["decided by"] = why
-    base.meaning += f"\n\nIn the live state, {where}: {why}."
+    base.meaning += _("\n\nIn the live state, {where}: {why}.").format(where=where, why=why)
     if fix and d.policy_type == "boundary" and base.fix:
         base.fix[0] = fix  # the same advice as the message-only text, now with the boundary's and role's names
     elif fix:
@@ -454,17 +473,18 @@ def _deepen_timeout(base: Explanation, live: _Live) -> Explanation:
         return _add_live_fact(base, live)
     if s.get("blocked"):
         problem = (s.get("unread") or {}).get("caller")
-        live.problem = f"could not read the live state: {problem.detail}" if problem else "could not read it"
+        live.problem = _("could not read the live state: {detail}").format(
+                           detail=problem.detail) if problem else _("could not read it")
         return _add_live_fact(base, live)
     from . import diagnosis
 
     broken = diagnosis.first_broken_link(s)
     if broken is None:
-        base.facts["network path"] = "every link checks out now (function in the VPC, DNS, endpoint, SGs)"
+        base.facts["network path"] = _("every link checks out now (function in the VPC, DNS, endpoint, SGs)")
         return base
-    base.title = f"The call timed out: broken link \"{broken['name']}\""
-    base.meaning = (f"{broken['detail']}. A function in private subnets reaches bedrock-runtime only through the "
-                    "interface endpoint; this is the first link of that path that is broken.")
+    base.title = _("The call timed out: broken link \"{name}\"").format(name=broken['name'])
+    base.meaning = (_("{detail}. A function in private subnets reaches bedrock-runtime only through the interface "
+                      "endpoint; this is the first link of that path that is broken.").format(detail=broken['detail']))
     base.facts["broken link"] = broken["name"]
     base.fix.insert(0, broken["fix"])
     return base
@@ -478,10 +498,10 @@ def _deepen_model(base: Explanation, live: _Live, model_id: str | None) -> Expla
     try:
         current = diagnosis.current_models(live.client("bedrock"), live.cfg.region)
     except Exception as exc:
-        live.problem = f"could not list the current models: {exc}"
+        live.problem = _("could not list the current models: {exc}").format(exc=exc)
         return _add_live_fact(base, live)
     if current:
         base.facts["current models"] = ", ".join(current)
-        base.fix.insert(0, f"Current models in {live.cfg.region}: {', '.join(current)} (the first is the "
-                           "low-cost default).")
+        base.fix.insert(0, _("Current models in {region}: {current} (the first is the low-cost default).").format(
+                               region=live.cfg.region, current=', '.join(current)))
     return base

@@ -14,6 +14,11 @@ run the same code.
 - build: writes notebooks/<lang>/NN_*.ipynb with the English file's name, cell IDs, cell order and metadata, and
   no outputs; compiles every catalog of locales/<lang>/LC_MESSAGES/ to its .mo file for the standard library's
   gettext (utils.lang). An untranslated or fuzzy cell keeps its English text (check fails on it).
+- update also extracts the messages of `utils` (every `_("...")`, `N_("...")` and `ngettext("...", "...", n)` in
+  utils/*.py, found with `ast`) into locales/<lang>/LC_MESSAGES/utils.po, with the same rules: a new message is
+  untranslated, a message no longer in the code becomes obsolete, and `#:` names where each is used
+  ("utils/doctor.py:123"). A message is a plain string literal: `_("... {name} ...").format(name=...)`, never
+  an f-string inside `_()` (check refuses one: its text would differ at every call, so no translation matches).
 - check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
   link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
   the glossary's list of variants to avoid (docs/glossary-ja.md); generated files equal a fresh build.
@@ -24,6 +29,7 @@ extract, merge and build on top of nbformat and polib.
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 import sys
@@ -159,7 +165,181 @@ def update(lang: str = DEFAULT_LANG) -> list[UpdateSummary]:
         summary.catalog = path
         po.save(str(path))
         summaries.append(summary)
+    summaries.append(update_messages(lang))
     return summaries
+
+
+# ------------------------------------------------------------------------------------------------ utils' messages
+
+MESSAGE_FUNCTIONS = ("_", "N_")  # _(message) translates; N_(message) only marks a constant, translated where shown
+PLURAL_FUNCTIONS = ("ngettext",)
+
+
+@dataclass
+class Message:
+    msgid: str
+    plural: str | None = None
+    occurrences: list[tuple[str, str]] = field(default_factory=list)
+
+
+def message_sources() -> list[Path]:
+    return sorted((repo_root() / "utils").glob("*.py"))
+
+
+def _called(node) -> str:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "lang":
+        return func.attr  # lang._("...")
+    return ""
+
+
+def scan_messages(paths: list[Path] | None = None) -> tuple[list[Message], list[str]]:
+    """(the messages of `utils`, in order of first use; problems: an f-string or other non-literal text in `_()`)."""
+    found: dict[tuple[str, str | None], Message] = {}
+    problems = []
+    for path in paths if paths is not None else message_sources():
+        try:
+            rel = path.relative_to(repo_root()).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = _called(node)
+            if name not in MESSAGE_FUNCTIONS + PLURAL_FUNCTIONS:
+                continue
+            texts = node.args[:2] if name in PLURAL_FUNCTIONS else node.args[:1]
+            if any(isinstance(t, ast.JoinedStr) for t in texts):
+                problems.append(f"{rel}:{node.lineno}: an f-string inside {name}() cannot be translated (its text "
+                                f"differs at every call): write {name}(\"... {{name}} ...\").format(name=...)")
+                continue
+            if not all(isinstance(t, ast.Constant) and isinstance(t.value, str) for t in texts):
+                continue  # _(variable): a message marked with N_() where it is defined
+            msgid = texts[0].value
+            plural = texts[1].value if name in PLURAL_FUNCTIONS and len(texts) > 1 else None
+            message = found.setdefault((msgid, plural), Message(msgid, plural))
+            message.occurrences.append((rel, str(node.lineno)))
+    for message in found.values():
+        message.occurrences.sort(key=lambda o: (o[0], int(o[1])))
+    ordered = sorted(found.values(), key=lambda m: (m.occurrences[0][0], int(m.occurrences[0][1])))
+    return ordered, problems
+
+
+def _new_runtime_catalog(lang: str):
+    import polib
+
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {
+        "Project-Id-Version": "bedrock-privatelink-workshop",
+        "Language": lang,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": "nplurals=1; plural=0;" if lang == "ja" else "nplurals=2; plural=(n != 1);",
+        "X-Source": "utils/*.py",
+    }
+    return po
+
+
+def merge_messages(po, messages: list[Message]) -> UpdateSummary:
+    """Merge the messages of `utils` into catalog `po` in place: new ones untranslated, gone ones obsolete."""
+    import polib
+
+    summary = UpdateSummary(Path(po.fpath) if po.fpath else Path("."))
+    by_id = {(e.msgid, e.msgid_plural or None): e for e in po}
+    wanted = set()
+    for m in messages:
+        key = (m.msgid, m.plural)
+        wanted.add(key)
+        entry = by_id.get(key)
+        if entry is None:
+            entry = polib.POEntry(msgid=m.msgid, msgstr="")
+            if m.plural is not None:
+                entry.msgid_plural = m.plural
+                entry.msgstr_plural = {0: ""}
+                entry.msgstr = ""
+            if "{" in m.msgid:
+                entry.flags.append("python-brace-format")
+            po.append(entry)
+            summary.added.append(m.msgid)
+        elif entry.obsolete:
+            entry.obsolete = False
+        entry.occurrences = list(m.occurrences)
+    for entry in po:
+        if (entry.msgid, entry.msgid_plural or None) not in wanted and not entry.obsolete:
+            entry.obsolete = True
+            entry.occurrences = []
+            summary.obsoleted.append(entry.msgid)
+    order = {(m.msgid, m.plural): i for i, m in enumerate(messages)}
+    po.sort(key=lambda e: (e.obsolete, order.get((e.msgid, e.msgid_plural or None), len(order))))
+    return summary
+
+
+def update_messages(lang: str = DEFAULT_LANG) -> UpdateSummary:
+    messages, problems = scan_messages()
+    if problems:
+        raise SystemExit("\n".join(problems))
+    path = runtime_catalog(lang)
+    po = _load_catalog(path) if path.exists() else _new_runtime_catalog(lang)
+    po.fpath = str(path)
+    summary = merge_messages(po, messages)
+    summary.catalog = path
+    po.save(str(path))
+    return summary
+
+
+def _translated(e) -> bool:
+    if e.msgid_plural:
+        return bool(e.msgstr_plural) and all(e.msgstr_plural.values())
+    return bool(e.msgstr)
+
+
+def _texts(e) -> list[str]:
+    return list(e.msgstr_plural.values()) if e.msgid_plural else [e.msgstr]
+
+
+def check_messages(lang: str = DEFAULT_LANG) -> list[str]:
+    """The problems of utils.po: out of step with the code, untranslated, fuzzy, obsolete, placeholders changed."""
+    problems = []
+    messages, refused = scan_messages()
+    problems += refused
+    po_path = runtime_catalog(lang)
+    rel = po_path.relative_to(repo_root())
+    if not po_path.exists():
+        if messages:
+            problems.append(f"{rel}: missing; run `python -m utils i18n update` and translate it")
+        return problems
+    po = _load_catalog(po_path)
+    present = {(e.msgid, e.msgid_plural or None) for e in po if not e.obsolete}
+    for m in messages:
+        if (m.msgid, m.plural) not in present:
+            where = ":".join(m.occurrences[0])
+            problems.append(f"{rel}: {m.msgid[:60]!r} ({where}) is not in the catalog; run "
+                            "`python -m utils i18n update` and translate it")
+    variants = glossary_variants(lang)
+    for e in po:
+        if e.obsolete:
+            problems.append(f"{rel}: obsolete entry {e.msgid[:40]!r} (no longer in the code); delete it")
+            continue
+        if not _translated(e) or "fuzzy" in e.flags:
+            problems.append(f"{rel}: untranslated or fuzzy {e.msgid[:60]!r}")
+            continue
+        for text in _texts(e):
+            if not _JAPANESE.search(text):
+                problems.append(f"{rel}: no Japanese text in {text[:60]!r}")
+            elif set(re.findall(r"\{[^{}]*\}", e.msgid)) != set(re.findall(r"\{[^{}]*\}", text)):
+                problems.append(f"{rel}: the placeholders of {e.msgid[:60]!r} differ in its translation")
+            for variant, term in variants.items():
+                if variant in text and variant not in e.msgid:
+                    problems.append(f"{rel}: {e.msgid[:40]!r} uses {variant!r}: AWS's Japanese documentation "
+                                    f"writes {term!r} (docs/glossary-ja.md)")
+    mo = po_path.with_suffix(".mo")
+    if not mo.exists() or mo.read_bytes() != _mo_bytes(po_path):
+        problems.append(f"{mo.relative_to(repo_root())}: stale or missing; run `python -m utils i18n build`")
+    return problems
 
 
 # ------------------------------------------------------------------------------------------------ build
@@ -370,21 +550,7 @@ def check(lang: str = DEFAULT_LANG) -> list[str]:
         if not out.exists() or out.read_text(encoding="utf-8") != render(notebook, po):
             problems.append(f"{out.relative_to(repo_root())}: differs from a fresh build; run "
                             "`python -m utils i18n build`")
-    po_path = runtime_catalog(lang)
-    if po_path.exists():
-        mo = po_path.with_suffix(".mo")
-        rel = po_path.relative_to(repo_root())
-        for e in _load_catalog(po_path):
-            if e.obsolete:
-                problems.append(f"{rel}: obsolete entry {e.msgid[:40]!r}")
-            elif not e.msgstr or "fuzzy" in e.flags:
-                problems.append(f"{rel}: untranslated or fuzzy {e.msgid[:60]!r}")
-            elif not _JAPANESE.search(e.msgstr):
-                problems.append(f"{rel}: no Japanese text in {e.msgstr[:60]!r}")
-            elif set(re.findall(r"\{[^{}]*\}", e.msgid)) != set(re.findall(r"\{[^{}]*\}", e.msgstr)):
-                problems.append(f"{rel}: the placeholders of {e.msgid[:60]!r} differ in its translation")
-        if not mo.exists() or mo.read_bytes() != _mo_bytes(po_path):
-            problems.append(f"{mo.relative_to(repo_root())}: stale or missing; run `python -m utils i18n build`")
+    problems += check_messages(lang)
     return problems
 
 

@@ -26,16 +26,23 @@ from __future__ import annotations
 import html
 
 from .diagnosis import HOPS  # noqa: F401  (the hop names, in order)
+from .lang import N_, _
 
-TITLES = {"function": "AWS Lambda function", "endpoint": "VPC endpoint (AWS PrivateLink)",
-          "Amazon Bedrock": "Amazon Bedrock runtime"}
+TITLES = {"function": N_("AWS Lambda function"), "endpoint": N_("VPC endpoint (AWS PrivateLink)"),
+          "Amazon Bedrock": N_("Amazon Bedrock runtime")}
+HOP_LABELS = (N_("function"), N_("endpoint"))  # the hop names as shown (the keys stay English)
 ACTION = "bedrock:InvokeModel"
 # Short names for the diagram's node labels (the boxes and the text give the full check names).
-SHORT = {"endpoint policy allows the function's role on every model ARN": "endpoint policy",
-         "role allows bedrock:InvokeModel through the endpoint": "role policies",
-         "endpoint SG allows 443 from the function": "endpoint security group",
-         "function SG allows 443 out": "function security group",
-         "endpoint serves the function's AZs": "Availability Zones"}
+SHORT = {N_("endpoint policy allows the function's role on every model ARN"): N_("endpoint policy"),
+         N_("role allows bedrock:InvokeModel through the endpoint"): N_("role policies"),
+         N_("endpoint SG allows 443 from the function"): N_("endpoint security group"),
+         N_("function SG allows 443 out"): N_("function security group"),
+         N_("endpoint serves the function's AZs"): N_("Availability Zones")}
+
+
+def _short(name: str) -> str:
+    """The diagram's short label of a check name (names arrive in the current language)."""
+    return next((_(short) for long, short in SHORT.items() if name in (long, _(long))), name)
 
 
 def _check(name: str, ok: bool, detail: str, fix: str = "") -> dict:
@@ -68,8 +75,8 @@ def mermaid(hops: list[dict]) -> str:
     lines = ["flowchart LR"]
     for i, hop in enumerate(hops):
         failed = next((c for c in hop.get("checks", []) if not c["ok"]), None)
-        note = f"✗ {SHORT.get(failed['name'], failed['name'])}" if failed else "✓ ok"
-        label = f"{TITLES.get(hop['name'], hop['name'])}<br/>{note}".replace('"', "#quot;")
+        note = f"✗ {_short(failed['name'])}" if failed else "✓ ok"
+        label = f"{_(TITLES.get(hop['name'], hop['name']))}<br/>{note}".replace('"', "#quot;")
         lines.append(f'  h{i}["{label}"]')
     for i in range(len(hops) - 1):
         lines.append(f"  h{i} --> h{i + 1}")
@@ -89,19 +96,20 @@ def _box(hop: dict) -> str:
     for c in hop.get("checks", []):
         mark = "✓" if c["ok"] else ("?" if c.get("status") in ("unexplained", "unknown") else "✗")
         rows.append(f"<li><b>{mark} {html.escape(c['name'])}</b>: {html.escape(c['detail'])}</li>")
-    fix = f"<div style='margin-top:6px'><b>Fix:</b> {html.escape(hop['fix'])}</div>" if hop.get("fix") else ""
-    status = "OK" if hop["ok"] else "BROKEN"
+    fix = (f"<div style='margin-top:6px'><b>{html.escape(_('Fix:'))}</b> {html.escape(hop['fix'])}</div>"
+           if hop.get("fix") else "")
+    status = _("OK") if hop["ok"] else _("BROKEN")
     return (f"<div class='workshop-hop workshop-hop-{'ok' if hop['ok'] else 'bad'}' style='flex:1;min-width:220px;"
             f"background:{fill};border:3px solid {stroke};color:{ink};border-radius:8px;padding:8px 10px'>"
-            f"<div style='font-weight:bold'>{html.escape(TITLES.get(hop['name'], hop['name']))}: {status}</div>"
+            f"<div style='font-weight:bold'>{html.escape(_(TITLES.get(hop['name'], hop['name'])))}: {status}</div>"
             f"<ul style='margin:4px 0 0 0;padding-left:18px'>{''.join(rows)}</ul>{fix}</div>")
 
 
 def to_html(hops: list[dict]) -> str:
     arrow = "<div style='align-self:center;font-size:28px;padding:0 6px'>&#8594;</div>"
     ok = all(h["ok"] for h in hops)
-    head = ("The private path is complete: every hop is green." if ok else
-            "The path is broken at: " + ", ".join(h["name"] for h in hops if not h["ok"]) + ".")
+    head = (_("The private path is complete: every hop is green.") if ok else
+            _("The path is broken at: {hops}.").format(hops=", ".join(_(h["name"]) for h in hops if not h["ok"])))
     return (f"<div class='workshop-pathview'><div style='font-weight:bold;margin-bottom:6px'>{html.escape(head)}"
             f"</div><div style='display:flex;gap:4px;align-items:stretch'>{arrow.join(_box(h) for h in hops)}"
             "</div></div>")
@@ -111,12 +119,12 @@ def render_text(hops: list[dict]) -> str:
     """Plain lines: one per hop, then its failing checks and the fix."""
     lines = []
     for hop in hops:
-        lines.append(f"[{' OK ' if hop['ok'] else 'FAIL'}] {hop['name']}: {hop['detail']}")
+        lines.append(f"[{' OK ' if hop['ok'] else 'FAIL'}] {_(hop['name'])}: {hop['detail']}")
         if not hop["ok"] and hop.get("fix"):
-            lines.append(f"       fix: {hop['fix']}")
+            lines.append(f"       {_('fix')}: {hop['fix']}")
     ok = all(h["ok"] for h in hops)
-    lines.append("The private path is complete." if ok else
-                 "The path is broken at: " + ", ".join(h["name"] for h in hops if not h["ok"]) + ".")
+    lines.append(_("The private path is complete.") if ok else
+                 _("The path is broken at: {hops}.").format(hops=", ".join(_(h["name"]) for h in hops if not h["ok"])))
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ doctor classifies its reads (`utils.diagnosis.classify`), never a traceback in n
 from __future__ import annotations
 
 from .doctor import Report
+from .lang import _
 
 # The actions the notebooks call as the learner (not the function's role), one resource "*" each.
 WORKSHOP_ACTIONS = [
@@ -67,16 +68,19 @@ def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] |
                 decisions[r["EvalActionName"]] = r["EvalDecision"]
     except ClientError as exc:
         err = exc.response["Error"]
-        report.add("preflight", "caller permissions", False,
-                   f"could not simulate {source}: {err.get('Code')}: {err.get('Message', '')}",
-                   "Ask for iam:SimulatePrincipalPolicy on your own identity, or compare your permissions with the "
-                   "README's prerequisites by hand.")
+        report.add("preflight", _("caller permissions"), False,
+                   _("could not simulate {source}: {code}: {message}").format(
+                       source=source, code=err.get('Code'), message=err.get('Message', '')),
+                   _("Ask for iam:SimulatePrincipalPolicy on your own identity, or compare your permissions with the "
+                     "README's prerequisites by hand."))
         return decisions
     denied = sorted(a for a, d in decisions.items() if d != "allowed")
-    report.add("preflight", "caller permissions", not denied,
-               f"{source}: all {len(decisions)} workshop actions allowed" if not denied else
-               f"{source}: not allowed: {', '.join(f'{a} ({decisions[a]})' for a in denied)}",
-               "Ask your administrator for these actions (README, Prerequisites), or use the sandbox target.")
+    report.add("preflight", _("caller permissions"), not denied,
+               _("{source}: all {count} workshop actions allowed").format(
+                   source=source, count=len(decisions)) if not denied else
+               _("{source}: not allowed: {actions}").format(
+                   source=source, actions=', '.join(f'{a} ({decisions[a]})' for a in denied)),
+               _("Ask your administrator for these actions (README, Prerequisites), or use the sandbox target."))
     return decisions
 
 
@@ -87,11 +91,13 @@ def check_bedrock(report: Report, bedrock, region: str) -> bool:
 
     try:
         count = len(bedrock.list_foundation_models(byOutputModality="TEXT")["modelSummaries"])
-        ok, detail = count > 0, f"Amazon Bedrock answers in {region}: {count} text models"
+        ok, detail = count > 0, _("Amazon Bedrock answers in {region}: {count} text models").format(
+                                    region=region, count=count)
     except (ClientError, BotoCoreError) as exc:
-        ok, detail = False, f"Amazon Bedrock did not answer in {region}: {exc}"
-    report.add("preflight", "Amazon Bedrock in the region", ok, detail,
-               f"Choose a region that offers Amazon Bedrock, e.g. {', '.join(validation.bedrock_regions()[:3])}.")
+        ok, detail = False, _("Amazon Bedrock did not answer in {region}: {exc}").format(region=region, exc=exc)
+    report.add("preflight", _("Amazon Bedrock in the region"), ok, detail,
+               _("Choose a region that offers Amazon Bedrock, e.g. {regions}.").format(
+                   regions=', '.join(validation.bedrock_regions()[:3])))
     return ok
 
 
@@ -106,25 +112,27 @@ def check_zones(report: Report, ec2, region: str) -> list[str]:
         Filters=[{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
     )["AvailabilityZones"]
     usable = sorted(z["ZoneName"] for z in zones if z["ZoneName"] in offered)
-    report.add("preflight", "endpoint service AZs match the subnets", len(usable) >= MIN_AZS,
-               f"{service} offered in {offered}; usable here {usable}; notebook 01 will use {usable[:MIN_AZS]}",
-               "Choose another region (notebook 00): the workshop needs two zones that the service supports.")
+    report.add("preflight", _("endpoint service AZs match the subnets"), len(usable) >= MIN_AZS,
+               _("{service} offered in {offered}; usable here {usable}; notebook 01 will use {chosen}").format(
+                   service=service, offered=offered, usable=usable, chosen=usable[:MIN_AZS]),
+               _("Choose another region (notebook 00): the workshop needs two zones that the service supports."))
     return usable
 
 
 def vpc_quota(quotas) -> tuple[float, str]:
     """(VPCs per Region quota, where it came from)."""
     if quotas is None:
-        return DEFAULT_VPC_QUOTA, f"assumed default {DEFAULT_VPC_QUOTA}"
+        return DEFAULT_VPC_QUOTA, _("assumed default {quota}").format(quota=DEFAULT_VPC_QUOTA)
     try:
         value = quotas.get_service_quota(ServiceCode="vpc", QuotaCode=VPC_QUOTA_CODE)["Quota"]["Value"]
         return value, "Service Quotas"
     except Exception:  # not readable (permissions, or not offered): AWS's documented default
         try:
             value = quotas.get_aws_default_service_quota(ServiceCode="vpc", QuotaCode=VPC_QUOTA_CODE)["Quota"]["Value"]
-            return value, "Service Quotas default"
+            return value, _("Service Quotas default")
         except Exception:
-            return DEFAULT_VPC_QUOTA, f"assumed default {DEFAULT_VPC_QUOTA} (Service Quotas not readable)"
+            return DEFAULT_VPC_QUOTA, _("assumed default {quota} (Service Quotas not readable)").format(
+                                          quota=DEFAULT_VPC_QUOTA)
 
 
 def check_vpc_quota(report: Report, ec2, quotas, stack_exists: bool = False) -> int:
@@ -132,9 +140,10 @@ def check_vpc_quota(report: Report, ec2, quotas, stack_exists: bool = False) -> 
     quota, source = vpc_quota(quotas)
     headroom = int(quota) - count
     ok = headroom >= 1 or stack_exists
-    report.add("preflight", "VPC quota headroom", ok,
-               f"{count} VPC(s) in the region, quota {int(quota)} ({source}): room for {max(headroom, 0)} more",
-               "Delete an unused VPC, or request a higher 'VPCs per Region' quota in Service Quotas.")
+    report.add("preflight", _("VPC quota headroom"), ok,
+               _("{count} VPC(s) in the region, quota {quota} ({source}): room for {room} more").format(
+                   count=count, quota=int(quota), source=source, room=max(headroom, 0)),
+               _("Delete an unused VPC, or request a higher 'VPCs per Region' quota in Service Quotas."))
     return headroom
 
 
@@ -142,10 +151,11 @@ def check_model(report: Report, bedrock, model_id: str, region: str) -> str:
     from .diagnosis import model_facts
 
     facts = model_facts(bedrock, model_id, region)
-    report.add("preflight", "model lifecycle ACTIVE", facts["status"] == "ACTIVE",
+    report.add("preflight", _("model lifecycle ACTIVE"), facts["status"] == "ACTIVE",
                f"{model_id} ({facts['base']}): {facts['status']}" + (f" ({facts['error']})" if facts["error"] else ""),
-               f"Choose a current model, e.g. {', '.join(facts['current'][:3])}." if facts["current"] else
-               "Choose a current model in the form above.")
+               _("Choose a current model, e.g. {current}.").format(
+                   current=', '.join(facts['current'][:3])) if facts["current"] else
+               _("Choose a current model in the form above."))
     return facts["status"]
 
 
@@ -165,12 +175,12 @@ def run(cfg, client, caller_arn: str) -> Report:
     """Every preflight check for this configuration. `client(service, region)` builds boto3 clients."""
     report = Report()
     region = cfg.region
-    _guarded(report, cfg, "simulate your permissions", "iam:SimulatePrincipalPolicy", check_permissions,
+    _guarded(report, cfg, _("simulate your permissions"), "iam:SimulatePrincipalPolicy", check_permissions,
              client("iam", region), caller_arn)
     bedrock = client("bedrock", region)
     check_bedrock(report, bedrock, region)
     ec2 = client("ec2", region)
-    _guarded(report, cfg, "list the endpoint service's Availability Zones",
+    _guarded(report, cfg, _("list the endpoint service's Availability Zones"),
              "ec2:DescribeVpcEndpointServices and ec2:DescribeAvailabilityZones", check_zones, ec2, region)
     try:
         quotas = client("service-quotas", region)
@@ -179,9 +189,11 @@ def run(cfg, client, caller_arn: str) -> Report:
     from . import stack
 
     cfn = client("cloudformation", region)
-    exists = _guarded(report, cfg, f"describe the stack {cfg.stack_name}", "cloudformation:DescribeStacks",
+    exists = _guarded(report, cfg, _("describe the stack {stack_name}").format(
+                                       stack_name=cfg.stack_name), "cloudformation:DescribeStacks",
                       lambda _report: stack.describe(cfn, cfg.stack_name) is not None)
-    _guarded(report, cfg, "count the VPCs", "ec2:DescribeVpcs", check_vpc_quota, ec2, quotas, bool(exists))
-    _guarded(report, cfg, f"read the model {cfg.model_id}", "bedrock:GetFoundationModel", check_model, bedrock,
+    _guarded(report, cfg, _("count the VPCs"), "ec2:DescribeVpcs", check_vpc_quota, ec2, quotas, bool(exists))
+    _guarded(report, cfg, _("read the model {model_id}").format(
+                              model_id=cfg.model_id), "bedrock:GetFoundationModel", check_model, bedrock,
              cfg.model_id, region, service="bedrock")
     return report
