@@ -465,6 +465,33 @@ def test_a_region_without_bedrock_is_a_failed_check(workshop, tmp_path):
     assert "[PASS] endpoint  endpoint exists" in printed  # the rest of the diagnosis still stands
 
 
+def test_the_doctor_explains_a_broken_workshop_in_japanese(workshop, tmp_path):
+    """Issue 10: under WORKSHOP_LANG=ja, `python -m utils doctor` explains a broken workshop in Japanese; AWS's own
+    wording (here the end of the AccessDenied message a permissions boundary causes) stays quoted in English."""
+    import os
+
+    _set_endpoint_policy(workshop, policies.endpoint_policy(workshop["out"]["FunctionRoleArn"], _model_arns(workshop),
+                                                            effect="Deny"))
+    _set_boundary(workshop, BOUNDARY_WITHOUT_BEDROCK)
+    try:
+        rc, printed = _run_doctor(tmp_path, AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"],
+                                  WORKSHOP_CONFIG=os.environ["WORKSHOP_CONFIG"], WORKSHOP_LANG="ja")
+    finally:
+        _set_endpoint_policy(workshop, _allow(workshop))
+        _remove_boundary(workshop)
+    assert rc == 1 and "Traceback" not in printed, printed
+    for words in ("ワークショップのドクター: sandbox",
+                  "[FAIL] endpoint  エンドポイントポリシーが関数のロールにすべてのモデル ARN を許可: 明示的な拒否: "
+                  "endpoint policy statement 1 (FunctionRoleInvokesChosenModel) (Effect Deny) が",
+                  "修正: ステートメントの Effect を Allow に戻してください。",
+                  "[FAIL] role      ロールがエンドポイント経由の bedrock:InvokeModel を許可",
+                  "アクセス許可の境界 WorkshopBoundary には arn:aws:bedrock:",
+                  'AWS: "because no permissions boundary allows the bedrock:InvokeModel action"',
+                  "件の問題が見つかりました。"):
+        assert words in printed, f"{words!r} not in:\n{printed}"
+    assert "fix:" not in printed and "problem(s) found" not in printed, printed
+
+
 def test_doctor_after_cleanup_checks_leftovers(sandbox, tmp_path, monkeypatch):
     """(Last: it resets the sandbox that the workshop fixture built.)
 

@@ -97,9 +97,10 @@ def test_the_glossary_lists_the_seed_variants_to_avoid():
 def repo_copy(tmp_path, monkeypatch):
     """A copy of the notebooks, catalogs and glossary, which i18n then treats as the repository."""
     root = repo_root()
-    for part in ("notebooks", "locales", "docs"):
+    for part in ("notebooks", "locales", "docs", "utils"):
         if (root / part).exists():
-            shutil.copytree(root / part, tmp_path / part, ignore=shutil.ignore_patterns("instructor", "*.png"))
+            shutil.copytree(root / part, tmp_path / part,
+                            ignore=shutil.ignore_patterns("instructor", "*.png", "__pycache__"))
     monkeypatch.setattr(i18n, "repo_root", lambda: tmp_path)
     return tmp_path
 
@@ -194,3 +195,109 @@ def test_the_japanese_translation_is_complete_and_current():
     """
     problems = i18n.check("ja")
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- the messages of utils (utils.po)
+
+
+def test_update_extracts_the_messages_of_utils_with_their_occurrences(repo_copy):
+    extra = repo_copy / "utils" / "extra.py"
+    extra.write_text('from .lang import N_, _, ngettext\n\nLABEL = N_("a marked label")\n\n\n'
+                     'def f(name, n):\n    return _("Hello {name}").format(name=name) + '
+                     'ngettext("{n} ENI", "{n} ENIs", n)\n', encoding="utf-8")
+    i18n.update("ja")
+    po = polib.pofile(str(i18n.runtime_catalog("ja")))
+    entries = {e.msgid: e for e in po if not e.obsolete}
+    assert entries["Hello {name}"].msgstr == "" and entries["Hello {name}"].occurrences == [("utils/extra.py", "7")]
+    assert entries["a marked label"].occurrences == [("utils/extra.py", "3")]
+    assert entries["{n} ENI"].msgid_plural == "{n} ENIs"
+    # A message of the real code, with where it is used.
+    healthy = entries["Healthy: every check passed."]
+    assert healthy.msgstr and any(path == "utils/doctor.py" for path, _line in healthy.occurrences)
+    problems = i18n.check("ja")
+    assert any("'Hello {name}'" in p and "utils/extra.py" not in p and "untranslated" in p for p in problems)
+    # A message removed from the code becomes obsolete, and check says so.
+    extra.write_text('from .lang import _\n\n\ndef f():\n    return _("Hello")\n', encoding="utf-8")
+    i18n.update("ja")
+    po = polib.pofile(str(i18n.runtime_catalog("ja")))
+    assert {e.msgid for e in po if e.obsolete} == {"a marked label", "Hello {name}", "{n} ENI"}
+    assert any("obsolete entry 'Hello {name}'" in p for p in i18n.check("ja"))
+
+
+def test_check_refuses_an_f_string_inside_underscore(repo_copy):
+    bad = repo_copy / "utils" / "bad.py"
+    bad.write_text('from .lang import _\n\n\ndef f(name):\n    return _(f"Hello {name}")\n', encoding="utf-8")
+    problems = i18n.check("ja")
+    assert any(p.startswith("utils/bad.py:5: an f-string inside _() cannot be translated") and
+               '_("... {name} ...").format(name=...)' in p for p in problems), problems
+    with pytest.raises(SystemExit, match="utils/bad.py:5: an f-string inside _"):
+        i18n.update("ja")
+
+
+def test_a_message_missing_from_the_catalog_fails_check(repo_copy):
+    (repo_copy / "utils" / "extra.py").write_text('from .lang import _\n\nX = _("A brand new message")\n',
+                                                  encoding="utf-8")
+    problems = i18n.check("ja")
+    assert any("'A brand new message' (utils/extra.py:3) is not in the catalog" in p for p in problems), problems
+
+
+def test_every_utils_translation_keeps_its_placeholders_and_uses_the_glossary():
+    found = i18n.check_messages("ja")
+    assert not found, "\n".join(found)
+    po = polib.pofile(str(i18n.runtime_catalog("ja")))
+    assert len([e for e in po if not e.obsolete]) > 300
+
+
+def test_the_words_a_learner_acts_on_are_japanese_under_workshop_lang_ja(monkeypatch):
+    from utils import doctor, pathview
+
+    monkeypatch.setenv("WORKSHOP_LANG", "ja")
+    report = doctor.Report()
+    report.add("endpoint", lang._("endpoint exists"), False, "x", lang._("Run notebook 02."))
+    assert "[FAIL] endpoint  エンドポイントが存在する: x\n                 修正: ノートブック 02 を実行してください。" \
+        in report.text()
+    assert "1 件の問題が見つかりました。" in report.text()
+    hops = [{"name": "function", "ok": True, "detail": "ok", "fix": "", "checks": []},
+            {"name": "endpoint", "ok": False, "detail": "d", "fix": "f", "checks": [
+                {"name": lang._("endpoint SG allows 443 from the function"), "ok": False, "status": "fail",
+                 "detail": "d", "fix": "f", "source": ""}]}]
+    text = pathview.render_text(hops)
+    assert "[FAIL] エンドポイント: d" in text and "修正: f" in text and "経路が壊れている箇所: エンドポイント。" in text
+    diagram = pathview.mermaid(hops)
+    assert "VPC エンドポイント (AWS PrivateLink)<br/>✗ エンドポイントのセキュリティグループ" in diagram
+    monkeypatch.setenv("WORKSHOP_LANG", "en")
+    assert "endpoint exists" in lang._("endpoint exists")
+
+
+DENY_MESSAGE = ("User: arn:aws:sts::123456789012:assumed-role/Bedrock-GenAI-Stack-Role/fn is not authorized to "
+                "perform: bedrock:InvokeModel on resource: "
+                "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0 "
+                "with an explicit deny in a VPC endpoint policy")
+
+
+def _japanese_explanations():
+    from utils import explain
+
+    denied = str(explain.explain({"code": "AccessDeniedException", "message": DENY_MESSAGE}))
+    timeout = str(explain.explain({"code": "ConnectTimeout", "message": "Connect timeout on endpoint URL"}))
+    return denied, timeout
+
+
+def test_explain_speaks_japanese_and_quotes_aws_in_english(monkeypatch):
+    monkeypatch.setenv("WORKSHOP_LANG", "ja")
+    denied, timeout = _japanese_explanations()
+    assert denied.startswith("VPC エンドポイントポリシーによる拒否 (明示的な拒否)")
+    assert "明示的な拒否はあらゆる Allow に優先します" in denied and "対処方法:" in denied
+    assert f"メッセージ: {DENY_MESSAGE}" in denied  # AWS's message, verbatim and in English
+    assert timeout.startswith("Amazon Bedrock への呼び出しがタイムアウトしたか、接続できませんでした")
+    assert "コード: ConnectTimeout" in timeout
+
+
+def test_explain_speaks_japanese_in_a_kernel_started_in_notebooks_ja(monkeypatch):
+    monkeypatch.delenv("WORKSHOP_LANG", raising=False)
+    monkeypatch.chdir(repo_root() / "notebooks" / "ja")
+    denied, _timeout = _japanese_explanations()
+    assert denied.startswith("VPC エンドポイントポリシーによる拒否") and DENY_MESSAGE in denied
+    monkeypatch.chdir(repo_root() / "notebooks")
+    denied, _timeout = _japanese_explanations()
+    assert denied.startswith("Denied by the VPC endpoint policy (explicit Deny)")

@@ -213,7 +213,7 @@ def classify(exc: BaseException, what: str, action: str, cfg, service: str = "")
                        _("Wait a minute and run the doctor again; in a shared account (a workshop room), run it "
                          "less often."))
     if code in DENIED_CODES:
-        return Finding("access", f"permission {action}", "fail",
+        return Finding("access", _("permission {action}").format(action=action), "fail",
                        _("the doctor may not {what}: {code}: {message}").format(what=what, code=code, message=message),
                        _("Run the doctor as the identity that ran the notebooks, or ask for the read-only permission "
                          "{action}.").format(action=action))
@@ -506,10 +506,12 @@ def evaluate_endpoint(doc, rc) -> tuple[str, str, str]:
         return "NotApplicable", _("the endpoint policy cannot be evaluated: {exc}").format(exc=exc), \
             _("Rebuild it with utils.policies.endpoint_policy and apply it with ec2.modify_vpc_endpoint (notebook 02).")
     if result.decision == "Deny":
-        return "Deny", f"{result.deny.describe()} matches {rc.action} on {rc.resource}", \
+        return "Deny", _("{statement} matches {action} on {resource}").format(
+            statement=result.deny.describe(), action=rc.action, resource=rc.resource), \
             _("Set the statement's Effect back to Allow: re-run notebook 02 (or the restore step of notebook 05).")
     if result.decision == "Allow":
-        return "Allow", f"{result.allow.describe()} allows {rc.action} on {rc.resource}", ""
+        return "Allow", _("{statement} allows {action} on {resource}").format(
+            statement=result.allow.describe(), action=rc.action, resource=rc.resource), ""
     return "NotApplicable", _why_no_allow(result, rc, "endpoint"), _fix_no_allow(result, "endpoint")
 
 
@@ -540,8 +542,10 @@ def evaluate_identity(docs: list[tuple[str, dict]], rc, boundary: tuple[str, dic
             resource=rc.resource), ""
     if reason == "explicit_deny_identity":
         deny = decision.deciding
-        return "Deny", f"{deny.describe()} matches {rc.action} on {rc.resource}", \
-            f"Remove the Deny statement from {deny.policy_name.removeprefix('identity policy ')}."
+        return "Deny", _("{statement} matches {action} on {resource}").format(
+            statement=deny.describe(), action=rc.action, resource=rc.resource), \
+            _("Remove the Deny statement from {policy}.").format(
+                policy=deny.policy_name.removeprefix('identity policy '))
     if reason == "no_allow_identity":
         return "NotApplicable", _why_no_allow(decision.identity, rc, "identity"), \
             _fix_no_allow(decision.identity, "identity")
@@ -555,15 +559,17 @@ def evaluate_identity(docs: list[tuple[str, dict]], rc, boundary: tuple[str, dic
     if reason == "explicit_deny_boundary":
         deny = decision.deciding
         what = deny.describe() if deny else _("a Deny statement in {boundary_name}").format(
-                                                boundary_name=boundary_name(bname))
-        return "Deny", f"{what} matches {rc.action} on {rc.resource} (AWS: \"{phrase}\")", fix_boundary
+                                                boundary_name=_("permissions boundary {name}").format(name=bname))
+        return "Deny", _("{statement} matches {action} on {resource} (AWS: \"{phrase}\")").format(
+            statement=what, action=rc.action, resource=rc.resource, phrase=phrase), fix_boundary
     if reason == "no_allow_boundary":
         result = getattr(decision, "boundary", None)
         why = _why_no_allow(result, rc, "boundary", bname) if result is not None else \
             _("no statement in {boundary_name} allows {action} on {resource}").format(
-                boundary_name=boundary_name(bname), action=rc.action, resource=rc.resource)
+                boundary_name=_("permissions boundary {name}").format(name=bname), action=rc.action,
+                resource=rc.resource)
         return "NotApplicable", f"{why} (AWS: \"{phrase}\")", fix_boundary
-    return "NotApplicable", f"denied: {reason}" + (f" (AWS: \"{phrase}\")" if phrase else ""), \
+    return "NotApplicable", _("denied: {reason}").format(reason=reason) + (f" (AWS: \"{phrase}\")" if phrase else ""), \
         _("Ask your administrator: a policy outside the workshop denies the call.")
 
 
@@ -573,7 +579,7 @@ def _src_vpce(rc) -> str | None:
 
 def _why_no_allow(result, rc, kind: str, name: str = "") -> str:
     where = {"endpoint": _("the endpoint policy"), "identity": _("the role's identity policies"),
-             "boundary": boundary_name(name)}[kind]
+             "boundary": _("permissions boundary {name}").format(name=name)}[kind]
     for miss in result.near_misses:
         allow = miss["effect"] == "Allow"
         for f in miss["failures"]:
@@ -707,7 +713,8 @@ def judge(s: dict) -> list[Finding]:
     add = findings.append
     if cfg is not None:
         add(Finding("config", _("configuration"), "pass",
-                    f"target {cfg.target}, region {cfg.region}, model {cfg.model_id}, stack {cfg.stack_name}"))
+                    _("target {target}, region {region}, model {model}, stack {stack}").format(
+                        target=cfg.target, region=cfg.region, model=cfg.model_id, stack=cfg.stack_name)))
     unread = s.get("unread") or {}
     if s.get("blocked") or "stack" in unread:
         add(unread.get("caller") or unread["stack"])
@@ -728,7 +735,8 @@ def judge(s: dict) -> list[Finding]:
     if desc is not None:
         stable = desc["StackStatus"] in stack_mod.STABLE
         add(Finding("stack", _("stack status"), "pass" if stable else "fail",
-                    f"{desc.get('StackName', cfg.stack_name if cfg else '')} is {desc['StackStatus']}",
+                    _("{stack} is {status}").format(stack=desc.get('StackName', cfg.stack_name if cfg else ''),
+                                                     status=desc['StackStatus']),
                     _("Re-run notebook 01 (it waits for, or recreates, a failed stack); read its FAILED events.")))
         missing = [k for k in stack_mod.OUTPUT_KEYS if k not in out]
         add(Finding("stack", _("stack outputs"), "pass" if not missing else "fail",
@@ -809,7 +817,8 @@ def _function_findings(s: dict) -> list[Finding]:
     if cfg is not None:
         model = s.get("function_model")
         found.append(Finding("function", "function MODEL_ID", "pass" if model == cfg.model_id else "fail",
-                             f"MODEL_ID={model} (configured: {cfg.model_id})",
+                             _("MODEL_ID={model} (configured: {configured})").format(model=model,
+                                                                                    configured=cfg.model_id),
                              _("Re-run notebook 01 (it sets MODEL_ID to the configured model), then 02 and 03 for "
                                "the policies.")))
     return found
@@ -1008,7 +1017,7 @@ def _endpoint_policy_findings(s: dict) -> list[Finding]:
     more = ((_("; also denied on {arns}") if denies else _("; also not allowed on {arns}")).format(
         arns=', '.join(arns[1:])) if len(arns) > 1 else "")
     if denies:
-        detail = f"explicit Deny: {problems[0]}{more}"
+        detail = _("explicit Deny: {why}").format(why=problems[0]) + more
     elif problems:
         detail = f"{problems[0]}{more}"
     else:
@@ -1047,7 +1056,8 @@ def _role_findings(s: dict) -> list[Finding]:
         names = {n for n, _doc in docs}
         missing = [n for n in policies.INLINE_POLICY_NAMES if n not in names]
         found.append(Finding("role", _("inline policies"), "pass" if not missing else "fail",
-                             f"{role} has {sorted(names)}" if not missing else f"{role} lacks {missing}",
+                             _("{role} has {names}").format(role=role, names=sorted(names)) if not missing else
+                             _("{role} lacks {missing}").format(role=role, missing=missing),
                              _("Re-run notebook 03, step 1.")))
         source = dict(docs).get(policies.SOURCEVPCE_POLICY_NAME)
         if source is not None and ep is not None:
@@ -1081,7 +1091,7 @@ def _identity_finding(s: dict) -> Finding:
         for arn in model["arns"]:
             rc = request(ACTION, arn, out["FunctionRoleArn"], _session(s), simulation_context(s, arn))
             local[arn] = evaluate_identity(docs, rc, boundary, role)
-    via = f"via {ep['VpcEndpointId']}"
+    via = _("via {endpoint}").format(endpoint=ep['VpcEndpointId'])
     if sims is None:
         problem = unread.get("simulation")
         if not readable:
@@ -1105,7 +1115,8 @@ def _identity_finding(s: dict) -> Finding:
                            count=len(sims), via=via, bsuffix=bsuffix,
                            simulated=_(SIMULATED)), "", "Amazon Bedrock", SIMULATED)
     arn, sim = denied[0]
-    head = f"SimulatePrincipalPolicy: {sim['decision']} for {ACTION} on {arn} {via}"
+    head = _("SimulatePrincipalPolicy: {decision} for {action} on {arn} {via}").format(
+        decision=sim['decision'], action=ACTION, arn=arn, via=via)
     mine = local.get(arn)
     if sim.get("organizations_allowed") is False:
         return Finding("role", _(IDENTITY_CHECK), "fail",
