@@ -481,7 +481,8 @@ def test_the_doctor_explains_a_broken_workshop_in_japanese(workshop, tmp_path):
         _remove_boundary(workshop)
     assert rc == 1 and "Traceback" not in printed, printed
     for words in ("ワークショップのドクター: sandbox",
-                  "[FAIL] endpoint  エンドポイントポリシーが関数のロールにすべてのモデル ARN を許可: 明示的な拒否: "
+                  "[FAIL] endpoint  エンドポイントポリシーが関数のロールにすべてのモデル ARN を許可: "
+                  "明示的な拒否 (explicit Deny): "
                   "endpoint policy statement 1 (FunctionRoleInvokesChosenModel) (Effect Deny) が",
                   "修正: ステートメントの Effect を Allow に戻してください。",
                   "[FAIL] role      ロールがエンドポイント経由の bedrock:InvokeModel を許可",

@@ -253,18 +253,22 @@ def test_the_words_a_learner_acts_on_are_japanese_under_workshop_lang_ja(monkeyp
 
     monkeypatch.setenv("WORKSHOP_LANG", "ja")
     report = doctor.Report()
-    report.add("endpoint", lang._("endpoint exists"), False, "x", lang._("Run notebook 02."))
+    report.add("endpoint", "endpoint exists", False, "x", lang._("Run notebook 02."))  # names are English data
     assert "[FAIL] endpoint  エンドポイントが存在する: x\n                 修正: ノートブック 02 を実行してください。" \
         in report.text()
     assert "1 件の問題が見つかりました。" in report.text()
     hops = [{"name": "function", "ok": True, "detail": "ok", "fix": "", "checks": []},
             {"name": "endpoint", "ok": False, "detail": "d", "fix": "f", "checks": [
-                {"name": lang._("endpoint SG allows 443 from the function"), "ok": False, "status": "fail",
+                {"name": "endpoint SG allows 443 from the function", "ok": False, "status": "fail",
                  "detail": "d", "fix": "f", "source": ""}]}]
     text = pathview.render_text(hops)
     assert "[FAIL] エンドポイント: d" in text and "修正: f" in text and "経路が壊れている箇所: エンドポイント。" in text
     diagram = pathview.mermaid(hops)
     assert "VPC エンドポイント (AWS PrivateLink)<br/>✗ エンドポイントのセキュリティグループ" in diagram
+    assert "エンドポイントの SG が関数からの 443 を許可" in pathview.to_html(hops)
+    from utils.diagnosis import label
+
+    assert label("model lifecycle of us.amazon.nova-micro-v1:0") == "us.amazon.nova-micro-v1:0 のモデルのライフサイクル"
     monkeypatch.setenv("WORKSHOP_LANG", "en")
     assert "endpoint exists" in lang._("endpoint exists")
 

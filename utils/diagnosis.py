@@ -34,6 +34,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import urllib.parse
 from dataclasses import dataclass, field, replace
 
@@ -43,6 +44,25 @@ HOPS = ("function", "endpoint", "Amazon Bedrock")
 ACTION = "bedrock:InvokeModel"
 LOCAL = N_("evaluated locally")
 SIMULATED = N_("IAM policy simulator")
+
+# A check's name is English data (notebooks and tests match it); `label(name)` shows it in the current language.
+# The names that carry a value are matched against these templates.
+NAME_TEMPLATES = (N_("model lifecycle of {model_id}"), N_("{action} not throttled"), N_("permission {action}"),
+                  N_("read: {what}"))
+
+
+def label(name: str) -> str:
+    """A check name in the current language (unchanged in English or without a translation)."""
+    text = _(name)
+    if text != name:
+        return text
+    for template in NAME_TEMPLATES:
+        pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)) + "$"
+        match = re.match(pattern, name, re.S)
+        if match:
+            return _(template).format(**match.groupdict())
+    return name
+
 
 SECTIONS = ("config", "access", "stack", "network", "endpoint", "function", "role", "model", "leftovers")
 
@@ -98,7 +118,7 @@ class Diagnosis:
         for h in HOPS:
             if not by_hop[h]:
                 cause = blocking[0] if blocking else None
-                by_hop[h].append({"name": _("not checked"), "ok": False, "status": "unknown",
+                by_hop[h].append({"name": N_("not checked"), "ok": False, "status": "unknown",
                                   "detail": _("not checked: {detail}").format(
                                                 detail=cause.detail) if cause else _("not checked"),
                                   "fix": cause.fix if cause else _("Run `python -m utils doctor`."), "source": ""})
@@ -108,7 +128,7 @@ class Diagnosis:
 def _hop(name: str, checks: list[dict]) -> dict:
     failed = [c for c in checks if not c["ok"]]
     if failed:
-        detail = "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
+        detail = "; ".join(f"{label(c['name'])}: {c['detail']}" for c in failed)
         fix = failed[0]["fix"]
     else:
         detail = "; ".join(c["detail"] for c in checks)
@@ -163,7 +183,7 @@ def classify(exc: BaseException, what: str, action: str, cfg, service: str = "")
     sandbox = _target_name(cfg) == "sandbox"
     name = type(exc).__name__
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return Finding("access", _("AWS credentials"), "fail",
+        return Finding("access", N_("AWS credentials"), "fail",
                        _("no AWS credentials were found, so the doctor could not {what} ({name})").format(
                            what=what, name=name),
                        _("Configure credentials for the account you use (`aws configure`, `aws sso login --profile "
@@ -177,7 +197,7 @@ def classify(exc: BaseException, what: str, action: str, cfg, service: str = "")
         code = exc.response.get("Error", {}).get("Code", "") or ""
         message = exc.response.get("Error", {}).get("Message", "") or ""
     if (token_errors and isinstance(exc, token_errors)) or code in CREDENTIAL_CODES:
-        return Finding("access", _("AWS credentials"), "fail",
+        return Finding("access", N_("AWS credentials"), "fail",
                        _("AWS rejected the credentials when the doctor tried to {what}: {code}: {message}").format(
                            what=what, code=code or name, message=message),
                        _("Your credentials are expired or invalid: refresh them (`aws sso login`, new temporary keys, "
@@ -185,35 +205,35 @@ def classify(exc: BaseException, what: str, action: str, cfg, service: str = "")
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
                         bx.ConnectionClosedError)) or name == "TargetError":
         if name == "TargetError":
-            return Finding("access", _("target reachable"), "fail", str(exc),
+            return Finding("access", N_("target reachable"), "fail", str(exc),
                            _("Start the sandbox with `python -m sandbox start` (use the URL it prints as "
                              "AWS_ENDPOINT_URL), or unset AWS_ENDPOINT_URL."))
         if service == "bedrock":  # the target answered the reads before this one: it is the Region
             from . import validation
 
-            return Finding("model", _("Amazon Bedrock in the region"), "fail",
+            return Finding("model", N_("Amazon Bedrock in the region"), "fail",
                            _("Amazon Bedrock does not answer in {region} ({name}: {exc})").format(
                                region=region, name=name, exc=exc),
                            _("Choose a Region that offers Amazon Bedrock in notebook 00, e.g. {regions}, then "
                              "re-run 01-03.").format(regions=', '.join(validation.bedrock_regions()[:4])))
         if sandbox:
-            return Finding("access", _("target reachable"), "fail",
+            return Finding("access", N_("target reachable"), "fail",
                            _("no sandbox answers at {url} ({name}), so the doctor could not {what}").format(
                                url=url or _('the sandbox URL'), name=name,
                                what=what), _("Start it with `python -m sandbox start` and use the URL it prints as "
                              "AWS_ENDPOINT_URL, or unset AWS_ENDPOINT_URL (the workshop then starts one)."))
-        return Finding("access", _("AWS reachable"), "fail", _("could not {what}: {name}: {exc}").format(
+        return Finding("access", N_("AWS reachable"), "fail", _("could not {what}: {name}: {exc}").format(
                                                               what=what, name=name, exc=exc),
                        _("Check your network connection (or proxy settings) to AWS in {region}, then run "
                          "again.").format(region=region))
     if code in THROTTLING_CODES:
-        return Finding("access", _("{action} not throttled").format(action=action), "fail",
+        return Finding("access", N_("{action} not throttled").format(action=action), "fail",
                        _("AWS throttled the doctor's request to {what}, also after retries: {code}: {message}").format(
                            what=what, code=code, message=message),
                        _("Wait a minute and run the doctor again; in a shared account (a workshop room), run it "
                          "less often."))
     if code in DENIED_CODES:
-        return Finding("access", _("permission {action}").format(action=action), "fail",
+        return Finding("access", N_("permission {action}").format(action=action), "fail",
                        _("the doctor may not {what}: {code}: {message}").format(what=what, code=code, message=message),
                        _("Run the doctor as the identity that ran the notebooks, or ask for the read-only permission "
                          "{action}.").format(action=action))
@@ -712,7 +732,7 @@ def judge(s: dict) -> list[Finding]:
     findings: list[Finding] = []
     add = findings.append
     if cfg is not None:
-        add(Finding("config", _("configuration"), "pass",
+        add(Finding("config", N_("configuration"), "pass",
                     _("target {target}, region {region}, model {model}, stack {stack}").format(
                         target=cfg.target, region=cfg.region, model=cfg.model_id, stack=cfg.stack_name)))
     unread = s.get("unread") or {}
@@ -734,23 +754,23 @@ def judge(s: dict) -> list[Finding]:
 
     if desc is not None:
         stable = desc["StackStatus"] in stack_mod.STABLE
-        add(Finding("stack", _("stack status"), "pass" if stable else "fail",
+        add(Finding("stack", N_("stack status"), "pass" if stable else "fail",
                     _("{stack} is {status}").format(stack=desc.get('StackName', cfg.stack_name if cfg else ''),
                                                      status=desc['StackStatus']),
                     _("Re-run notebook 01 (it waits for, or recreates, a failed stack); read its FAILED events.")))
         missing = [k for k in stack_mod.OUTPUT_KEYS if k not in out]
-        add(Finding("stack", _("stack outputs"), "pass" if not missing else "fail",
+        add(Finding("stack", N_("stack outputs"), "pass" if not missing else "fail",
                     _("all outputs present") if not missing else _("missing outputs {missing}").format(missing=missing),
                     _("The stack was not made from cfn/bedrock-privatelink.yaml: run 06, then 01.")))
         if missing:
             return findings
     if "route_tables" in s:
         if s["route_tables"] is None:
-            add(_unknown("network", _("subnets are private"), unread.get("route_tables")))
+            add(_unknown("network", N_("subnets are private"), unread.get("route_tables")))
         else:
             public = [rt["RouteTableId"] for rt in s["route_tables"] for r in rt.get("Routes", [])
                       if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
-            add(Finding("network", _("subnets are private"), "pass" if not public else "fail",
+            add(Finding("network", N_("subnets are private"), "pass" if not public else "fail",
                         _("no route to the internet") if not public else
                         _("route tables with a default route: {public}").format(public=public),
                         _("Remove the 0.0.0.0/0 routes: the workshop's subnets must have no internet path.")))
@@ -778,14 +798,14 @@ def _no_stack_link() -> dict:
 def _judge_leftovers(findings: list[Finding], s: dict) -> None:
     cfg = s.get("cfg")
     name = cfg.stack_name if cfg else _("the stack")
-    findings.append(Finding("stack", _("stack"), "pass",
+    findings.append(Finding("stack", N_("stack"), "pass",
                             _("{name} does not exist (not deployed yet, or cleaned up)").format(name=name)))
     unread = s.get("unread") or {}
     if "leftovers" in unread:
-        findings.append(_unknown("leftovers", _("nothing left after cleanup"), unread["leftovers"]))
+        findings.append(_unknown("leftovers", N_("nothing left after cleanup"), unread["leftovers"]))
         return
     rows = s.get("leftovers") or []
-    findings.append(Finding("leftovers", _("nothing left after cleanup"), "pass" if not rows else "fail",
+    findings.append(Finding("leftovers", N_("nothing left after cleanup"), "pass" if not rows else "fail",
                             _("no resource of the workshop remains") if not rows else
                             _("still there: ") + ", ".join(f"{r['type']} {r['id']}" for r in rows),
                             _("Run notebook 06 again (it removes endpoints, ENIs, policies and the stack from any "
@@ -796,13 +816,13 @@ def _function_findings(s: dict) -> list[Finding]:
     fn, out, unread, cfg = s.get("function"), s.get("outputs") or {}, s.get("unread") or {}, s.get("cfg")
     found: list[Finding] = []
     if "function" in unread:
-        return [_unknown("function", _("function exists"), unread["function"], hop="function")]
+        return [_unknown("function", N_("function exists"), unread["function"], hop="function")]
     if fn is None:
-        return [Finding("function", _("function exists"), "fail",
+        return [Finding("function", N_("function exists"), "fail",
                         f"{out.get('FunctionName')}: {s['errors'].get('function', _('not found'))}",
                         _("Re-run notebook 01 (the stack creates the function)."), hop="function")]
     ready = fn.get("State", "Active") == "Active" and fn.get("LastUpdateStatus", "Successful") == "Successful"
-    found.append(Finding("function", _("function state"), "pass" if ready else "fail",
+    found.append(Finding("function", N_("function state"), "pass" if ready else "fail",
                          _("{function_name} is {state}, last update {last_update_status}").format(
                              function_name=fn.get('FunctionName'), state=fn.get('State', 'Active'),
                              last_update_status=fn.get('LastUpdateStatus', 'Successful'))
@@ -810,7 +830,7 @@ def _function_findings(s: dict) -> list[Finding]:
                          _("Wait for the update to finish (utils.lambda_fn.wait_updated); if it Failed, read the "
                            "reason and re-run notebook 03."), hop="function"))
     if "code_current" in s:
-        found.append(Finding("function", _("function code deployed"), "pass" if s["code_current"] else "fail",
+        found.append(Finding("function", N_("function code deployed"), "pass" if s["code_current"] else "fail",
                              _("runs the code in lambda/") if s["code_current"] else
                              _("the deployed code differs from lambda/ (still the placeholder?)"),
                              _("Re-run notebook 01, step 4.")))
@@ -850,10 +870,10 @@ def _network_findings(s: dict) -> list[Finding]:
 
     vpc = (fn or {}).get("VpcConfig") or {}
     if "function" in unread:
-        unknown("function", _("function in the VPC"), "function", hop="function")
+        unknown("function", N_("function in the VPC"), "function", hop="function")
     elif fn is not None:  # (a missing function is its own verdict: "function exists")
         in_vpc = bool(vpc.get("VpcId")) and bool(vpc.get("SubnetIds"))
-        link("function", _("function in the VPC"), in_vpc and vpc.get("VpcId") == out["VpcId"],
+        link("function", N_("function in the VPC"), in_vpc and vpc.get("VpcId") == out["VpcId"],
              _("{function_name} is attached to {vpc_id} subnets {subnet_ids}, security group(s) "
                "{security_group_ids}").format(
                  function_name=out.get('FunctionName'), vpc_id=vpc.get('VpcId'), subnet_ids=vpc.get('SubnetIds'),
@@ -864,35 +884,36 @@ def _network_findings(s: dict) -> list[Finding]:
                "(lam.update_function_configuration(VpcConfig=...))."), hop="function")
     dns = s.get("dns")
     if dns is None and "dns" in unread:
-        unknown("network", _("VPC DNS support"), "dns")
+        unknown("network", N_("VPC DNS support"), "dns")
     else:
         dns = dns or {}
-        link("network", _("VPC DNS support"), dns.get("enableDnsSupport", False),
+        link("network", N_("VPC DNS support"), dns.get("enableDnsSupport", False),
              _("enableDnsSupport is {state} in {vpc_id}").format(
                  state=_('on') if dns.get('enableDnsSupport') else _('off'), vpc_id=out['VpcId']),
              f"ec2.modify_vpc_attribute(VpcId='{out['VpcId']}', EnableDnsSupport={{'Value': True}})")
     if "endpoint" in unread:
-        unknown("endpoint", _("endpoint exists"), "endpoint")
+        unknown("endpoint", N_("endpoint exists"), "endpoint")
         return links
-    link("endpoint", _("endpoint exists"), ep is not None,
+    link("endpoint", N_("endpoint exists"), ep is not None,
          _("{vpc_endpoint_id} for bedrock-runtime in {vpc_id}").format(
              vpc_endpoint_id=ep['VpcEndpointId'], vpc_id=out['VpcId']) if ep else
          _("no bedrock-runtime interface endpoint in {vpc_id}").format(vpc_id=out['VpcId']), _("Run notebook 02."))
     if ep is None:
         return links
     state = ep["State"].lower()
-    link("endpoint", _("endpoint available"), state == "available", f"{ep['VpcEndpointId']} is {ep['State']}",
+    link("endpoint", N_("endpoint available"), state == "available",
+         _("{endpoint} is {state}").format(endpoint=ep['VpcEndpointId'], state=ep['State']),
          _("Wait for it (notebook 02 waits); if it is failed, run 06 and start again from 01."))
-    link("endpoint", _("endpoint private DNS"), ep.get("PrivateDnsEnabled"),
+    link("endpoint", N_("endpoint private DNS"), ep.get("PrivateDnsEnabled"),
          _("private DNS is {state} for {vpc_endpoint_id}").format(
              state=_('on') if ep.get('PrivateDnsEnabled') else _('off'), vpc_endpoint_id=ep['VpcEndpointId'])
          + ("" if ep.get("PrivateDnsEnabled") else
             _(": bedrock-runtime.<region>.amazonaws.com resolves to public addresses, unreachable without a NAT")),
          f"ec2.modify_vpc_endpoint(VpcEndpointId='{ep['VpcEndpointId']}', PrivateDnsEnabled=True)")
     if dns is None:
-        unknown("network", _("VPC DNS hostnames"), "dns")
+        unknown("network", N_("VPC DNS hostnames"), "dns")
     else:
-        link("network", _("VPC DNS hostnames"), dns.get("enableDnsHostnames", False),
+        link("network", N_("VPC DNS hostnames"), dns.get("enableDnsHostnames", False),
              _("enableDnsHostnames is {state} in {vpc_id}").format(
                  state=_('on') if dns.get('enableDnsHostnames') else _('off'), vpc_id=out['VpcId'])
              + ("" if dns.get("enableDnsHostnames") else _(": the endpoint's private DNS name does not apply")),
@@ -900,12 +921,12 @@ def _network_findings(s: dict) -> list[Finding]:
     subnets = s.get("subnets") or {}
     fn_subnets = list(vpc.get("SubnetIds") or [])
     if "subnets" in unread:
-        unknown("endpoint", _("endpoint serves the function's AZs"), "subnets")
+        unknown("endpoint", N_("endpoint serves the function's AZs"), "subnets")
     else:
         ep_azs = {subnets[x]["AvailabilityZone"] for x in ep.get("SubnetIds", []) if x in subnets}
         fn_azs = {subnets[x]["AvailabilityZone"] for x in fn_subnets if x in subnets}
         uncovered = sorted(fn_azs - ep_azs)
-        link("endpoint", _("endpoint serves the function's AZs"), not uncovered,
+        link("endpoint", N_("endpoint serves the function's AZs"), not uncovered,
              _("endpoint subnets in {ep_azs}; function subnets in {fn_azs}").format(
                  ep_azs=sorted(ep_azs), fn_azs=sorted(fn_azs) or _('none'))
              + (_("; {uncovered} not served").format(uncovered=uncovered) if uncovered else ""),
@@ -916,8 +937,8 @@ def _network_findings(s: dict) -> list[Finding]:
     fn_groups = set(vpc.get("SecurityGroupIds") or [out.get("LambdaSecurityGroupId")]) - {None}
     ep_groups = [g["GroupId"] for g in ep.get("Groups", [])]
     if groups is None or "subnets" in unread:
-        unknown("endpoint", _("endpoint SG allows 443 from the function"), "groups" if groups is None else "subnets")
-        unknown("endpoint", _("function SG allows 443 out"), "groups" if groups is None else "subnets")
+        unknown("endpoint", N_("endpoint SG allows 443 from the function"), "groups" if groups is None else "subnets")
+        unknown("endpoint", N_("function SG allows 443 out"), "groups" if groups is None else "subnets")
         return links
     links.append(_ingress_finding(s, groups, ep, ep_groups, fn_groups, fn_subnets or
                                   [x for x in (out.get("PrivateSubnet1Id"), out.get("PrivateSubnet2Id")) if x]))
@@ -959,7 +980,7 @@ def _ingress_finding(s, groups, ep, ep_groups, fn_groups, fn_subnets) -> Finding
         detail = (_("endpoint group(s) {ep_groups} allow no TCP 443 from the function's security group(s) "
                     "{fn_groups} or its subnets {sources}").format(
                       ep_groups=ep_groups, fn_groups=sorted(fn_groups), sources=', '.join(sources) or '(unknown)'))
-    return Finding("endpoint", _("endpoint SG allows 443 from the function"), "pass" if ok else "fail", detail,
+    return Finding("endpoint", N_("endpoint SG allows 443 from the function"), "pass" if ok else "fail", detail,
                    "" if ok else fix, "endpoint", "", True)
 
 
@@ -981,7 +1002,7 @@ def _egress_finding(s, groups, ep, ep_groups, fn_groups) -> Finding:
     else:
         detail = _("function group(s) {fn_groups} allow no TCP 443 egress to the endpoint").format(
                      fn_groups=sorted(fn_groups))
-    return Finding("endpoint", _("function SG allows 443 out"), "pass" if ok else "fail", detail,
+    return Finding("endpoint", N_("function SG allows 443 out"), "pass" if ok else "fail", detail,
                    "" if ok else _("Add an egress rule TCP 443 to the VPC CIDR to the Lambda security group (the "
                      "template has one)."), "endpoint", "", True)
 
@@ -992,7 +1013,7 @@ def _session(s: dict) -> str:
 
 def _endpoint_policy_findings(s: dict) -> list[Finding]:
     ep, out, model, unread = s.get("endpoint"), s.get("outputs") or {}, s.get("model"), s.get("unread") or {}
-    name = _("endpoint policy allows the function's role on every model ARN")
+    name = N_("endpoint policy allows the function's role on every model ARN")
     if ep is None:
         return []
     if model is None:
@@ -1051,18 +1072,18 @@ def _role_findings(s: dict) -> list[Finding]:
     docs = s.get("role_policies")
     role = out.get("FunctionRoleName")
     if docs is None:
-        found.append(_unknown("role", _("inline policies"), unread.get("role_policies")))
+        found.append(_unknown("role", N_("inline policies"), unread.get("role_policies")))
     else:
         names = {n for n, _doc in docs}
         missing = [n for n in policies.INLINE_POLICY_NAMES if n not in names]
-        found.append(Finding("role", _("inline policies"), "pass" if not missing else "fail",
+        found.append(Finding("role", N_("inline policies"), "pass" if not missing else "fail",
                              _("{role} has {names}").format(role=role, names=sorted(names)) if not missing else
                              _("{role} lacks {missing}").format(role=role, missing=missing),
                              _("Re-run notebook 03, step 1.")))
         source = dict(docs).get(policies.SOURCEVPCE_POLICY_NAME)
         if source is not None and ep is not None:
             ids = _sourcevpce_values(source)
-            found.append(Finding("role", _("aws:sourceVpce matches the endpoint"),
+            found.append(Finding("role", N_("aws:sourceVpce matches the endpoint"),
                                  "pass" if ep["VpcEndpointId"] in ids else "fail",
                                  _("the condition names {ids}; the endpoint is {vpc_endpoint_id}").format(
                                      ids=sorted(ids) or _('no endpoint'),
@@ -1095,22 +1116,22 @@ def _identity_finding(s: dict) -> Finding:
     if sims is None:
         problem = unread.get("simulation")
         if not readable:
-            return _unknown("role", _(IDENTITY_CHECK), problem or unread.get("role_policies") or unread.get("role")
+            return _unknown("role", IDENTITY_CHECK, problem or unread.get("role_policies") or unread.get("role")
                             or unread.get("boundary"), hop="Amazon Bedrock")
         why = _("SimulatePrincipalPolicy unavailable ({problem}); identity policies and permissions boundary only, "
                 "service control policies not included").format(problem=problem.detail if problem else _('not run'))
         denied = [(arn, r) for arn, r in local.items() if r[0] != "Allow"]
         if denied:
             arn, (decision, detail, fix) = denied[0]
-            return Finding("role", _(IDENTITY_CHECK), "fail", f"{detail} ({_(LOCAL)}: {why})", fix, "Amazon Bedrock",
+            return Finding("role", IDENTITY_CHECK, "fail", f"{detail} ({_(LOCAL)}: {why})", fix, "Amazon Bedrock",
                            LOCAL)
-        return Finding("role", _(IDENTITY_CHECK), "pass", _("allowed on {count} ARN(s) {via} ({local}: {why})").format(
+        return Finding("role", IDENTITY_CHECK, "pass", _("allowed on {count} ARN(s) {via} ({local}: {why})").format(
                                                            count=len(local), via=via, local=_(LOCAL), why=why),
                        "", "Amazon Bedrock", LOCAL)
     denied = [(arn, r) for arn, r in sims.items() if r["decision"] != "allowed"]
     bsuffix = _(", within the permissions boundary {boundary}").format(boundary=boundary[0]) if boundary else ""
     if not denied:
-        return Finding("role", _(IDENTITY_CHECK), "pass",
+        return Finding("role", IDENTITY_CHECK, "pass",
                        _("allowed on {count} ARN(s) {via}{bsuffix} ({simulated})").format(
                            count=len(sims), via=via, bsuffix=bsuffix,
                            simulated=_(SIMULATED)), "", "Amazon Bedrock", SIMULATED)
@@ -1119,7 +1140,7 @@ def _identity_finding(s: dict) -> Finding:
         decision=sim['decision'], action=ACTION, arn=arn, via=via)
     mine = local.get(arn)
     if sim.get("organizations_allowed") is False:
-        return Finding("role", _(IDENTITY_CHECK), "fail",
+        return Finding("role", IDENTITY_CHECK, "fail",
                        _("{head}: a service control policy of your organization denies it (AllowedByOrganizations is "
                          "false; AWS's message ends \"{phrase_deny}\" or \"{phrase_no_allow}\") ({simulated})").format(
                            head=head, phrase_deny=iampolicy.denial_phrase('explicit_deny_scp', ACTION),
@@ -1130,13 +1151,13 @@ def _identity_finding(s: dict) -> Finding:
                        "Amazon Bedrock", SIMULATED)
     if mine is not None and mine[0] != "Allow":
         why, fix = mine[1:]
-        return Finding("role", _(IDENTITY_CHECK), "fail", _("{head}: {why} ({simulated}; the statement named by the "
+        return Finding("role", IDENTITY_CHECK, "fail", _("{head}: {why} ({simulated}; the statement named by the "
                                                          "role's policies, {local})").format(
                                                            head=head, why=why, simulated=_(SIMULATED),
                                                            local=_(LOCAL)), fix, "Amazon Bedrock", SIMULATED)
     if sim.get("boundary_allowed") is False:
         name = boundary[0] if boundary else s.get("boundary_arn") or "of the role"
-        return Finding("role", _(IDENTITY_CHECK), "fail",
+        return Finding("role", IDENTITY_CHECK, "fail",
                        _("{head}: the permissions boundary {name} does not allow it (AllowedByPermissionsBoundary is "
                          "false; AWS: \"{phrase}\") ({simulated})").format(
                            head=head, name=name, phrase=iampolicy.denial_phrase('no_allow_boundary', ACTION),
@@ -1147,7 +1168,7 @@ def _identity_finding(s: dict) -> Finding:
                        "Amazon Bedrock", SIMULATED)
     missing = _("; the simulator lacked the context keys {missing}").format(
                   missing=sim['missing']) if sim.get("missing") else ""
-    return Finding("role", _(IDENTITY_CHECK), "unexplained",
+    return Finding("role", IDENTITY_CHECK, "unexplained",
                    _("unexplained: {head}, but the role's policies and permissions boundary, as the doctor read "
                      "them, allow it (a resource control policy, a policy the doctor cannot read, or a change not "
                      "yet propagated?){missing} ({simulated})").format(
@@ -1169,13 +1190,13 @@ def _model_findings(s: dict) -> list[Finding]:
                 if problem.section == "model":  # Amazon Bedrock does not answer in the Region: the verdict itself
                     found.append(replace(problem, hop=hop))
                 else:
-                    found.append(_unknown("model", _("model lifecycle"), problem, hop=hop))
+                    found.append(_unknown("model", N_("model lifecycle"), problem, hop=hop))
             continue
         ok = facts["status"] == "ACTIVE"
         detail = f"{facts['model_id']} ({facts['base']}): {facts['status']}"
         if facts.get("error"):
             detail += f" ({facts['error']})"
-        found.append(Finding("model", _("model lifecycle of {model_id}").format(
+        found.append(Finding("model", N_("model lifecycle of {model_id}").format(
                                           model_id=facts['model_id']), "pass" if ok else "fail", detail,
                              _("Choose a current model, e.g. {current}: re-run notebook 00, then 01-03.").format(
                                  current=', '.join(facts['current'][:3])) if facts.get("current") else

@@ -24,6 +24,7 @@ from .diagnosis import (  # noqa: F401  (the names the explainer and older calle
     evaluate_endpoint,
     evaluate_identity,
     first_broken_link,
+    label,
     model_facts,
     path_links,
     policy_document,
@@ -48,7 +49,7 @@ class Check:
 
     def line(self) -> str:
         mark = "PASS" if self.ok else MARKS.get(self.status, "FAIL")
-        text = f"[{mark}] {self.section:<9} {self.name}: {self.detail}"
+        text = f"[{mark}] {self.section:<9} {label(self.name)}: {self.detail}"
         if not self.ok and self.fix:
             text += f"\n                 {_('fix')}: {self.fix}"
         return text
@@ -91,7 +92,7 @@ class Report:
     def table(self):
         from .display import table
 
-        return table([{"section": c.section, "check": c.name, "result": "pass" if c.ok else "FAIL",
+        return table([{"section": c.section, "check": label(c.name), "result": "pass" if c.ok else "FAIL",
                        "detail": c.detail, "fix": "" if c.ok else c.fix} for c in self.checks],
                      ["section", "check", "result", "detail", "fix"])
 
@@ -102,7 +103,7 @@ class Report:
             return text.replace("|", "\\|").replace("\n", " ")
 
         for c in self.checks:
-            rows.append(f"| {'✅' if c.ok else '❌'} | {c.section} | {cell(c.name)} | {cell(c.detail)} | "
+            rows.append(f"| {'✅' if c.ok else '❌'} | {c.section} | {cell(label(c.name))} | {cell(c.detail)} | "
                         f"{'' if c.ok else cell(c.fix)} |")
         return "\n".join(rows)
 

@@ -441,7 +441,7 @@ def _deepen_denied_live(base: Explanation, message: str, live: _Live, endpoint_i
                                           "not be read): it changed since the call, or is propagating"))
             return _add_live_fact(base, live)
         if broken is not None and decision != "Allow" and d.policy_type == "identity":
-            fix = f"{broken['fix']} ({broken['name']}: {broken['detail']})"
+            fix = f"{broken['fix']} ({diagnosis.label(broken['name'])}: {broken['detail']})"
     if decision == "Allow":  # the live policy allows it now: it changed since the call, or has not propagated
         base.facts["now"] = _("{where} allows this request now ({why}); it changed since the call or is "
                               "propagating").format(where=where, why=why)
@@ -482,7 +482,7 @@ def _deepen_timeout(base: Explanation, live: _Live) -> Explanation:
     if broken is None:
         base.facts["network path"] = _("every link checks out now (function in the VPC, DNS, endpoint, SGs)")
         return base
-    base.title = _("The call timed out: broken link \"{name}\"").format(name=broken['name'])
+    base.title = _("The call timed out: broken link \"{name}\"").format(name=diagnosis.label(broken['name']))
     base.meaning = (_("{detail}. A function in private subnets reaches bedrock-runtime only through the interface "
                       "endpoint; this is the first link of that path that is broken.").format(detail=broken['detail']))
     base.facts["broken link"] = broken["name"]

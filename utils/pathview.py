@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import html
 
-from .diagnosis import HOPS  # noqa: F401  (the hop names, in order)
+from .diagnosis import (
+    HOPS,  # noqa: F401  (the hop names, in order)
+    label,
+)
 from .lang import N_, _
 
 TITLES = {"function": N_("AWS Lambda function"), "endpoint": N_("VPC endpoint (AWS PrivateLink)"),
@@ -41,8 +44,8 @@ SHORT = {N_("endpoint policy allows the function's role on every model ARN"): N_
 
 
 def _short(name: str) -> str:
-    """The diagram's short label of a check name (names arrive in the current language)."""
-    return next((_(short) for long, short in SHORT.items() if name in (long, _(long))), name)
+    """The diagram's short label of a check name."""
+    return _(SHORT[name]) if name in SHORT else label(name)
 
 
 def _check(name: str, ok: bool, detail: str, fix: str = "") -> dict:
@@ -95,7 +98,7 @@ def _box(hop: dict) -> str:
     rows = []
     for c in hop.get("checks", []):
         mark = "✓" if c["ok"] else ("?" if c.get("status") in ("unexplained", "unknown") else "✗")
-        rows.append(f"<li><b>{mark} {html.escape(c['name'])}</b>: {html.escape(c['detail'])}</li>")
+        rows.append(f"<li><b>{mark} {html.escape(label(c['name']))}</b>: {html.escape(c['detail'])}</li>")
     fix = (f"<div style='margin-top:6px'><b>{html.escape(_('Fix:'))}</b> {html.escape(hop['fix'])}</div>"
            if hop.get("fix") else "")
     status = _("OK") if hop["ok"] else _("BROKEN")

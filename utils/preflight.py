@@ -17,7 +17,7 @@ doctor classifies its reads (`utils.diagnosis.classify`), never a traceback in n
 from __future__ import annotations
 
 from .doctor import Report
-from .lang import _
+from .lang import N_, _
 
 # The actions the notebooks call as the learner (not the function's role), one resource "*" each.
 WORKSHOP_ACTIONS = [
@@ -68,14 +68,14 @@ def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] |
                 decisions[r["EvalActionName"]] = r["EvalDecision"]
     except ClientError as exc:
         err = exc.response["Error"]
-        report.add("preflight", _("caller permissions"), False,
+        report.add("preflight", N_("caller permissions"), False,
                    _("could not simulate {source}: {code}: {message}").format(
                        source=source, code=err.get('Code'), message=err.get('Message', '')),
                    _("Ask for iam:SimulatePrincipalPolicy on your own identity, or compare your permissions with the "
                      "README's prerequisites by hand."))
         return decisions
     denied = sorted(a for a, d in decisions.items() if d != "allowed")
-    report.add("preflight", _("caller permissions"), not denied,
+    report.add("preflight", N_("caller permissions"), not denied,
                _("{source}: all {count} workshop actions allowed").format(
                    source=source, count=len(decisions)) if not denied else
                _("{source}: not allowed: {actions}").format(
@@ -95,7 +95,7 @@ def check_bedrock(report: Report, bedrock, region: str) -> bool:
                                     region=region, count=count)
     except (ClientError, BotoCoreError) as exc:
         ok, detail = False, _("Amazon Bedrock did not answer in {region}: {exc}").format(region=region, exc=exc)
-    report.add("preflight", _("Amazon Bedrock in the region"), ok, detail,
+    report.add("preflight", N_("Amazon Bedrock in the region"), ok, detail,
                _("Choose a region that offers Amazon Bedrock, e.g. {regions}.").format(
                    regions=', '.join(validation.bedrock_regions()[:3])))
     return ok
@@ -112,7 +112,7 @@ def check_zones(report: Report, ec2, region: str) -> list[str]:
         Filters=[{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
     )["AvailabilityZones"]
     usable = sorted(z["ZoneName"] for z in zones if z["ZoneName"] in offered)
-    report.add("preflight", _("endpoint service AZs match the subnets"), len(usable) >= MIN_AZS,
+    report.add("preflight", N_("endpoint service AZs match the subnets"), len(usable) >= MIN_AZS,
                _("{service} offered in {offered}; usable here {usable}; notebook 01 will use {chosen}").format(
                    service=service, offered=offered, usable=usable, chosen=usable[:MIN_AZS]),
                _("Choose another region (notebook 00): the workshop needs two zones that the service supports."))
@@ -140,7 +140,7 @@ def check_vpc_quota(report: Report, ec2, quotas, stack_exists: bool = False) -> 
     quota, source = vpc_quota(quotas)
     headroom = int(quota) - count
     ok = headroom >= 1 or stack_exists
-    report.add("preflight", _("VPC quota headroom"), ok,
+    report.add("preflight", N_("VPC quota headroom"), ok,
                _("{count} VPC(s) in the region, quota {quota} ({source}): room for {room} more").format(
                    count=count, quota=int(quota), source=source, room=max(headroom, 0)),
                _("Delete an unused VPC, or request a higher 'VPCs per Region' quota in Service Quotas."))
@@ -151,7 +151,7 @@ def check_model(report: Report, bedrock, model_id: str, region: str) -> str:
     from .diagnosis import model_facts
 
     facts = model_facts(bedrock, model_id, region)
-    report.add("preflight", _("model lifecycle ACTIVE"), facts["status"] == "ACTIVE",
+    report.add("preflight", N_("model lifecycle ACTIVE"), facts["status"] == "ACTIVE",
                f"{model_id} ({facts['base']}): {facts['status']}" + (f" ({facts['error']})" if facts["error"] else ""),
                _("Choose a current model, e.g. {current}.").format(
                    current=', '.join(facts['current'][:3])) if facts["current"] else
