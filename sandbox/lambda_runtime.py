@@ -592,12 +592,21 @@ class Worker:
 
 
 _LIVE: dict[str, Worker] = {}  # every worker process this runtime started and has not stopped
-_POOLS: dict[tuple[str, str], list[Worker]] = {}  # (region, function name) -> environments
+_POOLS: dict[tuple[str, str, str], list[Worker]] = {}  # (account, region, function name) -> environments
 _COND = threading.Condition()
 
 
 class TooManyRequests(Exception):
     pass
+
+
+def _pool(spec: Spec) -> tuple[str, str, str]:
+    """Environments belong to one function of one account: (account, region, name)."""
+    return (spec.function_arn.split(":")[4], spec.region, spec.function_name)
+
+
+def _pool_of(region: str, function_name: str, account: str | None) -> tuple[str, str, str]:
+    return (account or backends.current_account(), region, function_name)
 
 
 def _register(token: str, spec: Spec) -> None:
@@ -614,7 +623,7 @@ def _acquire(spec: Spec, deadline: float) -> tuple[Worker, bool]:
     try:
         with _COND:
             while True:
-                pool = _POOLS.setdefault((spec.region, spec.function_name), [])
+                pool = _POOLS.setdefault(_pool(spec), [])
                 now = time.monotonic()
                 for w in list(pool):
                     if not w.busy and (w.spec.version == spec.version and w.spec.key != spec.key
@@ -644,7 +653,7 @@ def _release(worker: Worker) -> None:
         worker.busy = False
         worker.last_used = time.monotonic()
         if not worker.alive:
-            pool = _POOLS.get((worker.spec.region, worker.spec.function_name), [])
+            pool = _POOLS.get(_pool(worker.spec), [])
             if worker in pool:
                 pool.remove(worker)
         _COND.notify_all()
@@ -670,22 +679,23 @@ def invoke(spec: Spec, event: bytes, request_id: str, invoked_arn: str) -> Resul
         _release(worker)
 
 
-def stop_function(region: str, function_name: str) -> None:
+def stop_function(region: str, function_name: str, account: str | None = None) -> None:
     """Stop every environment of a function (deleted, or all its versions changed)."""
     with _COND:
-        workers = _POOLS.pop((region, function_name), [])
+        workers = _POOLS.pop(_pool_of(region, function_name, account), [])
         _COND.notify_all()
     for w in workers:
         w.kill()
 
 
-def retire(region: str, function_name: str, keep_key: str | None) -> None:
+def retire(region: str, function_name: str, keep_key: str | None, account: str | None = None) -> None:
     """Stop idle environments of a function that no longer match its current code/configuration."""
     stale = []
+    key = _pool_of(region, function_name, account)
     with _COND:
-        for w in list(_POOLS.get((region, function_name), [])):
+        for w in list(_POOLS.get(key, [])):
             if not w.busy and w.spec.key != keep_key:
-                _POOLS[(region, function_name)].remove(w)
+                _POOLS[key].remove(w)
                 stale.append(w)
     for w in stale:
         w.kill()
@@ -711,10 +721,10 @@ def spare_pids() -> list[int]:
         return [p.pid for p in _SPARE_POOL]
 
 
-def environments(region: str, function_name: str) -> list[dict]:
+def environments(region: str, function_name: str, account: str | None = None) -> list[dict]:
     with _COND:
         return [{"id": w.id, "pid": w.proc.pid if w.proc else None, "busy": w.busy, "key": w.spec.key,
-                 "log_stream": w.log_stream} for w in _POOLS.get((region, function_name), [])]
+                 "log_stream": w.log_stream} for w in _POOLS.get(_pool_of(region, function_name, account), [])]
 
 
 def shutdown() -> None:

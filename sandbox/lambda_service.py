@@ -388,7 +388,7 @@ def _start_update(fn, state: FunctionState, prev_spec, prev_attachment) -> None:
         state.prev_attachment = prev_attachment
     else:
         state.update_until = 0.0
-        lambda_runtime.retire(fn.region, fn.function_name, current_spec(fn).key)
+        lambda_runtime.retire(fn.region, fn.function_name, current_spec(fn).key, fn.account_id)
 
 
 def _create_function(self, spec: dict):
@@ -473,7 +473,7 @@ def _delete_function(self, function_name: str, qualifier=None) -> None:
             _detach(name, state.attachment)
             if state.prev_attachment is not state.attachment:
                 _detach(name, state.prev_attachment)
-    lambda_runtime.stop_function(self.region_name, name)
+    lambda_runtime.stop_function(self.region_name, name, self.account_id)
 
 
 LambdaFunction.get_configuration = _get_configuration

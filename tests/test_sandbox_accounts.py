@@ -164,3 +164,23 @@ def test_function_in_a_member_account_reaches_its_endpoint(aws, sandbox, member)
     assert all(a.startswith("10.0.1.") for a in out["addresses"]), out
     # ... and the account's default VPC and functions are untouched
     assert aws("lambda").list_functions()["Functions"] == []
+
+
+def test_same_function_name_in_two_accounts_keeps_separate_environments(aws, sandbox, member):
+    """A room has the same function name in every account: each keeps its warm environment, and deleting one
+    account's function leaves the other's running."""
+    from tests.test_lambda_runtime import call, deploy
+
+    account, creds = member
+
+    def maws(service: str, region: str = "us-east-1", **kwargs):
+        return _as(sandbox, creds, service, region)
+
+    deploy(aws)
+    deploy(maws)
+    mine, theirs = call(aws)[1], call(maws)[1]
+    assert f":{account}:" in theirs["context"]["invoked_function_arn"]
+    assert f":{DEFAULT}:" in mine["context"]["invoked_function_arn"]
+    assert call(aws)[1]["pid"] == mine["pid"] and call(maws)[1]["pid"] == theirs["pid"]  # both stay warm
+    aws("lambda").delete_function(FunctionName="probe")
+    assert call(maws)[1]["pid"] == theirs["pid"]
