@@ -1,4 +1,4 @@
-"""Command line: python -m utils {run,config,inventory,doctor,i18n,catalog}."""
+"""Command line: python -m utils {run,config,inventory,doctor,i18n,catalog,instructor}."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ commands:
                            locales/); check exits 1 on anything untranslated, stale or broken
   catalog check            compare the offline Amazon Bedrock facts (awsfacts/bedrock.py) with the live
                            lists of the target; prints every difference (exit 0 none, 1 differences)
+  instructor ...           a room of participants: provision, status, env, fast-forward, cleanup
+                           (python -m utils instructor --help)
 """
 
 
@@ -79,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         from .catalog import main as catalog_main
 
         return catalog_main(rest)
+    if command == "instructor":
+        from .instructor.cli import main as instructor_main
+
+        return instructor_main(rest)
     print(f"unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

@@ -19,8 +19,28 @@ def _ours(tags: dict, cfg: WorkshopConfig) -> bool:
     return tags.get(WORKSHOP_TAG[0]) == WORKSHOP_TAG[1] and tags.get("participant", "default") == cfg.participant
 
 
-def collect(cfg: WorkshopConfig, client) -> list[dict]:
-    """Rows {"type", "id", "name", "state"}; `client(name)` builds boto3 clients (utils.target.client)."""
+def collect(cfg: WorkshopConfig, client, *, include_adopted: bool = False) -> list[dict]:
+    """Rows {"type", "id", "name", "state"}; `client(name)` builds boto3 clients (utils.target.client).
+
+    An instructor's pre-deployed stack (a stack set instance, see `stack.find_adopted`) and its resources are the
+    instructor's to remove: they are left out unless `include_adopted` (the instructor's own check).
+    """
+    rows = _collect(cfg, client)
+    if include_adopted:
+        return rows
+    from . import stack
+
+    cfn = client("cloudformation", cfg.region)
+    adopted = stack.find_adopted(cfn, cfg.participant)
+    if adopted is None:
+        return rows
+    theirs = {adopted["StackName"]}
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=adopted["StackId"]):
+        theirs.update(r["PhysicalResourceId"] for r in page["StackResourceSummaries"] if r.get("PhysicalResourceId"))
+    return [r for r in rows if r["id"] not in theirs]
+
+
+def _collect(cfg: WorkshopConfig, client) -> list[dict]:
     rows: list[dict] = []
     region = cfg.region
     ec2 = client("ec2", region)

@@ -34,17 +34,54 @@ def template_body() -> str:
 
 
 def describe(cfn, name: str) -> dict | None:
-    """The stack, or None when it does not exist (or is fully deleted)."""
+    """The stack, or None when it does not exist (or is fully deleted).
+
+    When no stack has the workshop's name (`Bedrock-GenAI-Stack`, `<prefix>-Bedrock-GenAI-Stack`), an instructor's
+    pre-deployed stack for that participant takes its place (see `find_adopted`), so that every notebook adopts it.
+    """
     from botocore.exceptions import ClientError
 
     try:
         stacks = cfn.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
         if "does not exist" in exc.response["Error"].get("Message", ""):
-            return None
+            return find_adopted(cfn, _participant_of(name)) if name.endswith(STACK_BASE_NAME) else None
         raise
     live = [s for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
     return live[0] if live else None
+
+
+STACK_BASE_NAME = "Bedrock-GenAI-Stack"
+STACK_SET_PREFIX = "StackSet-"  # CloudFormation names a stack set's stacks StackSet-<stack set name>-<id>
+ROOM_TAG = "workshop-room"
+
+
+def _participant_of(name: str) -> str:
+    return name[: -len(STACK_BASE_NAME) - 1] if name != STACK_BASE_NAME else "default"
+
+
+def is_adopted(stack_desc: dict | None) -> bool:
+    """Whether the stack is an instructor's stack set instance (to adopt, never to delete directly)."""
+    return bool(stack_desc) and stack_desc["StackName"].startswith(STACK_SET_PREFIX)
+
+
+def find_adopted(cfn, participant: str = "default") -> dict | None:
+    """The workshop stack an instructor pre-deployed for this participant with a stack set, or None.
+
+    Found by what AWS keeps, not by a name we choose: a live stack named `StackSet-<name>-<id>`, tagged
+    `workshop=bedrock-privatelink`, `participant=<participant>` and `workshop-room`, whose outputs are the workshop
+    template's. A stack set propagates its tags to its stacks.
+    """
+    for page in cfn.get_paginator("describe_stacks").paginate():
+        for s in page["Stacks"]:
+            if s["StackStatus"] == "DELETE_COMPLETE" or not s["StackName"].startswith(STACK_SET_PREFIX):
+                continue
+            tags = {t["Key"]: t["Value"] for t in s.get("Tags") or []}
+            if (tags.get("workshop") == "bedrock-privatelink" and tags.get("participant", "default") == participant
+                    and ROOM_TAG in tags
+                    and (s["StackStatus"].endswith("_IN_PROGRESS") or {"VpcId", "FunctionName"} <= set(outputs_of(s)))):
+                return s
+    return None
 
 
 def outputs_of(stack_desc: dict) -> dict:

@@ -1,0 +1,36 @@
+"""The instructor's tooling for a room of participants: provision, watch, help, and clean up.
+
+    python -m utils instructor provision --ou OU_ID | --accounts ID,ID,... | --shared N [--prefix-base NAME]
+                                         [--predeploy] [--hours H] [--guardrail]
+    python -m utils instructor status [--json]
+    python -m utils instructor env PARTICIPANT
+    python -m utils instructor fast-forward PARTICIPANT --to NN
+    python -m utils instructor cleanup
+
+Two ways to seat a room:
+
+- **One account per participant** (any size). AWS CloudFormation StackSets deploy the same stacks to every account:
+  SERVICE_MANAGED on an AWS Organizations OU (with automatic deployment: an account that joins the OU later gets
+  its stacks too), or SELF_MANAGED on a list of account IDs (through the AWSCloudFormationStackSetAdministrationRole
+  / AWSCloudFormationStackSetExecutionRole pair). Two stack sets: `<room>-participant` (cfn/participant-role.yaml,
+  the role WorkshopParticipant) and, with `--predeploy`, `<room>-stack` (cfn/bedrock-privatelink.yaml, which
+  notebook 01 then adopts).
+- **Shared account** (small rooms): N participant prefixes in the instructor's account, after checking the
+  "VPCs per Region" quota. One stack `<room>-participant` (the role), and with `--predeploy` the stacks
+  `<prefix>-Bedrock-GenAI-Stack`.
+
+State lives in AWS: the room is found again from its stack sets (or its stack) and their tags; nothing is kept
+on the instructor's disk.
+"""
+
+from __future__ import annotations
+
+DEFAULT_ROOM = "bedrock-workshop"
+PARTICIPANT_ROLE = "WorkshopParticipant"
+ORG_ACCESS_ROLE = "OrganizationAccountAccessRole"
+ADMINISTRATION_ROLE = "AWSCloudFormationStackSetAdministrationRole"
+EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
+ROLE_TEMPLATE = "cfn/participant-role.yaml"
+ROOM_TAG = "workshop-room"
+MODEL_TAG = "workshop-model"
+PREFIXES_TAG = "workshop-room-prefixes"

@@ -1,0 +1,110 @@
+"""AWS CloudFormation StackSets: one operation at a time, waited for with backoff and a stated bound.
+
+AWS runs one operation per stack set at a time (a second one is refused with OperationInProgressException,
+unless managed execution queues it; we do not turn that on, so the order stays the one we choose). Every
+operation here is therefore: wait for any operation still running, start ours, wait for it to finish
+(DescribeStackSetOperation until SUCCEEDED, FAILED or STOPPED), and on failure report each failed account with
+its reason (ListStackSetOperationResults).
+
+Operation preferences (AWS CloudFormation API Reference, "StackSetOperationPreferences"):
+
+- RegionConcurrencyType PARALLEL: a room uses one Region, and any further Region need not wait for the first.
+- MaxConcurrentPercentage 100: participants' accounts are independent and identical; deploying them all at
+  once is what keeps a room's provisioning within minutes.
+- FailureTolerancePercentage 10: up to 10 % of the accounts (3 of 30) may fail before CloudFormation stops the
+  operation in the Region; the failures are reported per account, and re-running `provision` retries them.
+- ConcurrencyMode SOFT_FAILURE_TOLERANCE: failures do not lower the concurrency of the rest of the room.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..waiting import wait_until
+
+OPERATION_PREFERENCES = {
+    "RegionConcurrencyType": "PARALLEL",
+    "MaxConcurrentPercentage": 100,
+    "FailureTolerancePercentage": 10,
+    "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
+}
+ACTIVE_OPERATION = {"RUNNING", "QUEUED", "STOPPING"}
+DONE_OPERATION = {"SUCCEEDED", "FAILED", "STOPPED"}
+
+
+def operation_timeout() -> float:
+    """Seconds to wait for one operation (default 3600: 30 accounts usually take 2 to 10 minutes on AWS)."""
+    return float(os.environ.get("WORKSHOP_STACKSET_TIMEOUT", 3600))
+
+
+class OperationFailed(RuntimeError):
+    """A stack set operation ended FAILED or STOPPED; the message lists the failed accounts and why."""
+
+
+def describe(cfn, name: str) -> dict | None:
+    """The stack set, or None when there is none (or it is DELETED)."""
+    try:
+        found = cfn.describe_stack_set(StackSetName=name)["StackSet"]
+    except cfn.exceptions.StackSetNotFoundException:
+        return None
+    return None if found.get("Status") == "DELETED" else found
+
+
+def instances(cfn, name: str) -> list[dict]:
+    """ListStackInstances summaries (Account, Region, StackId, Status, StackInstanceStatus, ...)."""
+    out: list[dict] = []
+    for page in cfn.get_paginator("list_stack_instances").paginate(StackSetName=name):
+        out.extend(page["Summaries"])
+    return out
+
+
+def wait_operation(cfn, name: str, operation_id: str, *, what: str, quiet: bool = False) -> dict:
+    """Wait until the operation leaves RUNNING/QUEUED/STOPPING; return its description."""
+    timeout = operation_timeout()
+    return wait_until(
+        lambda: cfn.describe_stack_set_operation(StackSetName=name, OperationId=operation_id)["StackSetOperation"],
+        what=what, timeout=timeout, until=lambda op: op["Status"] in DONE_OPERATION,
+        status=lambda op: op["Status"], max_interval=15.0, quiet=quiet,
+        hint=f"See the operation {operation_id} of {name} in the CloudFormation console (StackSets).")
+
+
+def wait_idle(cfn, name: str, quiet: bool = False) -> None:
+    """Wait for every operation of the stack set that is still running (AWS runs one at a time)."""
+    for page in cfn.get_paginator("list_stack_set_operations").paginate(StackSetName=name):
+        for op in page["Summaries"]:
+            if op["Status"] in ACTIVE_OPERATION:
+                wait_operation(cfn, name, op["OperationId"], what=f"the running operation on {name}", quiet=quiet)
+
+
+def failures(cfn, name: str, operation_id: str) -> list[dict]:
+    out = []
+    for page in cfn.get_paginator("list_stack_set_operation_results").paginate(
+            StackSetName=name, OperationId=operation_id):
+        out.extend(r for r in page["Summaries"] if r.get("Status") not in ("SUCCEEDED", None))
+    return out
+
+
+def run(cfn, name: str, start, *, what: str, quiet: bool = False) -> dict:
+    """Run one operation: `start()` calls the API and returns its response (with OperationId).
+
+    Waits for the stack set to be idle first, and once more if AWS still answers OperationInProgressException
+    (another client started one meanwhile). Raises OperationFailed when it ends FAILED or STOPPED.
+    """
+    wait_idle(cfn, name, quiet=quiet)
+    for attempt in range(3):
+        try:
+            response = start()
+            break
+        except cfn.exceptions.OperationInProgressException:
+            if attempt == 2:
+                raise
+            wait_idle(cfn, name, quiet=quiet)
+    op_id = response["OperationId"]
+    op = wait_operation(cfn, name, op_id, what=what, quiet=quiet)
+    if op["Status"] != "SUCCEEDED":
+        failed = failures(cfn, name, op_id)
+        detail = "; ".join(f"{r.get('Account')} {r.get('Region')}: {r.get('Status')} {r.get('StatusReason', '')}"
+                           .strip() for r in failed) or (op.get("StatusReason") or "no reason given")
+        raise OperationFailed(f"{what}: the operation {op_id} on {name} ended {op['Status']}: {detail}. Fix the "
+                              "cause (the reason names it) and run the same command again: it retries what failed.")
+    return op

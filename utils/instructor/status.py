@@ -1,0 +1,223 @@
+"""Where each participant is: one row per participant, read from their account through WorkshopParticipant.
+
+Fields (also the keys of `status --json`):
+
+- participant (account ID or prefix), account_id, prefix;
+- stack, stack_status, adopted (an instructor's stack set instance);
+- endpoint_id, endpoint_state, private_dns, policy_effect ("Allow", "Deny" or "none");
+- function_in_vpc: "yes" when the function's subnets are the stack's two private subnets, "no", or
+  "other subnets";
+- last_allow, last_deny: the newest Amazon Bedrock call through the participant's endpoint in CloudTrail's event
+  history, answered or refused ({"time", "endpoint", "event"}); on AWS events arrive minutes after the call;
+- leftovers: what the notebooks create outside the stack and that still exists (endpoints, inline policies, the
+  VPC attachment): what notebook 06 or the instructor's cleanup removes;
+- endpoint_hours, endpoint_usd: hours since each live endpoint's creation and what they cost (utils.cost), and
+  estimate_usd, utils.cost's estimate of a whole session for one participant;
+- step: the last notebook whose result is visible in AWS ("01" ... "06"), "" before 01;
+- error: why the row could not be read (e.g. the role cannot be assumed).
+
+Participants are read in parallel, at most `WORKSHOP_STATUS_WORKERS` (default 8) at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from .. import cost, endpoint, lambda_fn, policies, stack
+from . import PARTICIPANT_ROLE, aws, room
+
+FIELDS = ["participant", "account_id", "prefix", "step", "stack", "stack_status", "adopted", "endpoint_id",
+          "endpoint_state", "private_dns", "policy_effect", "function_in_vpc", "last_allow", "last_deny",
+          "leftovers", "endpoint_hours", "endpoint_usd", "estimate_usd", "error"]
+STEPS = ["01", "02", "03", "04", "05", "06"]
+STEP_NAMES = {"01": "stack", "02": "endpoint", "03": "function in VPC", "04": "Allow seen", "05": "Deny seen",
+              "06": "cleaned up"}
+DENIED = {"AccessDenied", "AccessDeniedException"}
+CLOUDTRAIL_HOURS = 24  # how far back the event history is read
+CLOUDTRAIL_PAGES = 3
+
+
+def workers() -> int:
+    return max(1, int(os.environ.get("WORKSHOP_STATUS_WORKERS", 8)))
+
+
+def policy_effect(ep: dict | None) -> str:
+    """"Deny" when any statement denies, "Allow" when statements only allow, "none" without an endpoint."""
+    if not ep:
+        return "none"
+    doc = ep.get("PolicyDocument")
+    try:
+        doc = json.loads(doc) if isinstance(doc, str) else (doc or {})
+    except ValueError:
+        return "unreadable"
+    statements = doc.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    effects = {s.get("Effect") for s in statements}
+    return "Deny" if "Deny" in effects else ("Allow" if "Allow" in effects else "none")
+
+
+def bedrock_calls(cloudtrail, endpoint_ids: set[str], role_name: str | None, now: datetime) -> list[dict]:
+    """Bedrock calls of this participant, newest first: through one of their endpoints, or by their function's
+    role. Each {"time", "endpoint", "event", "denied", "error"}."""
+    found = []
+    kwargs = {"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "bedrock.amazonaws.com"}],
+              "StartTime": now - timedelta(hours=CLOUDTRAIL_HOURS), "EndTime": now + timedelta(minutes=5)}
+    pages = cloudtrail.get_paginator("lookup_events").paginate(**kwargs, PaginationConfig={"MaxItems": 50 *
+                                                                                        CLOUDTRAIL_PAGES})
+    for page in pages:
+        for item in page["Events"]:
+            try:
+                record = json.loads(item["CloudTrailEvent"])
+            except (KeyError, ValueError):
+                continue
+            vpce = record.get("vpcEndpointId")
+            arn = (record.get("userIdentity") or {}).get("arn", "")
+            if not vpce or not (vpce in endpoint_ids or (role_name and f"/{role_name}/" in arn)):
+                continue
+            code = record.get("errorCode") or ""
+            found.append({"time": record.get("eventTime"), "endpoint": vpce, "event": record.get("eventName"),
+                          "denied": code in DENIED or "AccessDenied" in code, "error": code})
+    found.sort(key=lambda e: e["time"] or "", reverse=True)
+    return found
+
+
+def participant_row(r: room.Room, p: room.Participant, code_sha: str | None = None,
+                    now: datetime | None = None) -> dict:
+    """The status of one participant; never raises (a problem goes into "error")."""
+    now = now or datetime.now(UTC)
+    row = {k: None for k in FIELDS}
+    row.update(participant=p.id, account_id=p.account_id, prefix=p.prefix, step="", leftovers=[], adopted=False,
+               policy_effect="none", endpoint_hours=0.0, endpoint_usd=0.0, error="")
+    try:
+        make = r.clients(p, None if r.mode == "shared" else PARTICIPANT_ROLE)
+        _fill(row, r, p, make, code_sha, now)
+    except Exception as exc:  # the row says what went wrong; the other participants still show
+        row["error"] = f"{aws.error_code(exc)}: {exc}"
+    return row
+
+
+def _fill(row: dict, r: room.Room, p: room.Participant, make, code_sha: str | None, now: datetime) -> None:
+    cfg = p.config(r)
+    cfn, ec2, lam, iam = make("cloudformation"), make("ec2"), make("lambda"), make("iam")
+    desc = stack.describe(cfn, cfg.stack_name)
+    out = stack.outputs_of(desc) if desc else {}
+    row.update(stack=desc and desc["StackName"], stack_status=desc["StackStatus"] if desc else "none",
+               adopted=stack.is_adopted(desc))
+    vpc_ids = [out["VpcId"]] if out.get("VpcId") else []
+    live = endpoint.find_all(ec2, vpc_ids, cfg.tag_filters)
+    runtime = endpoint.find(ec2, vpc_ids[0], endpoint.service_name(r.region)) if vpc_ids else None
+    runtime = runtime or next((e for e in live if e.get("ServiceName", "").endswith(".bedrock-runtime")), None)
+    if runtime:
+        row.update(endpoint_id=runtime["VpcEndpointId"], endpoint_state=runtime["State"],
+                   private_dns=bool(runtime.get("PrivateDnsEnabled")), policy_effect=policy_effect(runtime))
+    ran = [cost.endpoint_runtime(e, now) for e in live]
+    row["endpoint_hours"] = round(sum(x["hours"] for x in ran), 3)
+    row["endpoint_usd"] = round(sum(x["usd"] for x in ran), 4)
+    leftovers = [f"endpoint {e['VpcEndpointId']}" for e in live]
+
+    function = out.get("FunctionName")
+    fn = None
+    if function:
+        try:
+            fn = lam.get_function_configuration(FunctionName=function)
+        except lam.exceptions.ResourceNotFoundException:
+            fn = None
+    if fn is not None:
+        subnets = set((fn.get("VpcConfig") or {}).get("SubnetIds") or [])
+        wanted = {out.get("PrivateSubnet1Id"), out.get("PrivateSubnet2Id")}
+        row["function_in_vpc"] = "yes" if subnets and subnets == wanted else ("other subnets" if subnets else "no")
+        if lambda_fn.in_vpc(fn):
+            leftovers.append("VPC attachment")
+    role = out.get("FunctionRoleName")
+    inline = []
+    if role:
+        try:
+            names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+            inline = [n for n in names if n in policies.INLINE_POLICY_NAMES]
+        except iam.exceptions.NoSuchEntityException:
+            inline = []
+    leftovers += [f"inline policy {n}" for n in inline]
+    row["leftovers"] = leftovers
+
+    calls = bedrock_calls(make("cloudtrail"), {e["VpcEndpointId"] for e in live}, role, now)
+    allow = next((c for c in calls if not c["denied"] and not c["error"]), None)
+    deny = next((c for c in calls if c["denied"]), None)
+    row["last_allow"] = allow and {k: allow[k] for k in ("time", "endpoint", "event")}
+    row["last_deny"] = deny and {k: deny[k] for k in ("time", "endpoint", "event")}
+
+    step = ""
+    if desc and desc["StackStatus"] in stack.STABLE and (code_sha is None or (fn or {}).get("CodeSha256") == code_sha):
+        step = "01"
+    if step and runtime and runtime["State"].lower() == "available":
+        step = "02"
+    if step == "02" and row["function_in_vpc"] == "yes" and len(inline) == len(policies.INLINE_POLICY_NAMES):
+        step = "03"
+    if step == "03" and allow:
+        step = "04"
+    if step == "04" and deny:
+        step = "05"
+    if (allow or deny) and not leftovers and (desc is None or row["adopted"]):
+        step = "06"
+    row["step"] = step
+
+
+def collect(r: room.Room, max_workers: int | None = None) -> list[dict]:
+    """Every participant's row, read in parallel by a bounded pool, in the room's order."""
+    code_sha = stack.code_sha256(stack.lambda_zip())
+    now = datetime.now(UTC)
+    estimate = _estimate(r)
+    with ThreadPoolExecutor(max_workers=max_workers or workers(), thread_name_prefix="status") as pool:
+        rows = list(pool.map(lambda p: participant_row(r, p, code_sha, now), r.participants))
+    for row in rows:
+        row["estimate_usd"] = estimate
+    return rows
+
+
+def _estimate(r: room.Room) -> float:
+    from .. import target
+
+    return round(cost.estimate(r.model_id, target="sandbox" if target.active().is_sandbox else "aws").total, 4)
+
+
+def reached(rows: list[dict]) -> dict[str, int]:
+    """How many participants reached each step (at least that far)."""
+    return {s: sum(1 for row in rows if row["step"] and row["step"] >= s) for s in STEPS}
+
+
+def totals(rows: list[dict]) -> dict:
+    return {"participants": len(rows), "endpoint_hours": round(sum(r["endpoint_hours"] or 0 for r in rows), 3),
+            "endpoint_usd": round(sum(r["endpoint_usd"] or 0 for r in rows), 4),
+            "estimate_usd": round(sum(r["estimate_usd"] or 0 for r in rows), 4),
+            "errors": sum(1 for r in rows if r["error"])}
+
+
+def text(rows: list[dict]) -> str:
+    """A plain table for the terminal."""
+    head = f"{'participant':<14} {'step':<4} {'stack':<20} {'endpoint':<24} {'dns':<5} {'policy':<6} " \
+           f"{'in VPC':<6} {'last Allow':<20} {'last Deny':<20} {'hours':>6} {'usd':>6}  leftovers / error"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        ep = f"{r['endpoint_id'] or '-'} {r['endpoint_state'] or ''}".strip()
+        lines.append(
+            f"{r['participant']:<14} {r['step'] or '-':<4} {(r['stack_status'] or '-')[:20]:<20} {ep[:24]:<24} "
+            f"{_yes(r['private_dns']):<5} {r['policy_effect'] or '-':<6} {r['function_in_vpc'] or '-':<6} "
+            f"{_when(r['last_allow']):<20} {_when(r['last_deny']):<20} {r['endpoint_hours']:>6.2f} "
+            f"{r['endpoint_usd']:>6.2f}  " + (f"ERROR {r['error']}" if r["error"] else ", ".join(r["leftovers"])))
+    t = totals(rows)
+    lines.append(f"{t['participants']} participant(s); endpoint hours {t['endpoint_hours']:.2f}, "
+                 f"cost so far ${t['endpoint_usd']:.2f}; estimate for a whole session ${t['estimate_usd']:.2f}"
+                 + (f"; {t['errors']} row(s) unreadable" if t["errors"] else ""))
+    steps = reached(rows)
+    lines.append("reached: " + ", ".join(f"{s} {STEP_NAMES[s]}: {n}" for s, n in steps.items()))
+    return "\n".join(lines)
+
+
+def _yes(value) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def _when(event) -> str:
+    return (event or {}).get("time") or "-"
