@@ -205,6 +205,10 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
         if r.mode == "accounts":
             instructor += _delete_stack_set(cfn, r, room.workshop_stack_set(r.name), echo)
             instructor += _delete_stack_set(cfn, r, room.role_stack_set(r.name), echo)
+            if r.permission_model == "SERVICE_MANAGED":
+                from . import guardrail
+
+                instructor += guardrail.remove(region, r.name, echo)
         else:
             desc = stack.describe(cfn, room.shared_stack(r.name))
             if desc is not None:
