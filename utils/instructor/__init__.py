@@ -34,3 +34,4 @@ ROLE_TEMPLATE = "cfn/participant-role.yaml"
 ROOM_TAG = "workshop-room"
 MODEL_TAG = "workshop-model"
 PREFIXES_TAG = "workshop-room-prefixes"
+HOURS_TAG = "workshop-hours"  # the planned duration, for the cost estimate

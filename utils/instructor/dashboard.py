@@ -56,7 +56,7 @@ def styled(rows: list[dict]):
 def caption(rows: list[dict]) -> str:
     t = status.totals(rows)
     return (f"{t['participants']} participants; endpoint hours {t['endpoint_hours']:.2f}, cost so far "
-            f"${t['endpoint_usd']:.2f}; estimate for a whole session ${t['estimate_usd']:.2f}"
+            f"${t['endpoint_usd']:.2f}; estimate for the planned session ${t['estimate_usd']:.2f}"
             + (f"; {t['errors']} unreadable" if t["errors"] else "")
             + ". Green: reached 04+; yellow: in progress; orange: Deny in force; red: failed or unreadable.")
 

@@ -14,6 +14,7 @@ from ..config import repo_root
 from . import (
     ADMINISTRATION_ROLE,
     EXECUTION_ROLE,
+    HOURS_TAG,
     MODEL_TAG,
     PARTICIPANT_ROLE,
     PREFIXES_TAG,
@@ -137,7 +138,7 @@ def workshop_parameters(plan: Plan, az1: str, az2: str, prefix: str = "") -> lis
 
 def room_tags(plan: Plan, participant: str | None = "default") -> list[dict]:
     tags = [{"Key": config.WORKSHOP_TAG[0], "Value": config.WORKSHOP_TAG[1]}, {"Key": ROOM_TAG, "Value": plan.room},
-            {"Key": MODEL_TAG, "Value": plan.model_id}]
+            {"Key": MODEL_TAG, "Value": plan.model_id}, {"Key": HOURS_TAG, "Value": f"{plan.hours:g}"}]
     if participant is not None:
         tags.insert(1, {"Key": "participant", "Value": participant})
     return tags

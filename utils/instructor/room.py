@@ -14,6 +14,7 @@ from .. import config
 from . import (
     DEFAULT_ROOM,
     EXECUTION_ROLE,
+    HOURS_TAG,
     MODEL_TAG,
     ORG_ACCESS_ROLE,
     PARTICIPANT_ROLE,
@@ -64,6 +65,7 @@ class Room:
     participants: list[Participant] = field(default_factory=list)
     ou_ids: list[str] = field(default_factory=list)
     predeployed: bool = False
+    hours: float = 2.0  # planned duration (tag workshop-hours), for the cost estimate
     instances: dict = field(default_factory=dict)  # stack set name -> ListStackInstances summaries
 
     @property
@@ -89,6 +91,13 @@ class Room:
         return aws.factory(self.region, creds)
 
 
+def _hours(tags: dict) -> float:
+    try:
+        return max(0.0, float(tags.get(HOURS_TAG, 2)))
+    except ValueError:
+        return 2.0
+
+
 def find(region: str, room: str = DEFAULT_ROOM) -> Room | None:
     """The room as AWS knows it, or None when it has no stack set and no stack."""
     from .. import stack
@@ -99,7 +108,7 @@ def find(region: str, room: str = DEFAULT_ROOM) -> Room | None:
     if role_set is not None:
         tags = tags_of(role_set.get("Tags"))
         found = Room(room, "accounts", region, tags.get(MODEL_TAG, config.DEFAULT_MODEL_ID), me,
-                     permission_model=role_set.get("PermissionModel", "SELF_MANAGED"))
+                     permission_model=role_set.get("PermissionModel", "SELF_MANAGED"), hours=_hours(tags))
         accounts: dict[str, None] = {}
         ous: dict[str, None] = {}
         for name in (role_stack_set(room), workshop_stack_set(room)):
@@ -122,7 +131,7 @@ def find(region: str, room: str = DEFAULT_ROOM) -> Room | None:
             return None
         prefixes = tags.get(PREFIXES_TAG, "").split()
         found = Room(room, "shared", region, tags.get(MODEL_TAG, config.DEFAULT_MODEL_ID), me,
-                     participants=[Participant(p, me, p) for p in prefixes])
+                     participants=[Participant(p, me, p) for p in prefixes], hours=_hours(tags))
         found.predeployed = any(stack.describe(cfn, f"{p}-{stack.STACK_BASE_NAME}") is not None for p in prefixes[:1])
         return found
     return None

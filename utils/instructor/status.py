@@ -179,7 +179,8 @@ def collect(r: room.Room, max_workers: int | None = None) -> list[dict]:
 def _estimate(r: room.Room) -> float:
     from .. import target
 
-    return round(cost.estimate(r.model_id, target="sandbox" if target.active().is_sandbox else "aws").total, 4)
+    return round(cost.estimate(r.model_id, hours=r.hours,
+                               target="sandbox" if target.active().is_sandbox else "aws").total, 4)
 
 
 def reached(rows: list[dict]) -> dict[str, int]:
@@ -208,7 +209,7 @@ def text(rows: list[dict]) -> str:
             f"{r['endpoint_usd']:>6.2f}  " + (f"ERROR {r['error']}" if r["error"] else ", ".join(r["leftovers"])))
     t = totals(rows)
     lines.append(f"{t['participants']} participant(s); endpoint hours {t['endpoint_hours']:.2f}, "
-                 f"cost so far ${t['endpoint_usd']:.2f}; estimate for a whole session ${t['estimate_usd']:.2f}"
+                 f"cost so far ${t['endpoint_usd']:.2f}; estimate for the planned session ${t['estimate_usd']:.2f}"
                  + (f"; {t['errors']} row(s) unreadable" if t["errors"] else ""))
     steps = reached(rows)
     lines.append("reached: " + ", ".join(f"{s} {STEP_NAMES[s]}: {n}" for s, n in steps.items()))
