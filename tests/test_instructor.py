@@ -1,0 +1,233 @@
+"""The instructor's tooling, fast parts: the participant role template, bad input, stack set operations one at a
+time, the shared-account mode on the sandbox (quota refusal, provision, status, cleanup), notebook hygiene.
+
+The room of 30 accounts (StackSets on an OU, participants through `instructor env`, fast-forward, verified
+cleanup) is in tests/test_instructor_room.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from botocore.exceptions import ClientError
+
+from utils.instructor import cli, stacksets, status
+
+ROOT = Path(__file__).resolve().parents[1]
+ROLE_TEMPLATE = ROOT / "cfn" / "participant-role.yaml"
+INSTRUCTOR_NOTEBOOKS = sorted((ROOT / "notebooks" / "instructor").glob("*.ipynb"))
+# Read-only actions that AWS does not scope to a resource: "*" is what AWS requires for them.
+UNSCOPED_READS = re.compile(r"^(ec2:Describe\w+|cloudformation:(DescribeStacks|ListStacks|ValidateTemplate)|"
+                            r"lambda:ListFunctions|iam:ListRoles|bedrock:(List|Get)\w+|cloudtrail:LookupEvents|"
+                            r"servicequotas:Get\w+)$")
+
+
+def _role_template() -> dict:
+    from cfnlint.decode import decode
+
+    template, matches = decode(str(ROLE_TEMPLATE))
+    assert not matches
+    return json.loads(json.dumps(template))
+
+
+# ---------------------------------------------------------------------------------------------- the role
+def test_participant_role_passes_cfn_lint():
+    from cfnlint.api import ManualArgs, lint_file
+
+    assert [str(m) for m in lint_file(ROLE_TEMPLATE, config=ManualArgs(regions=["us-east-1"]))] == []
+
+
+def test_participant_role_is_least_privilege():
+    role = _role_template()["Resources"]["WorkshopParticipantRole"]["Properties"]
+    assert role["RoleName"] == "WorkshopParticipant"
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${InstructorAccountId}:root"}}
+    assert trust["Action"] == "sts:AssumeRole"
+    (policy,) = role["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    granted = set()
+    for st in statements:
+        assert st["Effect"] == "Allow" and "NotAction" not in st and "NotResource" not in st
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        assert all("*" not in a for a in actions), f"{st['Sid']}: wildcard action"
+        granted.update(actions)
+        if st["Resource"] == "*":
+            assert all(UNSCOPED_READS.match(a) for a in actions), f"{st['Sid']}: Resource '*' for {actions}"
+        else:
+            text = json.dumps(st["Resource"])
+            assert "${AWS::AccountId}" in text or st["Resource"] == {"Ref": "ModelArns"}, st["Sid"]
+    # Everything the notebooks call as the learner (utils.preflight's list), and no IAM or STS administration.
+    from utils.preflight import WORKSHOP_ACTIONS
+
+    missing = sorted(set(WORKSHOP_ACTIONS) - granted - {"sts:GetCallerIdentity"})  # needs no permission
+    assert missing == []
+    assert not {a for a in granted if re.match(r"iam:(Attach|Create(User|Policy|AccessKey)|PutUserPolicy)", a)}
+    passrole = next(s for s in statements if s["Action"] == "iam:PassRole")
+    assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+    # The instructor's pre-deployed stack can be read, never deleted by the participant.
+    deletable = next(s for s in statements if "cloudformation:DeleteStack" in s["Action"])
+    assert "StackSet-" not in json.dumps(deletable["Resource"])
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("argv, message", [
+    (["provision", "--shared", "0"], "at least one participant"),
+    (["provision", "--ou", "r-abcd"], "is not an OU ID"),
+    (["provision", "--accounts", "1234,5678"], "has 4 digits, not 12"),
+    (["provision", "--accounts", "123456789012,123456789012"], "distinct"),
+    (["provision", "--shared", "2", "--prefix-base", "Bad_Name"], "characters that AWS resource names"),
+    (["provision", "--shared", "2", "--prefix-base", "much-too-long"], "at most"),
+    (["provision", "--shared", "2", "--guardrail"], "--guardrail needs --ou"),
+    (["provision", "--shared", "2", "--region", "mars-1"], "mars-1"),
+    (["status", "--room", "Room!"], "is not a valid room name"),
+])
+def test_bad_input_is_refused_before_any_call(argv, message, capsys, monkeypatch):
+    from utils import target
+
+    monkeypatch.setattr(target, "activate", lambda *a, **k: pytest.fail("no AWS call for bad input"))
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------- one operation at a time
+class _FakeCfn:
+    """A stack set with one RUNNING operation, then ours; AWS refuses a second one while the first runs."""
+
+    class exceptions:  # noqa: N801 - boto3's shape
+        class OperationInProgressException(Exception):
+            pass
+
+        class StackSetNotFoundException(Exception):
+            pass
+
+    def __init__(self):
+        self.ops = {"op-old": ["RUNNING", "RUNNING", "SUCCEEDED"]}
+        self.started = []
+
+    def get_paginator(self, name):
+        fake = self
+
+        class P:
+            def paginate(self, **kwargs):
+                if name == "list_stack_set_operations":
+                    yield {"Summaries": [{"OperationId": k, "Status": v[0]} for k, v in fake.ops.items()]}
+                else:
+                    yield {"Summaries": [{"Account": "111122223333", "Region": "us-east-1", "Status": "FAILED",
+                                          "StatusReason": "boom"}]}
+        return P()
+
+    def describe_stack_set_operation(self, StackSetName, OperationId):  # noqa: N803
+        states = self.ops[OperationId]
+        state = states.pop(0) if len(states) > 1 else states[0]
+        return {"StackSetOperation": {"OperationId": OperationId, "Status": state}}
+
+    def start(self, result="SUCCEEDED"):
+        if any(v[0] in stacksets.ACTIVE_OPERATION for v in self.ops.values()):
+            raise self.exceptions.OperationInProgressException()
+        self.ops["op-new"] = ["RUNNING", result]
+        self.started.append("op-new")
+        return {"OperationId": "op-new"}
+
+
+def test_an_operation_waits_for_the_running_one_then_for_itself():
+    cfn = _FakeCfn()
+    op = stacksets.run(cfn, "room-participant", cfn.start, what="instances", quiet=True)
+    assert op["Status"] == "SUCCEEDED" and cfn.started == ["op-new"]
+    assert cfn.ops["op-old"] == ["SUCCEEDED"]  # it was waited for before ours started
+
+
+def test_a_failed_operation_names_each_failed_account():
+    cfn = _FakeCfn()
+    cfn.ops.clear()
+    with pytest.raises(stacksets.OperationFailed, match=r"111122223333 us-east-1: FAILED boom"):
+        stacksets.run(cfn, "room-stack", lambda: cfn.start("FAILED"), what="instances", quiet=True)
+
+
+def test_operation_preferences_are_stated():
+    prefs = stacksets.OPERATION_PREFERENCES
+    assert prefs["RegionConcurrencyType"] == "PARALLEL"
+    assert prefs["MaxConcurrentPercentage"] == 100 and prefs["FailureTolerancePercentage"] == 10
+
+
+def test_policy_effect_of_an_endpoint():
+    allow = {"PolicyDocument": json.dumps({"Statement": [{"Effect": "Allow"}]})}
+    deny = {"PolicyDocument": json.dumps({"Statement": [{"Effect": "Allow"}, {"Effect": "Deny"}]})}
+    assert [status.policy_effect(e) for e in (allow, deny, None)] == ["Allow", "Deny", "none"]
+
+
+# ---------------------------------------------------------------------------------------------- shared account
+@pytest.fixture
+def instructor_env(workshop_env, sandbox, monkeypatch):
+    from utils.instructor import aws
+
+    aws.forget_credentials()
+    monkeypatch.setenv("WORKSHOP_STATUS_WORKERS", "4")
+    yield sandbox
+    aws.forget_credentials()
+
+
+def test_shared_account_refuses_a_room_beyond_the_vpc_quota(instructor_env, aws, capsys):
+    ec2 = aws("ec2")
+    before = ec2.describe_vpcs()["Vpcs"]
+    assert cli.main(["provision", "--shared", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "'VPCs per Region' (L-F678F1CE) is 5" in err and "so 4 participant(s) fit" in err
+    assert "request-service-quota-increase --service-code vpc --quota-code L-F678F1CE" in err
+    assert ec2.describe_vpcs()["Vpcs"] == before
+    assert aws("cloudformation").describe_stacks()["Stacks"] == []
+
+
+def test_shared_account_room_provision_status_cleanup(instructor_env, aws, capsys):
+    assert cli.main(["provision", "--shared", "4", "--predeploy", "--hours", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "the room fits" in out and "Estimated cost of the room for 2 h" in out
+    ec2 = aws("ec2")
+    assert len(ec2.describe_vpcs()["Vpcs"]) == 5  # the default VPC and one per participant
+    # The quota holds: a sixth VPC is refused by EC2 itself, as on AWS.
+    with pytest.raises(ClientError) as err:
+        ec2.create_vpc(CidrBlock="10.9.0.0/16")
+    assert err.value.response["Error"]["Code"] == "VpcLimitExceeded"
+
+    assert cli.main(["status", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["participant"] for r in rows] == ["p01", "p02", "p03", "p04"]
+    assert all(r["stack_status"] == "CREATE_COMPLETE" and not r["adopted"] and r["error"] == "" for r in rows)
+    assert all(r["endpoint_id"] is None and r["policy_effect"] == "none" for r in rows)
+
+    assert cli.main(["env", "p02"]) == 0
+    lines = capsys.readouterr().out
+    assert "WORKSHOP_PREFIX=p02" in lines and "export AWS_ACCESS_KEY_ID=" in lines and "AWS_SESSION_TOKEN=" in lines
+
+    assert cli.main(["cleanup"]) == 0
+    out = capsys.readouterr().out
+    assert "removed in p01: stack p01-Bedrock-GenAI-Stack" in out
+    assert "Verified: nothing of the workshop remains in any of the 4 participant(s)." in out
+    assert len(ec2.describe_vpcs()["Vpcs"]) == 1
+    assert aws("cloudformation").describe_stacks()["Stacks"] == []
+
+
+# ---------------------------------------------------------------------------------------------- notebooks
+@pytest.mark.parametrize("path", INSTRUCTOR_NOTEBOOKS, ids=lambda p: p.name)
+def test_instructor_notebook_hygiene(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert all(c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for heading in ("**Objectives**", "**Time**", "**Cost**", "**Prerequisites**", "## Troubleshooting",
+                    "## What you learned", "You should see"):
+        assert heading in markdown, f"{path.name} lacks {heading}"
+    text = "\n".join(c.source for c in nb.cells)
+    assert "YOUR_" not in text and "sleep(" not in text
+    assert not re.search(r"(?<![\d.-])\d{12}(?![\d.-])", text)
+
+
+def test_three_instructor_notebooks():
+    assert [p.name for p in INSTRUCTOR_NOTEBOOKS] == ["01_provision.ipynb", "02_dashboard.ipynb",
+                                                     "03_cleanup.ipynb"]
+    cleanup = "\n".join(c.source for c in nbformat.read(INSTRUCTOR_NOTEBOOKS[2], as_version=4).cells)
+    assert "StackSetNotEmptyException" in cleanup and "ENIs" in cleanup
