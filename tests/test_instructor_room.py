@@ -88,8 +88,8 @@ def test_a_room_of_30_accounts(workshop_env, sandbox, aws, capsys, tmp_path, mon
     assert ra["endpoint_state"] == "available" and ra["private_dns"] is True and ra["policy_effect"] == "Allow"
     assert ra["function_in_vpc"] == "yes" and ra["last_allow"]["endpoint"] == ra["endpoint_id"]
     assert ra["last_deny"] is None
-    assert set(ra["leftovers"]) == {f"endpoint {ra['endpoint_id']}", "VPC attachment",
-                                    "inline policy enivpce-policy", "inline policy lambda-bedrock-sourcevpce-access-only"}
+    assert set(ra["leftovers"]) == {f"endpoint {ra['endpoint_id']}", "VPC attachment", "inline policy enivpce-policy",
+                                    "inline policy lambda-bedrock-sourcevpce-access-only"}
     assert ra["endpoint_hours"] > 0 and ra["endpoint_usd"] == 0.02  # one started hour x 2 AZs
     assert rb["step"] == "02" and rb["function_in_vpc"] == "no" and rb["last_allow"] is None
     assert rl["step"] == "02" and rl["endpoint_state"] == "available"
