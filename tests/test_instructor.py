@@ -35,16 +35,26 @@ def _role_template() -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- the role
-def test_participant_role_passes_cfn_lint():
+@pytest.mark.parametrize("name", ["participant-role.yaml", "studio-domain.yaml"])
+def test_instructor_templates_pass_cfn_lint(name):
     from cfnlint.api import ManualArgs, lint_file
 
-    assert [str(m) for m in lint_file(ROLE_TEMPLATE, config=ManualArgs(regions=["us-east-1"]))] == []
+    assert [str(m) for m in lint_file(ROOT / "cfn" / name, config=ManualArgs(regions=["us-east-1"]))] == []
+
+
+def test_studio_template_gives_each_participant_a_profile_and_the_setup():
+    text = (ROOT / "cfn" / "studio-domain.yaml").read_text()
+    assert "Fn::ForEach::Participants:" in text and "AWS::SageMaker::UserProfile" in text
+    assert "git clone --depth 1" in text and "pip install --quiet -r requirements.txt" in text
+    assert "role/WorkshopParticipant" in text  # the execution role: the notebooks' permissions, no more
 
 
 def test_participant_role_is_least_privilege():
     role = _role_template()["Resources"]["WorkshopParticipantRole"]["Properties"]
     assert role["RoleName"] == "WorkshopParticipant"
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    trust, studio = role["AssumeRolePolicyDocument"]["Statement"]
+    assert studio["Fn::If"][0] == "StudioTrust"  # sagemaker.amazonaws.com only with AllowSageMakerStudio=true
+    assert studio["Fn::If"][1]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
     assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${InstructorAccountId}:root"}}
     assert trust["Action"] == "sts:AssumeRole"
     (policy,) = role["Policies"]
