@@ -52,9 +52,11 @@ def test_studio_template_gives_each_participant_a_profile_and_the_setup():
 def test_participant_role_is_least_privilege():
     role = _role_template()["Resources"]["WorkshopParticipantRole"]["Properties"]
     assert role["RoleName"] == "WorkshopParticipant"
-    trust, studio = role["AssumeRolePolicyDocument"]["Statement"]
-    assert studio["Fn::If"][0] == "StudioTrust"  # sagemaker.amazonaws.com only with AllowSageMakerStudio=true
-    assert studio["Fn::If"][1]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    condition, with_studio, without = role["AssumeRolePolicyDocument"]["Fn::If"]
+    assert condition == "StudioTrust"  # sagemaker.amazonaws.com only with AllowSageMakerStudio=true
+    assert with_studio["Statement"][1]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    (trust,) = without["Statement"]
+    assert with_studio["Statement"][0] == trust
     assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${InstructorAccountId}:root"}}
     assert trust["Action"] == "sts:AssumeRole"
     (policy,) = role["Policies"]
