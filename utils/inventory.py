@@ -22,21 +22,26 @@ def _ours(tags: dict, cfg: WorkshopConfig) -> bool:
 def collect(cfg: WorkshopConfig, client, *, include_adopted: bool = False) -> list[dict]:
     """Rows {"type", "id", "name", "state"}; `client(name)` builds boto3 clients (utils.target.client).
 
-    An instructor's pre-deployed stack (a stack set instance, see `stack.find_adopted`) and its resources are the
-    instructor's to remove: they are left out unless `include_adopted` (the instructor's own check).
+    The stacks of an instructor's room (stack set instances, e.g. a pre-deployed stack that notebook 01 adopted;
+    see `stack.is_instructors`) and their resources are the instructor's to remove: they are left out unless
+    `include_adopted` (the instructor's own check).
     """
     rows = _collect(cfg, client)
-    if include_adopted:
+    stacks = {r["id"] for r in rows if r["type"] == "cloudformation stack"}
+    if include_adopted or not stacks:
         return rows
     from . import stack
 
     cfn = client("cloudformation", cfg.region)
-    adopted = stack.find_adopted(cfn, cfg.participant)
-    if adopted is None:
-        return rows
-    theirs = {adopted["StackName"]}
-    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=adopted["StackId"]):
-        theirs.update(r["PhysicalResourceId"] for r in page["StackResourceSummaries"] if r.get("PhysicalResourceId"))
+    theirs: set[str] = set()
+    for name in stacks:
+        desc = stack.describe(cfn, name)
+        if desc is None or not stack.is_instructors(desc):
+            continue
+        theirs.add(name)
+        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=desc["StackId"]):
+            theirs.update(r["PhysicalResourceId"] for r in page["StackResourceSummaries"]
+                          if r.get("PhysicalResourceId"))
     return [r for r in rows if r["id"] not in theirs]
 
 

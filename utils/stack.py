@@ -65,6 +65,14 @@ def is_adopted(stack_desc: dict | None) -> bool:
     return bool(stack_desc) and stack_desc["StackName"].startswith(STACK_SET_PREFIX)
 
 
+def is_instructors(stack_desc: dict) -> bool:
+    """Whether a stack belongs to an instructor's room rather than to the learner: a stack set's stack of the room
+    (the workshop stack it pre-deployed, or the participant role's), or the room's role stack in a shared account."""
+    tags = {t["Key"]: t["Value"] for t in stack_desc.get("Tags") or []}
+    return ROOM_TAG in tags and (stack_desc["StackName"].startswith(STACK_SET_PREFIX)
+                                 or "FunctionName" not in outputs_of(stack_desc))
+
+
 def find_adopted(cfn, participant: str = "default") -> dict | None:
     """The workshop stack an instructor pre-deployed for this participant with a stack set, or None.
 

@@ -66,13 +66,13 @@ def clean_stack_leftovers(make, desc: dict, cfg: config.WorkshopConfig, delete_s
     function = out.get("FunctionName")
     if function:
         try:
-            fn = lambda_fn.wait_updated(lam, function)
+            fn = _settled(lam, function)
         except lam.exceptions.ResourceNotFoundException:
             fn = None
         if fn is not None and lambda_fn.in_vpc(fn):
             lam.update_function_configuration(FunctionName=function, VpcConfig={"SubnetIds": [],
                                                                                "SecurityGroupIds": []})
-            lambda_fn.wait_updated(lam, function)
+            _settled(lam, function)
             removed.append(f"VPC attachment of {function}")
         for vpc_id in vpc_ids:
             wait_until(lambda vpc_id=vpc_id: lambda_fn.function_enis(ec2, function, vpc_id), quiet=True,
@@ -95,6 +95,19 @@ def clean_stack_leftovers(make, desc: dict, cfg: config.WorkshopConfig, delete_s
             raise RuntimeError(f"{desc['StackName']} ended {final['StackStatus']}: {final.get('StackStatusReason')}")
         removed.append(f"stack {desc['StackName']}")
     return removed
+
+
+def _settled(lam, function: str) -> dict:
+    """The function's configuration once no update is in progress (quietly: many accounts are cleaned at once)."""
+    def check():
+        fn = lam.get_function_configuration(FunctionName=function)
+        if fn.get("LastUpdateStatus") == "Failed":
+            raise RuntimeError(f"The update of {function} failed: {fn.get('LastUpdateStatusReason')}")
+        return fn
+
+    return wait_until(check, what=f"{function} to finish its update", timeout=600, quiet=True,
+                      until=lambda fn: fn.get("LastUpdateStatus", "Successful") == "Successful"
+                      and fn.get("State", "Active") == "Active")
 
 
 def _quiet_wait_endpoints(ec2, ids: list[str]) -> None:
