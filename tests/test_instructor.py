@@ -155,7 +155,7 @@ def test_an_operation_waits_for_the_running_one_then_for_itself():
 def test_a_failed_operation_names_each_failed_account():
     cfn = _FakeCfn()
     cfn.ops.clear()
-    with pytest.raises(stacksets.OperationFailed, match=r"111122223333 us-east-1: FAILED boom"):
+    with pytest.raises(stacksets.OperationFailed, match=r"1 account\(s\) FAILED \(111122223333 us-east-1\): boom"):
         stacksets.run(cfn, "room-stack", lambda: cfn.start("FAILED"), what="instances", quiet=True)
 
 

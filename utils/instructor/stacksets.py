@@ -43,10 +43,19 @@ class OperationFailed(RuntimeError):
 
 def describe(cfn, name: str) -> dict | None:
     """The stack set, or None when there is none (or it is DELETED)."""
+    from botocore.parsers import ResponseParserError
+
     try:
         found = cfn.describe_stack_set(StackSetName=name)["StackSet"]
     except cfn.exceptions.StackSetNotFoundException:
         return None
+    except ResponseParserError:
+        # Not an AWS answer: the sandbox's DescribeStackSet fails (HTTP 500) on a stack set with parameters or
+        # tags. Its ListStackSets summary has the name, status and permission model (not the tags).
+        found = next((s for page in cfn.get_paginator("list_stack_sets").paginate(Status="ACTIVE")
+                      for s in page["Summaries"] if s["StackSetName"] == name), None)
+        if found is None:
+            return None
     return None if found.get("Status") == "DELETED" else found
 
 
@@ -102,9 +111,20 @@ def run(cfn, name: str, start, *, what: str, quiet: bool = False) -> dict:
     op_id = response["OperationId"]
     op = wait_operation(cfn, name, op_id, what=what, quiet=quiet)
     if op["Status"] != "SUCCEEDED":
-        failed = failures(cfn, name, op_id)
-        detail = "; ".join(f"{r.get('Account')} {r.get('Region')}: {r.get('Status')} {r.get('StatusReason', '')}"
-                           .strip() for r in failed) or (op.get("StatusReason") or "no reason given")
+        detail = summarize(failures(cfn, name, op_id)) or (op.get("StatusReason") or "no reason given")
         raise OperationFailed(f"{what}: the operation {op_id} on {name} ended {op['Status']}: {detail}. Fix the "
                               "cause (the reason names it) and run the same command again: it retries what failed.")
     return op
+
+
+def summarize(failed: list[dict], shown: int = 5) -> str:
+    """Failed results grouped by reason: "<n> account(s) <status> (a, b, ...): <reason>"."""
+    groups: dict[tuple, list[str]] = {}
+    for r in failed:
+        groups.setdefault((r.get("Status"), r.get("StatusReason", "")), []).append(f"{r.get('Account')} "
+                                                                                 f"{r.get('Region')}")
+    parts = []
+    for (state, reason), where in groups.items():
+        more = f", and {len(where) - shown} more" if len(where) > shown else ""
+        parts.append(f"{len(where)} account(s) {state} ({', '.join(where[:shown])}{more}): {reason}".rstrip(": "))
+    return "; ".join(parts)
