@@ -8,7 +8,11 @@ cleanup) is in tests/test_instructor_room.py.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -178,6 +182,7 @@ def instructor_env(workshop_env, sandbox, monkeypatch):
 
     aws.forget_credentials()
     monkeypatch.setenv("WORKSHOP_STATUS_WORKERS", "4")
+    monkeypatch.setenv("WORKSHOP_INSTRUCTOR_DIR", str(workshop_env / "participants"))
     yield sandbox
     aws.forget_credentials()
 
@@ -193,6 +198,10 @@ def test_shared_account_refuses_a_room_beyond_the_vpc_quota(instructor_env, aws,
     assert aws("cloudformation").describe_stacks()["Stacks"] == []
 
 
+def instructor_env_tmp(env: dict) -> Path:
+    return Path(env["WORKSHOP_CONFIG"]).parent
+
+
 def test_shared_account_room_provision_status_cleanup(instructor_env, aws, capsys):
     assert cli.main(["provision", "--shared", "4", "--predeploy", "--hours", "2"]) == 0
     out = capsys.readouterr().out
@@ -204,19 +213,34 @@ def test_shared_account_room_provision_status_cleanup(instructor_env, aws, capsy
         ec2.create_vpc(CidrBlock="10.9.0.0/16")
     assert err.value.response["Error"]["Code"] == "VpcLimitExceeded"
 
+    # p01 runs 00 to 05 through `instructor env` (WorkshopParticipant, prefix p01): Allow, then Deny, then Allow.
+    assert cli.main(["env", "p01"]) == 0
+    lines = capsys.readouterr().out
+    assert "WORKSHOP_PREFIX=p01" in lines and "export AWS_ACCESS_KEY_ID=" in lines and "AWS_SESSION_TOKEN=" in lines
+    env = dict(os.environ)
+    for line in lines.splitlines():
+        if line.startswith("export "):
+            env.update(word.split("=", 1) for word in shlex.split(line[len("export "):]))
+    run = subprocess.run([sys.executable, "-m", "utils", "run", "--only", "00,01,02,03,04,05", "--out",
+                          str(instructor_env_tmp(env) / "runs")], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=400)
+    assert run.returncode == 0, run.stdout + run.stderr
+
     assert cli.main(["status", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["participant"] for r in rows] == ["p01", "p02", "p03", "p04"]
     assert all(r["stack_status"] == "CREATE_COMPLETE" and not r["adopted"] and r["error"] == "" for r in rows)
-    assert all(r["endpoint_id"] is None and r["policy_effect"] == "none" for r in rows)
-
-    assert cli.main(["env", "p02"]) == 0
-    lines = capsys.readouterr().out
-    assert "WORKSHOP_PREFIX=p02" in lines and "export AWS_ACCESS_KEY_ID=" in lines and "AWS_SESSION_TOKEN=" in lines
+    p01, others = rows[0], rows[1:]
+    assert p01["step"] == "05" and p01["policy_effect"] == "Allow" and p01["private_dns"] is True
+    assert p01["last_allow"]["endpoint"] == p01["endpoint_id"] == p01["last_deny"]["endpoint"]
+    assert p01["last_allow"]["time"] >= p01["last_deny"]["time"]  # 05 restores Allow and calls again
+    assert p01["function_in_vpc"] == "yes" and p01["endpoint_usd"] == 0.02
+    assert all(r["step"] == "" and r["endpoint_id"] is None and r["policy_effect"] == "none" for r in others)
 
     assert cli.main(["cleanup"]) == 0
     out = capsys.readouterr().out
-    assert "removed in p01: stack p01-Bedrock-GenAI-Stack" in out
+    assert f"removed in p01: endpoint {p01['endpoint_id']}; VPC attachment of " in out
+    assert "inline policy lambda-bedrock-sourcevpce-access-only" in out and "stack p01-Bedrock-GenAI-Stack" in out
     assert "Verified: nothing of the workshop remains in any of the 4 participant(s)." in out
     assert len(ec2.describe_vpcs()["Vpcs"]) == 1
     assert aws("cloudformation").describe_stacks()["Stacks"] == []

@@ -6,8 +6,8 @@ notebooks and `python -m utils run` work in that account:
 
     eval "$(python -m utils instructor env 111122223333)"
 
-WORKSHOP_CONFIG points at a file of the participant's own (under runs/instructor/), so running notebook 00 as a
-participant never overwrites the instructor's workshop_config.json.
+WORKSHOP_CONFIG points at a file of the participant's own (under runs/instructor/, or $WORKSHOP_INSTRUCTOR_DIR),
+so running notebook 00 as a participant never overwrites the instructor's workshop_config.json.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 from .. import target
 from ..config import repo_root
@@ -23,7 +24,9 @@ from . import PARTICIPANT_ROLE, aws, room
 
 
 def config_file(r: room.Room, p: room.Participant):
-    return repo_root() / "runs" / "instructor" / r.name / p.id / "workshop_config.json"
+    """The participant's own config file: under $WORKSHOP_INSTRUCTOR_DIR, default runs/instructor/ (gitignored)."""
+    base = os.environ.get("WORKSHOP_INSTRUCTOR_DIR") or str(repo_root() / "runs" / "instructor")
+    return Path(base).expanduser() / r.name / p.id / "workshop_config.json"
 
 
 def variables(r: room.Room, p: room.Participant, seconds: int = aws.SESSION_SECONDS) -> dict:
