@@ -267,3 +267,22 @@ def test_three_instructor_notebooks():
                                                      "03_cleanup.ipynb"]
     cleanup = "\n".join(c.source for c in nbformat.read(INSTRUCTOR_NOTEBOOKS[2], as_version=4).cells)
     assert "StackSetNotEmptyException" in cleanup and "ENIs" in cleanup
+
+
+@pytest.mark.slow
+def test_instructor_notebooks_run_a_shared_room(instructor_env, aws, monkeypatch):
+    """01 provisions 3 prefixes (pre-deployed), 02 shows the dashboard, 03 cleans up and asserts it verified."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
+    monkeypatch.setenv("ROOM_SHARED", "3")
+    texts = {}
+    for path in INSTRUCTOR_NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        texts[path.name[:2]] = "\n".join("".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+    assert "4 participant(s) fit" in texts["01"] and "The room: 3 participant(s)" in texts["01"]
+    assert "Read 3 participant(s) in" in texts["02"] and "reached: 01 stack: 0" in texts["02"]
+    assert "Verified: nothing of the workshop remains in any of the 3 participant(s)." in texts["03"]
+    assert aws("cloudformation").describe_stacks()["Stacks"] == []

@@ -197,13 +197,13 @@ def totals(rows: list[dict]) -> dict:
 
 def text(rows: list[dict]) -> str:
     """A plain table for the terminal."""
-    head = f"{'participant':<14} {'step':<4} {'stack':<20} {'endpoint':<24} {'dns':<5} {'policy':<6} " \
+    head = f"{'participant':<14} {'step':<4} {'stack':<20} {'endpoint':<32} {'dns':<5} {'policy':<6} " \
            f"{'in VPC':<6} {'last Allow':<20} {'last Deny':<20} {'hours':>6} {'usd':>6}  leftovers / error"
     lines = [head, "-" * len(head)]
     for r in rows:
         ep = f"{r['endpoint_id'] or '-'} {r['endpoint_state'] or ''}".strip()
         lines.append(
-            f"{r['participant']:<14} {r['step'] or '-':<4} {(r['stack_status'] or '-')[:20]:<20} {ep[:24]:<24} "
+            f"{r['participant']:<14} {r['step'] or '-':<4} {(r['stack_status'] or '-')[:20]:<20} {ep[:32]:<32} "
             f"{_yes(r['private_dns']):<5} {r['policy_effect'] or '-':<6} {r['function_in_vpc'] or '-':<6} "
             f"{_when(r['last_allow']):<20} {_when(r['last_deny']):<20} {r['endpoint_hours']:>6.2f} "
             f"{r['endpoint_usd']:>6.2f}  " + (f"ERROR {r['error']}" if r["error"] else ", ".join(r["leftovers"])))
