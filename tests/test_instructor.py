@@ -169,6 +169,15 @@ def test_operation_preferences_are_stated():
     assert prefs["MaxConcurrentPercentage"] == 100 and prefs["FailureTolerancePercentage"] == 10
 
 
+def test_model_arns_fit_every_account_of_the_room():
+    from utils.instructor.provision import room_model_arns
+
+    assert room_model_arns(["arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-micro-v1:0",
+                            "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-micro-v1:0"]) == [
+        "arn:aws:bedrock:us-east-1:*:inference-profile/us.amazon.nova-micro-v1:0",
+        "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-micro-v1:0"]
+
+
 def test_policy_effect_of_an_endpoint():
     allow = {"PolicyDocument": json.dumps({"Statement": [{"Effect": "Allow"}]})}
     deny = {"PolicyDocument": json.dumps({"Statement": [{"Effect": "Allow"}, {"Effect": "Deny"}]})}
@@ -286,3 +295,24 @@ def test_instructor_notebooks_run_a_shared_room(instructor_env, aws, monkeypatch
     assert "Read 3 participant(s) in" in texts["02"] and "reached: 01 stack: 0" in texts["02"]
     assert "Verified: nothing of the workshop remains in any of the 3 participant(s)." in texts["03"]
     assert aws("cloudformation").describe_stacks()["Stacks"] == []
+
+
+def test_the_guardrail_scp_refuses_another_model_with_awss_message(instructor_env, aws, capsys):
+    from benchmarks.bench_room import make_org_room
+    from utils.instructor import room
+
+    ou, (account,) = make_org_room(aws("organizations"), 1)
+    assert cli.main(["provision", "--ou", ou, "--guardrail"]) == 0
+    assert f"Attached bedrock-workshop-guardrail to {ou}" in capsys.readouterr().out
+    r = room.require("us-east-1")
+    runtime = r.clients(r.find(account))("bedrock-runtime")  # as WorkshopParticipant in the participant's account
+    ask = {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}
+    with pytest.raises(ClientError) as err:
+        runtime.converse(modelId="amazon.nova-pro-v1:0", **ask)
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "with an explicit deny in a service control policy" in err.value.response["Error"]["Message"]
+    runtime.converse(modelId="us.amazon.nova-micro-v1:0", **ask)  # the workshop's model stays allowed
+    assert cli.main(["cleanup"]) == 0
+    assert "SCP bedrock-workshop-guardrail" in capsys.readouterr().out
+    policies = aws("organizations").list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    assert [p["Name"] for p in policies if p["Name"] == "bedrock-workshop-guardrail"] == []

@@ -99,6 +99,19 @@ def check_shared_fits(plan: Plan, ec2, quotas) -> dict:
     return facts
 
 
+def room_model_arns(arns: list[str]) -> list[str]:
+    """The model's ARNs for every account of the room: an inference profile's ARN names the account it is called
+    from (arn:aws:bedrock:<region>:<account>:inference-profile/<id>), so the account becomes "*"; foundation-model
+    ARNs name none."""
+    out = []
+    for arn in arns:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[5].startswith("inference-profile/"):
+            parts[4] = "*"
+        out.append(":".join(parts))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ cost
 
 def room_estimate(plan: Plan, participants: int) -> dict:
@@ -168,7 +181,7 @@ def provision(plan: Plan, echo=print) -> dict:
     cfn = aws.client("cloudformation", region)
     ec2 = aws.client("ec2", region)
     me = aws.caller(region)["Account"]
-    model_arns = models.resource_arns(aws.client("bedrock", region), plan.model_id, region)
+    model_arns = room_model_arns(models.resource_arns(aws.client("bedrock", region), plan.model_id, region))
 
     if plan.mode == "shared":
         facts = check_shared_fits(plan, ec2, _quotas(region))
