@@ -6,10 +6,7 @@ test needs, with `python -m utils run --only ...`); check that `status --json` s
 fast-forward a late joiner; run notebook 06 as one participant (it leaves the adopted stack); then `cleanup`,
 and check every one of the 30 accounts through OrganizationAccountAccessRole.
 
-Notebooks 04 and 05 as a participant (the Allow and Deny seen in CloudTrail) run in tests/test_instructor.py, in a
-shared account. In a member account the sandbox does not yet route the function's call through the endpoint: its
-network route looks the function up in the default account (sandbox/network.py `_route` ->
-lambda_service.vpc_attachment), so 04 there is refused by the aws:sourceVpce condition.
+Notebook 05 as a participant (the Deny seen in CloudTrail) runs in tests/test_instructor.py, in a shared account.
 """
 
 from __future__ import annotations
@@ -73,7 +70,7 @@ def test_a_room_of_30_accounts(workshop_env, sandbox, aws, capsys, tmp_path, mon
     # ---- three participants through `instructor env`, each as far as needed, side by side
     a, b, c, late = accounts[0], accounts[1], accounts[2], accounts[3]
     runs = {who: _run_as(_env_of(who, capsys), only, tmp_path / who)
-            for who, only in ((a, "00,01,02,03"), (b, "00,01,02"), (c, "00,01"))}
+            for who, only in ((a, "00,01,02,03,04"), (b, "00,01,02"), (c, "00,01"))}
     outputs = {who: _finish(proc, who) for who, proc in runs.items()}
     assert all("notebooks passed" in o for o in outputs.values())
     executed = tmp_path / a / "runs"
@@ -90,9 +87,10 @@ def test_a_room_of_30_accounts(workshop_env, sandbox, aws, capsys, tmp_path, mon
     rows = {r["participant"]: r for r in json.loads(capsys.readouterr().out)}
     assert sorted(rows) == sorted(accounts) and not [r for r in rows.values() if r["error"]]
     ra, rb, rc, rl = rows[a], rows[b], rows[c], rows[late]
-    assert ra["step"] == "03" and ra["adopted"] and ra["stack"].startswith("StackSet-bedrock-workshop-stack-")
+    assert ra["step"] == "04" and ra["adopted"] and ra["stack"].startswith("StackSet-bedrock-workshop-stack-")
     assert ra["endpoint_state"] == "available" and ra["private_dns"] is True and ra["policy_effect"] == "Allow"
-    assert ra["function_in_vpc"] == "yes" and ra["last_allow"] is None and ra["last_deny"] is None
+    assert ra["function_in_vpc"] == "yes" and ra["last_allow"]["endpoint"] == ra["endpoint_id"]
+    assert ra["last_deny"] is None
     assert set(ra["leftovers"]) == {f"endpoint {ra['endpoint_id']}", "VPC attachment", "inline policy enivpce-policy",
                                     "inline policy lambda-bedrock-sourcevpce-access-only"}
     assert ra["endpoint_hours"] > 0 and ra["endpoint_usd"] == 0.02  # one started hour x 2 AZs
@@ -110,7 +108,8 @@ def test_a_room_of_30_accounts(workshop_env, sandbox, aws, capsys, tmp_path, mon
     assert "is your instructor's (a stack set's stack): it stays" in book06
     assert cli.main(["status", "--json"]) == 0
     after = {r["participant"]: r for r in json.loads(capsys.readouterr().out)}
-    assert after[a]["leftovers"] == [] and after[a]["stack_status"] == "CREATE_COMPLETE"  # the stack stays
+    assert after[a]["step"] == "06" and after[a]["leftovers"] == []
+    assert after[a]["stack_status"] == "CREATE_COMPLETE"  # the instructor's stack stays
     assert after[a]["endpoint_id"] is None and after[a]["function_in_vpc"] == "no"
 
     # ---- cleanup, verified; then checked again from outside, account by account
