@@ -316,3 +316,31 @@ def test_the_guardrail_scp_refuses_another_model_with_awss_message(instructor_en
     assert "SCP bedrock-workshop-guardrail" in capsys.readouterr().out
     policies = aws("organizations").list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
     assert [p["Name"] for p in policies if p["Name"] == "bedrock-workshop-guardrail"] == []
+
+
+def test_the_studio_template_gives_each_participant_a_profile_on_the_sandbox(sandbox, aws):
+    import base64
+
+    ec2, cfn, sm = aws("ec2"), aws("cloudformation"), aws("sagemaker")
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    params = {"ParticipantNames": "p01,p02,p03", "RepositoryUrl": "https://github.com/example/workshop.git",
+              "VpcId": vpc, "SubnetIds": ",".join(subnets[:2])}
+    cfn.create_stack(StackName="room-studio", TemplateBody=(ROOT / "cfn" / "studio-domain.yaml").read_text(),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+                     Capabilities=["CAPABILITY_AUTO_EXPAND"])  # the AWS::LanguageExtensions transform
+    from tests.conftest import wait_for
+
+    final = wait_for(lambda: next((s for s in cfn.describe_stacks(StackName="room-studio")["Stacks"]
+                                   if not s["StackStatus"].endswith("_IN_PROGRESS")), None), "the stack", 60)
+    assert final["StackStatus"] == "CREATE_COMPLETE", final.get("StackStatusReason")
+    domain_id = next(o["OutputValue"] for o in final["Outputs"] if o["OutputKey"] == "DomainId")
+    profiles = sm.list_user_profiles(DomainIdEquals=domain_id)["UserProfiles"]
+    assert sorted(p["UserProfileName"] for p in profiles) == ["p01", "p02", "p03"]
+    settings = sm.describe_domain(DomainId=domain_id)["DefaultUserSettings"]
+    assert settings["ExecutionRole"].endswith(":role/WorkshopParticipant")
+    (lcc_arn,) = settings["JupyterLabAppSettings"]["LifecycleConfigArns"]
+    lcc = sm.describe_studio_lifecycle_config(StudioLifecycleConfigName=lcc_arn.split("/")[-1])
+    script = base64.b64decode(lcc["StudioLifecycleConfigContent"]).decode()
+    assert 'git clone --depth 1 "https://github.com/example/workshop.git"' in script
+    assert "pip install --quiet -r requirements.txt" in script
