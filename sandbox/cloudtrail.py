@@ -45,8 +45,6 @@ LOOKUP_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEv
 LOOKUP_KEYS = {"EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource",
                "AccessKeyId"}
 
-# account ID -> events, oldest first; each {"event": <CloudTrail record>, "summary": <LookupEvents fields>,
-# "region": ..., "delivered_at": <epoch seconds when LookupEvents starts to show it>}.
 class _History(dict):
     """account -> events. `update` also takes the single list that state files saved before accounts existed
     (sandbox/persistence.py restores records in place with clear() and update())."""
@@ -57,6 +55,8 @@ class _History(dict):
         super().update(other, **kwargs)
 
 
+# account ID -> events, oldest first; each {"event": <CloudTrail record>, "summary": <LookupEvents fields>,
+# "region": ..., "delivered_at": <epoch seconds when LookupEvents starts to show it>}.
 _EVENTS: _History = _History()
 _LOCK = threading.Lock()
 
