@@ -344,3 +344,47 @@ def test_the_studio_template_gives_each_participant_a_profile_on_the_sandbox(san
     script = base64.b64decode(lcc["StudioLifecycleConfigContent"]).decode()
     assert 'git clone --depth 1 "https://github.com/example/workshop.git"' in script
     assert "pip install --quiet -r requirements.txt" in script
+
+
+def test_self_managed_room_on_a_list_of_accounts(instructor_env, aws, capsys):
+    """SELF_MANAGED: refused with the roles to create while they are missing; then provision, status, cleanup."""
+    from benchmarks.bench_room import make_org_room
+
+    _, accounts = make_org_room(aws("organizations"), 2)
+    assert cli.main(["provision", "--accounts", ",".join(accounts)]) == 2
+    assert "AWSCloudFormationStackSetAdministrationRole" in capsys.readouterr().err
+    assert aws("cloudformation").list_stack_sets()["Summaries"] == []
+
+    # The two roles of AWS's "Grant self-managed permissions" templates.
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "cloudformation.amazonaws.com"}}]}
+    execution = "arn:*:iam::*:role/AWSCloudFormationStackSetExecutionRole"
+    admin = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": execution}]}
+    iam = aws("iam")
+    iam.create_role(RoleName="AWSCloudFormationStackSetAdministrationRole", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="AWSCloudFormationStackSetAdministrationRole", PolicyName="AssumeExecution",
+                        PolicyDocument=json.dumps(admin))
+    sts = aws("sts")
+    for account in accounts:
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                                RoleSessionName="setup")["Credentials"]
+        member = aws("iam", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                     aws_session_token=creds["SessionToken"])
+        admin_trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                               "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}
+        member.create_role(RoleName="AWSCloudFormationStackSetExecutionRole",
+                           AssumeRolePolicyDocument=json.dumps(admin_trust))
+        member.attach_role_policy(RoleName="AWSCloudFormationStackSetExecutionRole",
+                                  PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+
+    assert cli.main(["provision", "--accounts", ",".join(accounts), "--predeploy"]) == 0
+    out = capsys.readouterr().out
+    assert "Created the stack set bedrock-workshop-participant (SELF_MANAGED)." in out
+    assert "bedrock-workshop-stack: 2 of 2 stack instance(s) CURRENT." in out
+    assert cli.main(["status", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(r["participant"] for r in rows) == sorted(accounts)
+    assert all(r["adopted"] and r["stack_status"] == "CREATE_COMPLETE" and not r["error"] for r in rows)
+    assert cli.main(["cleanup"]) == 0
+    assert "Verified: nothing of the workshop remains in any of the 2 participant(s)." in capsys.readouterr().out
