@@ -129,7 +129,7 @@ def current_endpoint_policy(region: str, vpce_id: str) -> tuple[str, dict] | Non
 
 
 # Snapshots of documents that a change replaced, kept while the change propagates:
-# key ("role", name) or ("endpoint", region, vpce_id) -> (expires_at, documents)
+# key (account, "role", name) or (account, "endpoint", region, vpce_id) -> (expires_at, documents)
 _snapshots: dict[tuple, tuple[float, object]] = {}
 _snap_lock = threading.Lock()
 
@@ -143,6 +143,7 @@ RESET_HOOKS.append(_reset)
 
 
 def _in_force(key: tuple, current):
+    key = (backends.current_account(), *key)  # names are per account: a room has the same role in every one
     with _snap_lock:
         snap = _snapshots.get(key)
         if snap is None:
@@ -155,6 +156,7 @@ def _in_force(key: tuple, current):
 
 
 def _snapshot(key: tuple, documents) -> None:
+    key = (backends.current_account(), *key)
     delay = SETTINGS.delay("policy_propagation")
     if delay <= 0:
         return

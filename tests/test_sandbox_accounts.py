@@ -184,3 +184,25 @@ def test_same_function_name_in_two_accounts_keeps_separate_environments(aws, san
     assert call(aws)[1]["pid"] == mine["pid"] and call(maws)[1]["pid"] == theirs["pid"]  # both stay warm
     aws("lambda").delete_function(FunctionName="probe")
     assert call(maws)[1]["pid"] == theirs["pid"]
+
+
+def test_policy_propagation_is_per_account(aws, sandbox, member):
+    """While a policy change propagates, the previous documents stay in force for that role only: the
+    same-named role of another account keeps its own."""
+    from tests.conftest import set_settings
+
+    account, creds = member
+    allow = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}]})
+    member_iam = _as(sandbox, creds, "iam")
+    member_iam.create_role(RoleName="WorkshopParticipant", AssumeRolePolicyDocument=_trust({"AWS": DEFAULT}))
+    member_iam.put_role_policy(RoleName="WorkshopParticipant", PolicyName="bedrock", PolicyDocument=allow)
+    aws("iam").create_role(RoleName="WorkshopParticipant", AssumeRolePolicyDocument=_trust({"AWS": DEFAULT}))
+    session = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/WorkshopParticipant",
+                                     RoleSessionName="p1")["Credentials"]
+    set_settings(sandbox.url, {"policy_propagation_seconds": 60})
+    # A change to the default account's role of the same name starts propagating there...
+    aws("iam").put_role_policy(RoleName="WorkshopParticipant", PolicyName="bedrock", PolicyDocument=allow)
+    # ... and the member account's role still answers with its own, unchanged, policy.
+    _as(sandbox, session, "bedrock-runtime").converse(
+        modelId="us.amazon.nova-micro-v1:0", messages=[{"role": "user", "content": [{"text": "hello"}]}])
