@@ -190,8 +190,14 @@ def _sandbox_modules() -> list[str]:
 # One child process imports the heavy third-party modules once, then forks a child per hidden module:
 # each child hides one module, calls build_app() and reports how it ended. Forking keeps this to seconds.
 _PROBE = r"""
-import json, os, sys
+import importlib, json, os, sys
 import moto.backends, moto.moto_server.werkzeug_app, werkzeug  # shared, not ours: imported once
+sys.modules.setdefault("rfc3987_syntax", None)  # as the server does (sandbox/server.py build_app)
+for name in json.loads(sys.argv[2]):  # every third-party module the sandbox imports, so each child only
+    try:                              # imports our own modules
+        importlib.import_module(name)
+    except Exception:
+        pass
 hidden_all = json.loads(sys.argv[1])
 results = {}
 for hidden in hidden_all:
@@ -225,9 +231,11 @@ def startup_without():
     import json
 
     modules = _sandbox_modules()
+    third_party = sorted({target for name in modules for target, _line in _imports(name, MODULES[name])
+                          if not _is_ours(target) and target.startswith(("moto", "werkzeug", "botocore", "yaml"))})
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(modules)], capture_output=True, text=True,
-                         cwd=ROOT, env=env, timeout=300)
+    out = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(modules), json.dumps(third_party)],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
