@@ -67,7 +67,7 @@ def test_participant_role_is_least_privilege():
     statements = policy["PolicyDocument"]["Statement"]
     granted = set()
     for st in statements:
-        assert st["Effect"] == "Allow" and "NotAction" not in st and "NotResource" not in st
+        assert st["Effect"] == "Allow" and "NotAction" not in st and "NotResource" not in st, st.get("Sid")
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         assert all("*" not in a for a in actions), f"{st['Sid']}: wildcard action"
         granted.update(actions)
@@ -82,6 +82,8 @@ def test_participant_role_is_least_privilege():
     missing = sorted(set(WORKSHOP_ACTIONS) - granted - {"sts:GetCallerIdentity"})  # needs no permission
     assert missing == []
     assert not {a for a in granted if re.match(r"iam:(Attach|Create(User|Policy|AccessKey)|PutUserPolicy)", a)}
+    endpoint = next(s for s in statements if s["Sid"] == "CreateEndpointToAwsServicesOnly")
+    assert endpoint["Condition"] == {"StringEquals": {"ec2:VpceServiceOwner": "amazon"}}
     passrole = next(s for s in statements if s["Action"] == "iam:PassRole")
     assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
     # The instructor's pre-deployed stack can be read, never deleted by the participant.
