@@ -236,3 +236,52 @@ def test_the_field_message_goes_when_the_model_is_fixed(path):
     form.set(model_id="us.amazon.nova-lite-v1:0")
     assert "geography" not in form.model_label.value and form.problems() == {}
     assert form.save_button.disabled is False
+
+
+@pytest.mark.parametrize("region", ["ap-northeast-1", "ap-northeast-3"])
+def test_tokyo_and_osaka_offer_the_jp_profiles_and_explain_the_choice(live_form, region, monkeypatch):
+    """Issue 10, item 6: the form lists the jp. profiles the Region offers, with a note on jp. / apac. / global."""
+    form = live_form(region=region)
+    jp = [m for m in form.model.options if m.startswith("jp.")]
+    assert "jp.anthropic.claude-haiku-4-5-20251001-v1:0" in jp, list(form.model.options)
+    note = form.geo_note.value
+    for words in ("jp.", "Tokyo (ap-northeast-1)", "Osaka (ap-northeast-3)", "stays in Japan", "apac.", "global."):
+        assert words in note, note
+    form.set(model_id=jp[0])
+    assert form.problems() == {} and form.save_button.disabled is False
+    monkeypatch.setenv("WORKSHOP_LANG", "ja")
+    assert "推論は日本国内にとどまります" in live_form(region=region).geo_note.value
+
+
+def test_no_japan_note_outside_japan(live_form):
+    assert live_form(region="us-east-1").geo_note.value == ""
+    assert live_form(region="ap-southeast-2").geo_note.value == ""
+
+
+def test_the_form_speaks_japanese_under_workshop_lang_ja(path, monkeypatch):
+    """Issue 10, item 5: the validation messages a learner acts on are Japanese (WORKSHOP_LANG=ja, or a kernel
+    started in notebooks/ja/); the field values stay as typed."""
+    monkeypatch.setenv("WORKSHOP_LANG", "ja")
+    form = make()
+    assert form.save_button.description == "保存" and form.account.description == "アカウント ID"
+    assert "すべての値が有効です。[保存] をクリックしてください。" in form.feedback.value
+    form.set(account_id="12345678901")
+    assert form.problems()["account_id"].startswith("アカウント ID '12345678901' は 12 桁ではなく 11 桁です。")
+    assert "`aws sts get-caller-identity` からもう一度コピーしてください。" in form.problems()["account_id"]
+    assert form.save_button.disabled is True
+    form.set(account_id="012345678901", prefix="Alice")
+    assert "小文字を使ってください: 'alice'。" in form.problems()["prefix"]
+    with pytest.raises(InvalidInput, match="項目を修正して、もう一度保存してください。"):
+        form.save()
+    assert not path.exists()
+    form.set(prefix="alice", account_id="999999999999")
+    assert "認証情報のアカウント (012345678901) と異なります" in form.problems()["account_id"]
+
+
+def test_the_waits_speak_japanese(monkeypatch, capsys):
+    from utils import waiting
+
+    monkeypatch.setenv("WORKSHOP_LANG", "ja")
+    monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
+    with pytest.raises(waiting.WaitTimeout, match=r"秒待ちましたが、the endpoint を待つのをやめました \(上限 0 秒\)"):
+        waiting.wait_until(lambda: False, what="the endpoint", timeout=0.3, interval=0.05)

@@ -163,7 +163,8 @@ def update(lang: str = DEFAULT_LANG) -> list[UpdateSummary]:
         po.fpath = str(path)
         summary = merge(po, _markdown_cells(_read(notebook)))
         summary.catalog = path
-        po.save(str(path))
+        if summary.added or summary.changed or summary.obsoleted or not path.exists():
+            po.save(str(path))  # an unchanged catalog keeps its bytes (and its translator's line breaks)
         summaries.append(summary)
     summaries.append(update_messages(lang))
     return summaries

@@ -21,8 +21,6 @@ import os
 from functools import cache
 from pathlib import Path
 
-from .config import repo_root
-
 SUPPORTED = ("en", "ja")
 DOMAIN = "utils"
 
@@ -44,6 +42,8 @@ def current() -> str:
 
 @cache
 def _translations(lang: str) -> gettext.NullTranslations:
+    from .config import repo_root  # here, not at the top: config and validation import this module
+
     return gettext.translation(DOMAIN, localedir=str(repo_root() / "locales"), languages=[lang], fallback=True)
 
 

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from awsfacts import bedrock as awsbedrock
 
+from .lang import _
+
 
 class InvalidInput(ValueError):
     """A value the workshop cannot use. The message says what was wrong and how to fix it."""
@@ -64,17 +66,17 @@ def account_id(value) -> str:
     """
     if isinstance(value, int) and not isinstance(value, bool):
         raise InvalidAccountId(
-            "The account ID was given as a number, which loses leading zeros.",
-            "Give it as text with all 12 digits, for example in quotes: \"012345678901\".",
+            _("The account ID was given as a number, which loses leading zeros."),
+            _("Give it as text with all 12 digits, for example in quotes: \"012345678901\"."),
         )
     if not isinstance(value, str):
-        raise InvalidAccountId(f"The account ID must be text, not {type(value).__name__}.",
-                               "Give the 12 digits as a string.")
+        raise InvalidAccountId(_("The account ID must be text, not {name}.").format(name=type(value).__name__),
+                               _("Give the 12 digits as a string."))
     text = value.strip()
     if not text:
-        raise InvalidAccountId("The account ID is empty.",
-                               "Paste the 12-digit ID shown at the top right of the AWS console, or leave "
-                               "the prefilled value from STS.")
+        raise InvalidAccountId(_("The account ID is empty."),
+                               _("Paste the 12-digit ID shown at the top right of the AWS console, or leave "
+                                 "the prefilled value from STS."))
     grouped = _ACCOUNT_GROUPED.match(text)
     if grouped:
         text = "".join(grouped.groups())
@@ -82,25 +84,26 @@ def account_id(value) -> str:
     if compact != text and compact.isascii() and compact.isdigit():
         if len(compact) != 12:
             raise InvalidAccountId(
-                f"The account ID {value!r} has {len(compact)} digits, not 12.",
-                "Copy it again from the console (account menu, top right); leading zeros count.",
+                _("The account ID {value!r} has {count} digits, not 12.").format(value=value, count=len(compact)),
+                _("Copy it again from the console (account menu, top right); leading zeros count."),
             )
         raise InvalidAccountId(
-            f"The account ID {value!r} is grouped in an unusual way.",
-            "Give the 12 digits as 123456789012, or grouped in fours as the console shows them: 1234-5678-9012.",
+            _("The account ID {value!r} is grouped in an unusual way.").format(value=value),
+            _("Give the 12 digits as 123456789012, or grouped in fours as the console shows them: 1234-5678-9012."),
         )
     if not text.isascii() or not text.isdigit():
         bad = sorted({c for c in text if not (c.isascii() and c.isdigit())})
         shown = " ".join(repr(c) for c in bad[:5])
         raise InvalidAccountId(
-            f"The account ID {value!r} contains characters other than digits ({shown}).",
-            "An AWS account ID is exactly 12 digits; dashes are allowed only as 1234-5678-9012.",
+            _("The account ID {value!r} contains characters other than digits ({shown}).").format(
+                value=value, shown=shown),
+            _("An AWS account ID is exactly 12 digits; dashes are allowed only as 1234-5678-9012."),
         )
     if len(text) != 12:
         raise InvalidAccountId(
-            f"The account ID {value!r} has {len(text)} digits, not 12.",
-            "Copy it again from the console (account menu, top right) or from "
-            "`aws sts get-caller-identity`; leading zeros count.",
+            _("The account ID {value!r} has {count} digits, not 12.").format(value=value, count=len(text)),
+            _("Copy it again from the console (account menu, top right) or from "
+              "`aws sts get-caller-identity`; leading zeros count."),
         )
     return text
 
@@ -133,29 +136,30 @@ def bedrock_regions() -> list[str]:
 def region(value) -> str:
     """A commercial AWS region code that offers Amazon Bedrock, such as `us-east-1`."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidRegion("The region is empty.", "Choose one, for example us-east-1 (the workshop's default).")
+        raise InvalidRegion(_("The region is empty."), _("Choose one, for example us-east-1 (the workshop's default)."))
     text = value.strip()
     if text != text.lower() and text.lower() in _partition_regions()[0]:
-        raise InvalidRegion(f"The region {value!r} is not in lower case.", f"Use {text.lower()!r}.")
+        raise InvalidRegion(_("The region {value!r} is not in lower case.").format(
+                                value=value), f"Use {text.lower()!r}.")
     if not _REGION_SHAPE.match(text):
         raise InvalidRegion(
-            f"{value!r} is not a region code.",
-            "Use a code such as us-east-1 or eu-central-1, not a display name like 'N. Virginia' "
-            "or an availability zone like us-east-1a.",
+            _("{value!r} is not a region code.").format(value=value),
+            _("Use a code such as us-east-1 or eu-central-1, not a display name like 'N. Virginia' "
+              "or an availability zone like us-east-1a."),
         )
     known, with_bedrock = _partition_regions()
     if text not in known:
         if text.startswith(("cn-", "us-gov-")) or "-iso" in text:
             raise InvalidRegion(
-                f"{text} belongs to a separate AWS partition (China, GovCloud or ISO).",
-                "The workshop runs in the commercial partition; choose a region such as us-east-1.",
+                _("{text} belongs to a separate AWS partition (China, GovCloud or ISO).").format(text=text),
+                _("The workshop runs in the commercial partition; choose a region such as us-east-1."),
             )
-        raise InvalidRegion(f"{text} is not an AWS region that this SDK knows.",
-                            "Check the spelling, for example us-east-1 or eu-west-1.")
+        raise InvalidRegion(_("{text} is not an AWS region that this SDK knows.").format(text=text),
+                            _("Check the spelling, for example us-east-1 or eu-west-1."))
     if text not in with_bedrock:
         raise InvalidRegion(
-            f"Amazon Bedrock is not offered in {text}.",
-            "Choose a region that offers it, for example us-east-1, us-west-2, eu-central-1 or ap-northeast-1.",
+            _("Amazon Bedrock is not offered in {text}.").format(text=text),
+            _("Choose a region that offers it, for example us-east-1, us-west-2, eu-central-1 or ap-northeast-1."),
         )
     return text
 
@@ -195,11 +199,11 @@ def geographies_for(region_code: str) -> list[str]:
 
 def _end_of_life(base: str) -> InvalidModelId:
     facts = awsbedrock.END_OF_LIFE[base]
-    when = f" on {facts['endOfLife']}" if facts.get("endOfLife") else ""
+    when = _(" on {date}").format(date=facts['endOfLife']) if facts.get("endOfLife") else ""
     return InvalidModelId(
-        f"{base} ({facts['modelName']}) reached end of life on Amazon Bedrock{when}; calls to it fail "
-        "(lifecycle state: end of life).",
-        f"Choose a current model, for example {facts['replacement']}.",
+        _("{base} ({model_name}) reached end of life on Amazon Bedrock{when}; calls to it fail (lifecycle state: end "
+          "of life).").format(base=base, model_name=facts['modelName'], when=when),
+        _("Choose a current model, for example {replacement}.").format(replacement=facts['replacement']),
     )
 
 
@@ -213,17 +217,18 @@ def model_id(value, region_code: str | None = None, offered: list[str] | None = 
     alternatives the Region offers.
     """
     if not isinstance(value, str) or not value.strip():
-        raise InvalidModelId("The model ID is empty.",
-                             "Use the default us.amazon.nova-micro-v1:0 (or eu./apac. outside the US).")
+        raise InvalidModelId(_("The model ID is empty."),
+                             _("Use the default us.amazon.nova-micro-v1:0 (or eu./apac. outside the US)."))
     text = value.strip()
     arn = _FM_ARN.match(text) or _PROFILE_ARN.match(text)
     if arn:
-        raise InvalidModelId(f"{text!r} is an ARN.",
-                             f"Give the ID only, here {arn.group('id')!r}; the workshop builds the ARNs itself.")
+        raise InvalidModelId(_("{text!r} is an ARN.").format(text=text),
+                             _("Give the ID only, here {arn!r}; the workshop builds the ARNs itself.").format(
+                                 arn=arn.group('id')))
     if " " in text or not _MODEL_ID.match(text):
         raise InvalidModelId(
-            f"{value!r} does not look like an Amazon Bedrock model ID.",
-            "IDs look like amazon.nova-micro-v1:0 (a model) or us.amazon.nova-micro-v1:0 (an inference profile).",
+            _("{value!r} does not look like an Amazon Bedrock model ID.").format(value=value),
+            _("IDs look like amazon.nova-micro-v1:0 (a model) or us.amazon.nova-micro-v1:0 (an inference profile)."),
         )
     if offered is not None and text in offered:
         return text  # live data first
@@ -238,30 +243,33 @@ def model_id(value, region_code: str | None = None, offered: list[str] | None = 
         if alternatives is not None:  # what this Region offers, rather than the offline replacement
             replacement = split_model_id(awsbedrock.END_OF_LIFE[base]["replacement"])[1]
             alts = alternatives(replacement)
-            error = InvalidModelId(error.problem, f"Choose a current model that {region_code or 'the Region'} "
-                                   f"offers: {', '.join(alts)}." if alts else error.fix)
+            error = InvalidModelId(error.problem, _("Choose a current model that {region_code} offers: {alts}.").format(
+                                                      region_code=region_code or _('the Region'),
+                                                      alts=', '.join(alts)) if alts else error.fix)
         raise error
     if region_code and geo and geo != "global":
         allowed = geographies_for(region_code)
         if geo not in allowed:
-            hint = f"use {allowed[0]}.{base}" if allowed else f"use the in-Region model {base}, if offered"
+            hint = (_("use {profile}").format(profile=f"{allowed[0]}.{base}") if allowed else
+                    _("use the in-Region model {base}, if offered").format(base=base))
             alternatives = getattr(offered, "alternatives", None)
             if alternatives is not None and f"{allowed[0] if allowed else ''}.{base}".lstrip(".") not in offered:
                 alts = alternatives(base)
-                hint = f"{region_code} offers {', '.join(alts)}" if alts else hint
+                hint = (_("{region_code} offers {alts}").format(region_code=region_code, alts=', '.join(alts))
+                        if alts else hint)
             raise InvalidModelId(
-                f"The inference profile {text} routes requests within the '{geo}' geography, "
-                f"and cannot be called from {region_code}.",
-                f"Pick a profile of this Region's geography: {hint}.",
+                _("The inference profile {text} routes requests within the '{geo}' geography, and cannot be called "
+                  "from {region_code}.").format(text=text, geo=geo, region_code=region_code),
+                _("Pick a profile of this Region's geography: {hint}.").format(hint=hint),
             )
     if live is not None:
         raise InvalidModelId(live[1], live[2])
     if offered is not None:
         near = [m for m in offered if m.endswith(base)][:3] or sorted(offered)[:3]
         raise InvalidModelId(
-            f"{text} is not offered in {region_code or 'this Region'}.",
-            f"Choose one of the listed models, for example {', '.join(near)}." if near
-            else "Check the model catalog in the Amazon Bedrock console.",
+            _("{text} is not offered in {region_code}.").format(text=text, region_code=region_code or _('this Region')),
+            _("Choose one of the listed models, for example {near}.").format(near=', '.join(near)) if near
+            else _("Check the model catalog in the Amazon Bedrock console."),
         )
     return text
 
@@ -280,22 +288,25 @@ def prefix(value) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidPrefix(f"The prefix must be text, not {type(value).__name__}.", "Use e.g. 'alice' or ''.")
+        raise InvalidPrefix(_("The prefix must be text, not {name}.").format(
+                                name=type(value).__name__), "Use e.g. 'alice' or ''.")
     text = value.strip()
     if not text:
         return ""
     if len(text) > PREFIX_MAX:
         raise InvalidPrefix(
-            f"The prefix {text!r} has {len(text)} characters; at most {PREFIX_MAX} fit the names derived from it "
-            "(the function name <prefix>-Bedrock-GenAI-Stack-BedrockTestLambdaFunction must fit in 64).",
-            "Use a short handle such as your initials or 'team3'.",
+            _("The prefix {text!r} has {count} characters; at most {prefix_max} fit the names derived from it (the "
+              "function name <prefix>-Bedrock-GenAI-Stack-BedrockTestLambdaFunction must fit in 64).").format(
+                text=text, count=len(text), prefix_max=PREFIX_MAX),
+            _("Use a short handle such as your initials or 'team3'."),
         )
     if not _PREFIX.match(text) or "--" in text:
         if text.lower() != text and _PREFIX.match(text.lower()):
-            fix = f"Use lower case: {text.lower()!r}."
+            fix = _("Use lower case: {text!r}.").format(text=text.lower())
         else:
-            fix = "Use lower-case letters, digits and single hyphens, starting with a letter (e.g. 'alice-1')."
-        raise InvalidPrefix(f"The prefix {text!r} contains characters that AWS resource names do not accept.", fix)
+            fix = _("Use lower-case letters, digits and single hyphens, starting with a letter (e.g. 'alice-1').")
+        raise InvalidPrefix(_("The prefix {text!r} contains characters that AWS resource names do not accept.").format(
+                                text=text), fix)
     return text
 
 
@@ -307,16 +318,16 @@ _VPCE = re.compile(r"^vpce-([0-9a-f]{8}|[0-9a-f]{17})$")
 def endpoint_id(value) -> str:
     """A VPC endpoint ID such as vpce-0123456789abcdef0."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidEndpointId("The VPC endpoint ID is empty.",
-                                "Run notebook 02, which creates the endpoint and records its ID.")
+        raise InvalidEndpointId(_("The VPC endpoint ID is empty."),
+                                _("Run notebook 02, which creates the endpoint and records its ID."))
     text = value.strip()
     if text.startswith("vpce-svc-"):
-        raise InvalidEndpointId(f"{text} is an endpoint service ID, not an endpoint ID.",
-                                "Use the ID from the Endpoints page (vpce- followed by 17 hex digits).")
+        raise InvalidEndpointId(_("{text} is an endpoint service ID, not an endpoint ID.").format(text=text),
+                                _("Use the ID from the Endpoints page (vpce- followed by 17 hex digits)."))
     if not _VPCE.match(text):
         raise InvalidEndpointId(
-            f"{value!r} is not a VPC endpoint ID.",
-            "Endpoint IDs are 'vpce-' followed by 17 (or, for old endpoints, 8) lower-case hex digits.",
+            _("{value!r} is not a VPC endpoint ID.").format(value=value),
+            _("Endpoint IDs are 'vpce-' followed by 17 (or, for old endpoints, 8) lower-case hex digits."),
         )
     return text
 
@@ -324,6 +335,6 @@ def endpoint_id(value) -> str:
 def target(value) -> str:
     text = (value or "").strip().lower() if isinstance(value, str) else value
     if text not in TARGETS:
-        raise InvalidTarget(f"The target {value!r} is unknown.",
-                            "Use 'sandbox' (local, offline) or 'aws' (your AWS account).")
+        raise InvalidTarget(_("The target {value!r} is unknown.").format(value=value),
+                            _("Use 'sandbox' (local, offline) or 'aws' (your AWS account)."))
     return text

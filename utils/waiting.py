@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .lang import _
+
 
 class WaitTimeout(TimeoutError):
     def __init__(self, what: str, timeout: float, elapsed: float, last_status: str, hint: str = ""):
@@ -31,8 +33,8 @@ class WaitTimeout(TimeoutError):
         self.timeout = timeout
         self.elapsed = elapsed
         self.last_status = last_status
-        text = (f"Gave up waiting for {what} after {elapsed:.1f} s (bound {timeout:.0f} s); "
-                f"last seen: {last_status}.")
+        text = (_("Gave up waiting for {what} after {elapsed:.1f} s (bound {timeout:.0f} s); last seen: "
+                  "{last_status}.").format(what=what, elapsed=elapsed, timeout=timeout, last_status=last_status))
         if hint:
             text += f" {hint}"
         super().__init__(text)
@@ -62,7 +64,8 @@ class _Lines:
 
     def update(self, elapsed: float, status: str) -> None:
         if status != self.last_status or elapsed - self.last_print >= 5.0:
-            print(f"  ... {self.what}: {status} ({elapsed:.1f} s of at most {self.timeout:.0f} s)", flush=True)
+            print(_("  ... {what}: {status} ({elapsed:.1f} s of at most {timeout:.0f} s)").format(
+                      what=self.what, status=status, elapsed=elapsed, timeout=self.timeout), flush=True)
             self.last_status, self.last_print = status, elapsed
 
     def close(self, ok: bool = False) -> None:
@@ -80,7 +83,7 @@ class _Bar:
     def __init__(self, what: str, timeout: float):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=round(timeout, 1), desc=f"waiting for {what}", unit="s",
+        self.bar = tqdm(total=round(timeout, 1), desc=_("waiting for {what}").format(what=what), unit="s",
                         bar_format="{desc}: {bar} {n:.1f}/{total:.0f} s {postfix}", leave=False)
 
     def update(self, elapsed: float, status: str) -> None:
@@ -121,7 +124,7 @@ def wait_until(
     delay = interval
     checks = 0
     progress = None
-    last_status = "not checked yet"
+    last_status = _("not checked yet")
     try:
         while True:
             checks += 1
@@ -171,7 +174,7 @@ class Retry:
         self.tries = 0
         self.done = False
         self.gave_up = False
-        self.last_status = "not tried yet"
+        self.last_status = _("not tried yet")
         self._start: float | None = None
         self._delay = interval
         self._progress = None
@@ -187,8 +190,9 @@ class Retry:
             if elapsed >= self.timeout:
                 self._close()
                 self.gave_up = True
-                text = (f"Gave up waiting for {self.what} after {elapsed:.1f} s (bound {self.timeout:.0f} s); "
-                        f"last seen: {self.last_status}.")
+                text = (_("Gave up waiting for {what} after {elapsed:.1f} s (bound {timeout:.0f} s); last seen: "
+                          "{last_status}.").format(
+                            what=self.what, elapsed=elapsed, timeout=self.timeout, last_status=self.last_status))
                 print(f"{text} {self.hint}".rstrip(), flush=True)
                 return False
             if self._progress is None:
@@ -201,7 +205,7 @@ class Retry:
 
     def until(self, done: Any, status: str = "") -> bool:
         """Say whether this try is the one awaited (and what it saw); returns `done` as a bool."""
-        self.last_status = status or ("done" if done else "not yet")
+        self.last_status = status or ("done" if done else _("not yet"))
         if done and not self.done:
             self.done = True
             elapsed = time.monotonic() - (self._start or time.monotonic())

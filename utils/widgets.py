@@ -13,6 +13,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import config, validation
+from .lang import _
+
+
+def geography_note(region: str) -> str:
+    """In Tokyo and Osaka, a short note on choosing between the jp., apac. and global. inference profiles (HTML).
+
+    The jp. profiles route only between ap-northeast-1 and ap-northeast-3, so inference stays in Japan; apac.
+    profiles route among Asia Pacific Regions; global. profiles to any commercial Region (Amazon Bedrock User Guide,
+    "Supported Regions and models for inference profiles"; AWS blog, "日本国内クロスリージョン推論のご紹介").
+    The Regions come from awsfacts; the form lists the profiles the Region offers.
+    """
+    from awsfacts import bedrock as facts
+
+    if region not in facts.JP:  # the Regions the jp. profiles route between
+        return ""
+    return "<small>" + html.escape(_(
+        "Inference profiles here: jp. routes only between Tokyo (ap-northeast-1) and Osaka (ap-northeast-3), so "
+        "inference stays in Japan; apac. routes among Asia Pacific Regions, outside Japan too; global. routes to "
+        "any commercial Region (the most throughput, no geographic limit). Choose a jp. profile when data must stay "
+        "in Japan.")) + "</small>"
 
 
 class ConfigForm:
@@ -39,25 +59,26 @@ class ConfigForm:
         style = {"description_width": "110px"}
         layout = w.Layout(width="520px")
         # Wide enough buttons: JupyterLab's default width cuts "Sandbox (local, offline)" short.
-        self.target = w.ToggleButtons(options=[("Sandbox (local, offline)", "sandbox"), ("AWS account", "aws")],
-                                      value=initial.get("target") or "sandbox", description="Target",
+        self.target = w.ToggleButtons(options=[(_("Sandbox (local, offline)"), "sandbox"), (_("AWS account"), "aws")],
+                                      value=initial.get("target") or "sandbox", description=_("Target"),
                                       style={**style, "button_width": "200px"})
-        self.account = w.Text(value=str(initial.get("account_id") or sts_account or ""), description="Account ID",
-                              placeholder="12 digits, e.g. from the console's account menu",
+        self.account = w.Text(value=str(initial.get("account_id") or sts_account or ""), description=_("Account ID"),
+                              placeholder=_("12 digits, e.g. from the console's account menu"),
                               continuous_update=False, style=style, layout=layout)
         region_list = regions or validation.bedrock_regions()
         start_region = str(initial.get("region") or config.DEFAULT_REGION).strip()  # a pasted " eu-west-1 " too
         options = list(region_list) if start_region in region_list else [start_region, *region_list]
-        self.region = w.Dropdown(options=options, value=start_region, description="Region", style=style,
+        self.region = w.Dropdown(options=options, value=start_region, description=_("Region"), style=style,
                                  layout=layout)
-        self.model = w.Combobox(value=str(initial.get("model_id") or ""), options=[], description="Model",
-                                placeholder="model or inference-profile ID", ensure_option=False, style=style,
+        self.model = w.Combobox(value=str(initial.get("model_id") or ""), options=[], description=_("Model"),
+                                placeholder=_("model or inference-profile ID"), ensure_option=False, style=style,
                                 layout=layout)
         self.model_label = w.HTML(layout=w.Layout(margin="0 0 4px 118px"))  # under the field, not the label
-        self.prefix = w.Text(value=str(initial.get("prefix") or ""), description="Prefix",
-                             placeholder="optional, for shared accounts: e.g. alice", style=style, layout=layout)
+        self.geo_note = w.HTML(layout=w.Layout(margin="0 0 4px 118px", max_width="600px"))  # jp./apac./global.
+        self.prefix = w.Text(value=str(initial.get("prefix") or ""), description=_("Prefix"),
+                             placeholder=_("optional, for shared accounts: e.g. alice"), style=style, layout=layout)
         self.feedback = w.HTML()
-        self.save_button = w.Button(description="Save", button_style="success", icon="save")
+        self.save_button = w.Button(description=_("Save"), button_style="success", icon="save")
         self.status = w.HTML()
         self.save_button.on_click(lambda _b: self._on_save())
         for widget in (self.target, self.account, self.model, self.prefix):
@@ -76,8 +97,9 @@ class ConfigForm:
         if "account_id" not in found and self.sts_account:
             account = validation.account_id(self.account.value)
             if account != self.sts_account:
-                found["account_id"] = (f"The account ID {account} differs from the account of your credentials "
-                                       f"({self.sts_account}). Use that one, or switch credentials.")
+                found["account_id"] = (_("The account ID {account} differs from the account of your credentials "
+                                         "({sts_account}). Use that one, or switch credentials.").format(
+                                           account=account, sts_account=self.sts_account))
         return found
 
     @property
@@ -103,8 +125,10 @@ class ConfigForm:
             try:
                 choices = self.models_for(region)
             except Exception as exc:  # shown, not raised: the learner can still type an ID
-                self.model_label.value = f"<span style='color:#b45309'>Could not list models: {html.escape(str(exc))}"
+                self.model_label.value = ("<span style='color:#b45309'>"
+                                          + html.escape(_("Could not list models: {error}").format(error=exc)))
                 choices = []
+        self.geo_note.value = geography_note(region)
         self._choices = dict((mid, label) for label, mid in choices)
         ids = [mid for _, mid in choices]
         offer = getattr(choices, "offer", None)  # utils.models.Choices carries the Region's Offer (may be empty)
@@ -148,10 +172,11 @@ class ConfigForm:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in problems.items())
             self.feedback.value = f"<div style='color:#b91c1c'><ul>{items}</ul></div>"
         else:
-            self.feedback.value = "<div style='color:#15803d'>All values are valid. Click Save.</div>"
+            valid = html.escape(_("All values are valid. Click Save."))
+            self.feedback.value = f"<div style='color:#15803d'>{valid}</div>"
         if self.target.value != self.active_target:
-            note = (f"This kernel runs against {html.escape(self.active_target)}. After saving, restart the kernel "
-                    "and run this notebook again to switch.")
+            note = html.escape(_("This kernel runs against {target}. After saving, restart the kernel and run this "
+                                 "notebook again to switch.").format(target=self.active_target))
             self.feedback.value += f"<div style='color:#b45309'>{note}</div>"
         self.status.value = ""
 
@@ -159,18 +184,20 @@ class ConfigForm:
         try:
             cfg = self.save()
         except (validation.InvalidInput, config.ConfigError) as exc:
-            self.status.value = f"<span style='color:#b91c1c'>Not saved: {html.escape(str(exc))}</span>"
+            not_saved = html.escape(_("Not saved: {error}").format(error=exc))
+            self.status.value = f"<span style='color:#b91c1c'>{not_saved}</span>"
             return
         where = config.config_path() if self.path is None else self.path
-        self.status.value = (f"<span style='color:#15803d'>Saved to {html.escape(str(where))}: "
-                             f"{html.escape(cfg.region)}, {html.escape(cfg.model_id)}, target {cfg.target}.</span>")
+        saved = _("Saved to {path}: {region}, {model}, target {target}.").format(
+            path=where, region=cfg.region, model=cfg.model_id, target=cfg.target)
+        self.status.value = f"<span style='color:#15803d'>{html.escape(saved)}</span>"
 
     def save(self) -> config.WorkshopConfig:
         """Validate and write the file (what the Save button does). Raises on invalid input; writes nothing then."""
         problems = self.problems()
         if problems:
             field, message = next(iter(problems.items()))
-            raise validation.InvalidInput(f"{field}: {message}", "Fix the field and save again.")
+            raise validation.InvalidInput(f"{field}: {message}", _("Fix the field and save again."))
         cfg = config.validate(self.values(), self._offered)
         config.save(cfg, self.path)
         self.saved = cfg
@@ -180,7 +207,7 @@ class ConfigForm:
     @property
     def widget(self):
         w = self._w
-        return w.VBox([self.target, self.account, self.region, self.model, self.model_label, self.prefix,
+        return w.VBox([self.target, self.account, self.region, self.model, self.model_label, self.geo_note, self.prefix,
                        self.feedback, w.HBox([self.save_button, self.status])])
 
     def _ipython_display_(self):
