@@ -23,7 +23,8 @@ log = logging.getLogger("sandbox.persistence")
 
 VERSION = 2  # 2: every account (issue 9), not only the default one
 # moto backends that hold the workshop's resources.
-SERVICES = ["ec2", "iam", "sts", "lambda", "logs", "cloudformation", "cloudtrail", "events", "organizations"]
+SERVICES = ["ec2", "iam", "sts", "lambda", "logs", "cloudformation", "cloudtrail", "events", "organizations",
+            "sagemaker"]
 # The sandbox's own records: (module, attribute), restored in place so references stay valid.
 RECORDS = [
     ("sandbox.cloudtrail", "_EVENTS"),

@@ -108,3 +108,17 @@ def test_cloudformation_creates_studio_resources(aws):
     cfn.delete_stack(StackName="studio")
     assert sm.list_domains()["Domains"] == []
     assert sm.list_studio_lifecycle_configs()["StudioLifecycleConfigs"] == []
+
+
+def test_studio_survives_a_sandbox_restart(aws, sandbox):
+    from sandbox import persistence
+    from tests.conftest import reset_sandbox
+
+    sm = aws("sagemaker")
+    domain_id = _domain(sm, aws("ec2"))["DomainId"]
+    sm.create_user_profile(DomainId=domain_id, UserProfileName="p01")
+    blob = persistence.snapshot()
+    reset_sandbox(sandbox.url)
+    assert sm.list_domains()["Domains"] == []
+    persistence.restore(blob)
+    assert sm.describe_user_profile(DomainId=domain_id, UserProfileName="p01")["Status"] == "InService"
