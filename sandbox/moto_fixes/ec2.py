@@ -56,9 +56,9 @@ def _enis(backend: Any) -> list[NetworkInterface]:
 
 
 def delete_subnet(self: SubnetBackend, subnet_id: str) -> Subnet:
-    """DeleteSubnet (Amazon EC2 API Reference, "DeleteSubnet": "You must terminate all running instances in
-    the subnet before you can delete the subnet"; the error is DependencyViolation, "The subnet 'subnet-x' has
-    dependencies and cannot be deleted."). A deleted subnet takes its route table association with it.
+    """DeleteSubnet (Amazon EC2 API Reference, "DeleteSubnet"): a subnet that instances or network interfaces
+    still use cannot be deleted; the error is DependencyViolation, "The subnet 'subnet-x' has dependencies and
+    cannot be deleted.". A deleted subnet takes its route table association with it.
 
     moto 5.2.1 deletes a subnet that network interfaces still use, and leaves its route table association
     behind, so the route table cannot be deleted afterwards."""
@@ -80,9 +80,9 @@ def fix_delete_subnet_dependencies() -> None:
 
 
 def delete_security_group(self: SecurityGroupBackend, name: str | None = None, group_id: str | None = None) -> None:
-    """DeleteSecurityGroup (Amazon EC2 API Reference, "DeleteSecurityGroup": "If you attempt to delete a
-    security group that is associated with an instance or network interface, is referenced by another security
-    group in the same VPC, ... the operation fails with DependencyViolation").
+    """DeleteSecurityGroup (Amazon EC2 API Reference, "DeleteSecurityGroup"): a group that an instance or a
+    network interface uses, or that another group's rules reference, cannot be deleted (DependencyViolation,
+    "resource sg-x has a dependent object").
 
     moto 5.2.1 deletes a group that network interfaces still use, or that another group's rules reference."""
     release_due(self)
@@ -112,10 +112,10 @@ def fix_delete_security_group_dependencies() -> None:
 
 
 def delete_vpc(self: VPCBackend, vpc_id: str) -> VPC:
-    """DeleteVpc (Amazon EC2 API Reference, "DeleteVpc": "You must detach or delete all gateways and resources
-    that are associated with the VPC before you can delete it", e.g. subnets, security groups, network
-    interfaces, route tables; otherwise DependencyViolation "The vpc 'vpc-x' has dependencies and cannot be
-    deleted.").
+    """DeleteVpc (Amazon EC2 API Reference, "DeleteVpc"): every gateway and resource associated with the VPC
+    (subnets, non-default security groups, network interfaces, non-main route tables, endpoints) must be
+    detached or deleted first; otherwise DependencyViolation "The vpc 'vpc-x' has dependencies and cannot be
+    deleted.".
 
     moto 5.2.1 checks subnets (and a few gateway types) only: it deletes a VPC that still has endpoints,
     network interfaces, non-default security groups, non-main route tables or an internet gateway."""
@@ -274,8 +274,8 @@ def fix_subnet_route_table_association() -> None:
 def security_group_create_from_cloudformation_json(
         cls: type[SecurityGroup], resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
         region_name: str, **kwargs: Any) -> SecurityGroup:
-    """`AWS::EC2::SecurityGroup` SecurityGroupEgress (CloudFormation User Guide, "AWS::EC2::SecurityGroup":
-    when you specify egress rules, the default rule that allows all outbound traffic is removed).
+    """`AWS::EC2::SecurityGroup` SecurityGroupEgress (CloudFormation User Guide, "AWS::EC2::SecurityGroup"):
+    listed egress rules replace the default rule that allows all outbound traffic.
 
     moto 5.2.1 ignores SecurityGroupEgress and keeps the default allow-all egress rule."""
     group = original(SecurityGroup, "create_from_cloudformation_json")(cls, resource_name, cloudformation_json,
