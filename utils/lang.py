@@ -22,6 +22,9 @@ from functools import cache
 from pathlib import Path
 
 SUPPORTED = ("en", "ja")
+# The repository's locales/ (as utils.config.repo_root(), which this module cannot import: config and validation
+# import this module).
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "utils"
 
 
@@ -42,9 +45,7 @@ def current() -> str:
 
 @cache
 def _translations(lang: str) -> gettext.NullTranslations:
-    from .config import repo_root  # here, not at the top: config and validation import this module
-
-    return gettext.translation(DOMAIN, localedir=str(repo_root() / "locales"), languages=[lang], fallback=True)
+    return gettext.translation(DOMAIN, localedir=str(LOCALES), languages=[lang], fallback=True)
 
 
 def _(message: str) -> str:
