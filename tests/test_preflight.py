@@ -120,3 +120,60 @@ def test_a_read_that_fails_is_a_failed_check_not_a_traceback(client):
     assert set(failed) == {"permission ec2:DescribeVpcs"}, report.text()
     assert "UnauthorizedOperation" in failed["permission ec2:DescribeVpcs"].detail
     assert "ec2:DescribeVpcs" in failed["permission ec2:DescribeVpcs"].fix
+
+
+def test_a_role_scoped_to_the_workshops_resources_passes_the_permission_check(aws):
+    """An instructor's WorkshopParticipant role allows the workshop's actions on the workshop's resources only:
+    simulated on Resource "*" those actions are denied, so preflight simulates them again on the workshop's own
+    ARNs, and reports what the role really cannot do."""
+    import json
+
+    from utils import preflight
+    from utils.config import WorkshopConfig
+    from utils.doctor import Report
+
+    cfg = WorkshopConfig(target="sandbox", region="us-east-1", account_id="123456789012",
+                         model_id="us.amazon.nova-micro-v1:0", prefix="p01")
+    iam = aws("iam")
+    scoped = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": [a for a in preflight.WORKSHOP_ACTIONS
+                                       if a.split(":")[0] not in ("cloudformation", "iam", "lambda", "ec2")]
+         + ["ec2:Describe*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "cloudformation:*",
+         "Resource": "arn:aws:cloudformation:us-east-1:123456789012:stack/*Bedrock-GenAI-Stack/*"},
+        {"Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+                                       "iam:PassRole", "iam:DeleteRole"],
+         "Resource": "arn:aws:iam::123456789012:role/*Bedrock*"},
+        {"Effect": "Allow", "Action": "lambda:*",
+         "Resource": "arn:aws:lambda:us-east-1:123456789012:function:*BedrockTestLambdaFunction*"},
+        {"Effect": "Allow", "Action": ["ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateSecurityGroup",
+                                       "ec2:AuthorizeSecurityGroupIngress"],
+         "Resource": ["arn:aws:ec2:us-east-1:123456789012:vpc/*", "arn:aws:ec2:us-east-1:123456789012:subnet/*",
+                      "arn:aws:ec2:us-east-1:123456789012:security-group/*"]},
+        {"Effect": "Allow", "Action": ["ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints",
+                                       "ec2:CreateTags"],
+         "Resource": "arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/*"},
+    ]}
+    iam.create_role(RoleName="WorkshopParticipant", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "123456789012"},
+                                                "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName="WorkshopParticipant", PolicyName="scoped", PolicyDocument=json.dumps(scoped))
+    session = "arn:aws:sts::123456789012:assumed-role/WorkshopParticipant/p01"
+
+    on_star = preflight.check_permissions(Report(), iam, session)
+    assert on_star["lambda:InvokeFunction"] != "allowed" and on_star["cloudformation:CreateStack"] != "allowed"
+
+    report = Report()
+    decisions = preflight.check_permissions(report, iam, session,
+                                            resources=preflight.workshop_resources(cfg, "123456789012"))
+    assert all(d == "allowed" for d in decisions.values()), {a: d for a, d in decisions.items() if d != "allowed"}
+    assert report.ok, report.checks[0].detail
+
+    iam.delete_role_policy(RoleName="WorkshopParticipant", PolicyName="scoped")
+    scoped["Statement"] = [st for st in scoped["Statement"] if st["Action"] != "lambda:*"]
+    iam.put_role_policy(RoleName="WorkshopParticipant", PolicyName="scoped", PolicyDocument=json.dumps(scoped))
+    report = Report()
+    decisions = preflight.check_permissions(report, iam, session,
+                                            resources=preflight.workshop_resources(cfg, "123456789012"))
+    assert decisions["lambda:InvokeFunction"] == "implicitDeny" and not report.ok
+    assert "lambda:InvokeFunction (implicitDeny)" in report.checks[0].detail

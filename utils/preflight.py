@@ -54,8 +54,35 @@ def policy_source_arn(caller_arn: str, iam=None) -> str:
     return f"arn:aws:iam::{account}:role/{role}"
 
 
-def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] | None = None) -> dict:
-    """Simulate the workshop's actions for the caller; returns {action: decision}."""
+def workshop_resources(cfg, account: str) -> dict[str, str]:
+    """action -> the ARN of the workshop's own resource it acts on (representative IDs for resources that do not
+    exist yet). A caller whose permissions are scoped to the workshop's resources, such as an instructor's
+    WorkshopParticipant role, is denied on Resource "*" but allowed here, so denied actions are simulated again on
+    these before they are reported."""
+    region, stack_name = cfg.region, cfg.stack_name
+    ec2 = f"arn:aws:ec2:{region}:{account}:"
+    endpoint = ec2 + "vpc-endpoint/vpce-0123456789abcdef0"
+    stack = f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/00000000-0000-0000-0000-000000000000"
+    role = f"arn:aws:iam::{account}:role/{stack_name}-FunctionRole"
+    function = f"arn:aws:lambda:{region}:{account}:function:{stack_name}-BedrockTestLambdaFunction"
+    by_action = {"ec2:CreateVpc": ec2 + "vpc/vpc-0123456789abcdef0",
+                 "ec2:CreateSubnet": ec2 + "subnet/subnet-0123456789abcdef0",
+                 "ec2:CreateSecurityGroup": ec2 + "security-group/sg-0123456789abcdef0",
+                 "ec2:AuthorizeSecurityGroupIngress": ec2 + "security-group/sg-0123456789abcdef0",
+                 "ec2:CreateVpcEndpoint": endpoint, "ec2:ModifyVpcEndpoint": endpoint,
+                 "ec2:DeleteVpcEndpoints": endpoint, "ec2:CreateTags": endpoint}
+    by_service = {"cloudformation": stack, "iam": role, "lambda": function}
+    return {a: by_action.get(a) or by_service[a.split(":")[0]] for a in WORKSHOP_ACTIONS
+            if a in by_action or a.split(":")[0] in by_service}
+
+
+def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] | None = None,
+                      resources: dict[str, str] | None = None) -> dict:
+    """Simulate the workshop's actions for the caller; returns {action: decision}.
+
+    Each action is simulated on Resource "*" first; one denied there is simulated again on the workshop's own
+    resource (`resources`, see `workshop_resources`), where a scoped role allows it.
+    """
     from botocore.exceptions import ClientError
 
     actions = list(actions or WORKSHOP_ACTIONS)
@@ -66,6 +93,11 @@ def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] |
         for page in paginator.paginate(PolicySourceArn=source, ActionNames=actions):
             for r in page["EvaluationResults"]:
                 decisions[r["EvalActionName"]] = r["EvalDecision"]
+        for action in [a for a, d in decisions.items() if d != "allowed" and (resources or {}).get(a)]:
+            for page in paginator.paginate(PolicySourceArn=source, ActionNames=[action],
+                                           ResourceArns=[resources[action]]):
+                for r in page["EvaluationResults"]:
+                    decisions[action] = r["EvalDecision"]
     except ClientError as exc:
         err = exc.response["Error"]
         report.add("preflight", N_("caller permissions"), False,
@@ -175,8 +207,9 @@ def run(cfg, client, caller_arn: str) -> Report:
     """Every preflight check for this configuration. `client(service, region)` builds boto3 clients."""
     report = Report()
     region = cfg.region
+    account = caller_arn.split(":")[4] if caller_arn.count(":") >= 5 else (cfg.account_id or "")
     _guarded(report, cfg, _("simulate your permissions"), "iam:SimulatePrincipalPolicy", check_permissions,
-             client("iam", region), caller_arn)
+             client("iam", region), caller_arn, None, workshop_resources(cfg, account))
     bedrock = client("bedrock", region)
     check_bedrock(report, bedrock, region)
     ec2 = client("ec2", region)
