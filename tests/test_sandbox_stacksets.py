@@ -264,3 +264,25 @@ def test_room_survives_a_sandbox_restart(aws, sandbox, org):
     late = _account(o, root, room, "late")  # automatic deployment still works after the restart
     wait_for(lambda: len(cfn.list_stack_instances(StackSetName="room")["Summaries"]) == 2, "2 instances", 30)
     assert late in {i["Account"] for i in cfn.list_stack_instances(StackSetName="room")["Summaries"]}
+
+
+def test_operation_preferences_make_the_batches():
+    """Concurrency per Region: MaxConcurrent, capped at FailureTolerance + 1 in STRICT_FAILURE_TOLERANCE mode
+    (the default); Regions one after another unless PARALLEL."""
+    from sandbox.stacksets.models import _batches
+
+    targets = [(f"{i:012d}", region, None) for region in ("us-east-1", "us-west-2") for i in range(6)]
+
+    def sizes(prefs):
+        return [len(b) for b in _batches(targets, prefs)]
+
+    assert sizes({}) == [1] * 12
+    assert sizes({"MaxConcurrentCount": 10, "FailureToleranceCount": 2}) == [3, 3, 3, 3]
+    assert sizes({"MaxConcurrentCount": 10, "FailureToleranceCount": 2,
+                  "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE"}) == [6, 6]
+    assert sizes({"MaxConcurrentPercentage": 100, "FailureTolerancePercentage": 100}) == [6, 6]
+    assert sizes({"MaxConcurrentPercentage": 100, "FailureTolerancePercentage": 100,
+                  "RegionConcurrencyType": "PARALLEL"}) == [12]
+    batches = _batches(targets, {"RegionOrder": ["us-west-2", "us-east-1"], "MaxConcurrentCount": 6,
+                                 "FailureToleranceCount": 5})
+    assert [b[0][1] for b in batches] == ["us-west-2", "us-east-1"]

@@ -13,7 +13,8 @@ StackSetOperationResultSummary):
 - An operation is RUNNING, then SUCCEEDED or FAILED; its instances go PENDING -> RUNNING ->
   SUCCEEDED / FAILED / CANCELLED. Operation preferences are honoured: Regions one after another
   (SEQUENTIAL, the default) or together (PARALLEL), at most MaxConcurrentCount/Percentage
-  accounts at a time per Region (default 1), and at most FailureToleranceCount/Percentage
+  accounts at a time per Region (default 1; with ConcurrencyMode STRICT_FAILURE_TOLERANCE, the
+  default, at most FailureToleranceCount + 1), and at most FailureToleranceCount/Percentage
   failures per Region (default 0) before the rest in that Region are cancelled and the
   operation fails.
 - One operation at a time per stack set: another request while one runs raises
@@ -312,6 +313,14 @@ def _batches(targets: list[tuple[str, str, str | None]], p: dict) -> list[list[t
             size = int(math.floor(len(items) * int(p["MaxConcurrentPercentage"]) / 100))
         else:
             size = 1
+        if (p.get("ConcurrencyMode") or "STRICT_FAILURE_TOLERANCE") == "STRICT_FAILURE_TOLERANCE":
+            # "The initial actual concurrency is set to the lower of either the value of the MaxConcurrentCount,
+            # or the value of FailureToleranceCount +1" (API Reference, StackSetOperationPreferences).
+            if p.get("FailureToleranceCount") is not None:
+                tolerance = int(p["FailureToleranceCount"])
+            else:
+                tolerance = int(math.floor(len(items) * int(p.get("FailureTolerancePercentage") or 0) / 100))
+            size = min(size, tolerance + 1)
         size = max(1, size)
         per_region[region] = [items[i:i + size] for i in range(0, len(items), size)]
     if (p.get("RegionConcurrencyType") or "SEQUENTIAL") == "PARALLEL":
