@@ -285,3 +285,12 @@ def test_the_waits_speak_japanese(monkeypatch, capsys):
     monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
     with pytest.raises(waiting.WaitTimeout, match=r"秒待ちましたが、the endpoint を待つのをやめました \(上限 0 秒\)"):
         waiting.wait_until(lambda: False, what="the endpoint", timeout=0.3, interval=0.05)
+
+
+def test_the_field_says_in_japanese_why_a_model_cannot_work(live_form, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_LANG", "ja")
+    form = live_form(region="ap-northeast-1", model_id="anthropic.claude-haiku-4-5-20251001-v1:0")
+    message = form.problems()["model_id"]
+    assert "は、ap-northeast-1 では推論プロファイル経由でのみ提供されています" in message, message
+    assert "jp.anthropic.claude-haiku-4-5-20251001-v1:0" in message, message
+    assert html_escape(message) in form.model_label.value and form.save_button.disabled is True

@@ -9,6 +9,7 @@ from __future__ import annotations
 from awsfacts import bedrock as awsbedrock
 
 from . import validation
+from .lang import N_, _
 
 DEFAULT_BASE_MODEL = awsbedrock.DEFAULT_MODEL
 
@@ -95,35 +96,42 @@ class Offer(list):
                 out.append(i)
         return out[:limit]
 
-    def _fix(self, base: str | None = None, lead: str = "Choose one the Region offers") -> str:
+    def _fix(self, base: str | None = None, lead: str = N_("Choose one the Region offers")) -> str:
         alts = self.alternatives(base)
         if not alts:
-            return (f"{self.region} offers no model this workshop can use (active, text output): choose another "
-                    "Region, such as us-east-1.")
-        return f"{lead}: {', '.join(alts)}."
+            return (_("{region} offers no model this workshop can use (active, text output): choose another Region, "
+                      "such as us-east-1.").format(region=self.region))
+        return f"{_(lead)}: {', '.join(alts)}."
 
     def _why_model(self, text: str, summary: dict, as_profile_of: str | None = None) -> tuple[str, str, str]:
         mid = summary["modelId"]
         name = f"{summary.get('providerName', '')} {summary.get('modelName', mid)}".strip()
-        subject = f"The inference profile {as_profile_of} leads to {mid} ({name}), which" if as_profile_of \
+        subject = _("The inference profile {as_profile_of} leads to {mid} ({name}), which").format(
+                      as_profile_of=as_profile_of, mid=mid, name=name) if as_profile_of \
             else f"{mid} ({name})"
         status = _status(summary)
         if status != "ACTIVE":
             end = (summary.get("modelLifecycle") or {}).get("endOfLifeTime")
-            when = f", end of life {str(end)[:10]}" if end and not isinstance(end, int | float) else ""
-            return ("lifecycle", f"{subject} is in lifecycle state {status} in {self.region}{when}: new users are "
-                    "refused and it will reach end of life.", self._fix(lead="Choose an ACTIVE model"))
+            when = _(", end of life {end}").format(
+                       end=str(end)[:10]) if end and not isinstance(end, int | float) else ""
+            return ("lifecycle", _("{subject} is in lifecycle state {status} in {region}{when}: new users are "
+                                   "refused and it will reach end of life.").format(
+                                     subject=subject, status=status, region=self.region,
+                                     when=when), self._fix(lead=N_("Choose an ACTIVE model")))
         if not _is_text(summary):
             outputs = ", ".join(summary.get("outputModalities") or [])
-            return ("not-text", f"{subject} is not a text model (it outputs {outputs}); the workshop's function "
-                    "asks a question and expects text back.", self._fix(lead="Choose a text model"))
+            return ("not-text", _("{subject} is not a text model (it outputs {outputs}); the workshop's function "
+                                  "asks a question and expects text back.").format(
+                                    subject=subject, outputs=outputs), self._fix(lead=N_("Choose a text model")))
         if as_profile_of is None and "ON_DEMAND" not in (summary.get("inferenceTypesSupported") or []):
             profiles = [i for i in self if i in self.profiles and _profile_model(self.profiles[i]) == mid]
-            fix = (f"Use its inference profile: {', '.join(profiles)}." if profiles
+            fix = (_("Use its inference profile: {profiles}.").format(profiles=', '.join(profiles)) if profiles
                    else self._fix())
-            return ("profile-only", f"{mid} ({name}) is offered in {self.region} only through inference profiles "
-                    "(on-demand calls by the model ID are refused).", fix)
-        return ("unknown", f"{text} is not offered in {self.region}.", self._fix(mid))
+            return ("profile-only", _("{mid} ({name}) is offered in {region} only through inference profiles "
+                                      "(on-demand calls by the model ID are refused).").format(
+                                        mid=mid, name=name, region=self.region), fix)
+        return ("unknown", _("{text} is not offered in {region}.").format(
+                               text=text, region=self.region), self._fix(mid))
 
     def reason(self, model_id: str) -> tuple[str, str, str] | None:
         text = (model_id or "").strip()
@@ -136,10 +144,12 @@ class Offer(list):
             if base in self.models:
                 return self._why_model(text, self.models[base], as_profile_of=text)
             status = self.profiles[text].get("status", "ACTIVE")
-            return ("lifecycle", f"The inference profile {text} is {status} in {self.region}.", self._fix(base))
-        _, base = validation.split_model_id(text)
-        return ("unknown", f"{text} is not offered in {self.region} (neither ListFoundationModels nor "
-                "ListInferenceProfiles lists it there).", self._fix(base))
+            return ("lifecycle", _("The inference profile {text} is {status} in {region}.").format(
+                                     text=text, status=status, region=self.region), self._fix(base))
+        base = validation.split_model_id(text)[1]
+        return ("unknown", _("{text} is not offered in {region} (neither ListFoundationModels nor "
+                             "ListInferenceProfiles lists it there).").format(
+                               text=text, region=self.region), self._fix(base))
 
 
 def offer(cat: dict, region: str) -> Offer:
