@@ -120,6 +120,7 @@ def test_thirty_accounts_in_nested_ous_with_automatic_deployment(aws, sandbox, o
     assert _op_done(cfn, "room", op_id)["Status"] == "SUCCEEDED"
     assert cfn.list_stack_instances(StackSetName="room")["Summaries"] == []
     assert _in(sandbox, accounts[0], "cloudformation").describe_stacks()["Stacks"] == []
+    assert "OrganizationalUnitIds" not in cfn.describe_stack_set(StackSetName="room")["StackSet"]  # no longer a target
     cfn.delete_stack_set(StackSetName="room")
 
 

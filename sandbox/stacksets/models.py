@@ -801,10 +801,9 @@ def delete_stack_instances(ss: StackSet, accounts, regions, deployment_targets, 
         targets = [t for t in targets if ss.instance(t[0], t[1]) is not None]
         op = ss.start("DELETE", targets, preferences, op_id, deployment_targets, retain_stacks=retain)
         advance(ss)
-        if ss.permission_model == "SERVICE_MANAGED":
-            remaining = {i.ou_id for i in ss.live_instances()} | set()
-            ss.ou_ids = [o for o in ss.ou_ids if o in remaining or o not in
-                         ((deployment_targets or {}).get("OrganizationalUnitIds") or [])]
+        if ss.permission_model == "SERVICE_MANAGED":  # the OUs are no longer targets of automatic deployment
+            removed = set((deployment_targets or {}).get("OrganizationalUnitIds") or [])
+            ss.ou_ids = [o for o in ss.ou_ids if o not in removed]
         return op
 
 
