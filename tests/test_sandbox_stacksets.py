@@ -224,7 +224,8 @@ def test_update_stack_set_updates_every_instance(aws, sandbox, org):
     cfn = aws("cloudformation")
     cfn.activate_organizations_access()
     cfn.create_stack_set(StackSetName="room", TemplateBody=json.dumps(template), PermissionModel="SERVICE_MANAGED",
-                         AutoDeployment={"Enabled": False})
+                         AutoDeployment={"Enabled": False},
+                         Parameters=[{"ParameterKey": "Cidr", "ParameterValue": "10.0.0.0/16"}])
     op_id = cfn.create_stack_instances(StackSetName="room", DeploymentTargets={"OrganizationalUnitIds": [room]},
                                        Regions=["us-east-1"])["OperationId"]
     assert _op_done(cfn, "room", op_id)["Status"] == "SUCCEEDED"
@@ -236,6 +237,10 @@ def test_update_stack_set_updates_every_instance(aws, sandbox, org):
     for account in accounts:
         stack = _in(sandbox, account, "cloudformation").describe_stacks()["Stacks"][0]
         assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == {"Cidr": "10.0.0.0/16", "Marker": "v2"}
+    described = cfn.describe_stack_set(StackSetName="room")["StackSet"]
+    assert described["Parameters"] == [{"ParameterKey": "Cidr", "ParameterValue": "10.0.0.0/16"}]
+    assert described["OrganizationalUnitIds"] == [room] and described["Regions"] == ["us-east-1"]
+    assert described["AutoDeployment"] == {"Enabled": False, "RetainStacksOnAccountRemoval": False}
     summaries = cfn.list_stack_sets(Status="ACTIVE")["Summaries"]
     assert [(s["StackSetName"], s["PermissionModel"]) for s in summaries] == [("room", "SERVICE_MANAGED")]
 

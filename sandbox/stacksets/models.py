@@ -369,7 +369,9 @@ class StackSet:
     def describe(self) -> dict:
         out = {
             "StackSetName": self.name, "StackSetId": self.id, "Status": self.status, "TemplateBody": self.template,
-            "Parameters": self.parameters, "Capabilities": self.capabilities, "Tags": self.tags,
+            # moto's CloudFormation responses turn these two from {key: value} into AWS's lists
+            "Parameters": {p["ParameterKey"]: p.get("ParameterValue") for p in self.parameters},
+            "Tags": {t["Key"]: t["Value"] for t in self.tags}, "Capabilities": self.capabilities,
             "StackSetARN": self.arn, "PermissionModel": self.permission_model,
             "ManagedExecution": self.managed_execution, "Regions": self.regions(),
         }
@@ -819,9 +821,9 @@ def update_stack_set(ss: StackSet, *, template, parameters, capabilities, tags, 
         ss.template = new_template
         if parameters is not None:
             previous = {p["ParameterKey"]: p.get("ParameterValue") for p in ss.parameters}
-            ss.parameters = [{"ParameterKey": p["ParameterKey"],
-                              "ParameterValue": previous.get(p["ParameterKey"]) if p.get("UsePreviousValue")
-                              else p.get("ParameterValue")} for p in parameters]
+            values = [(p["ParameterKey"], previous.get(p["ParameterKey"]) if p.get("UsePreviousValue")
+                       else p.get("ParameterValue")) for p in parameters]
+            ss.parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in values if v is not None]
         ss.capabilities = capabilities
         if tags is not None:
             ss.tags = tags
