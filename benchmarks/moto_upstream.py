@@ -6,8 +6,10 @@ moto's sdist on PyPI ships its `tests/`. This script downloads the sdist of the 
 pip (`pip download --no-deps --no-binary :all: moto==<version>`) unless it is already unpacked, and unpacks
 its `tests/` into a folder outside the repository (default: <tmp>/moto-upstream-<version>). It then runs each
 service's test folder with pytest, in a subprocess, with this module as a plugin (`-p benchmarks.moto_upstream`):
-its `pytest_configure` calls `sandbox.moto_fixes.apply_all()` before any test runs. The installed moto is
-the one tested (the unpacked folder holds tests only).
+its `pytest_configure` calls `sandbox.moto_fixes.apply_all()` before any test runs, which applies every patch
+the server applies to moto (sandbox.moto_fixes, and the models of sandbox/endpoints.py, sandbox/lambda_service.py,
+sandbox/servicequotas.py, sandbox/organizations.py, sandbox/stacksets/, sandbox/sagemaker/ and
+sandbox/language_extensions.py). The installed moto is the one tested (the unpacked folder holds tests only).
 
 Tests marked `network` or `requires_docker`, and the unmarked ones listed as deselected in
 sandbox/moto_fixes/EXPECTED_UPSTREAM_FAILURES.md (they run Lambda functions in Docker containers), do not
@@ -37,9 +39,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 LIST_FILE = REPO / "sandbox" / "moto_fixes" / "EXPECTED_UPSTREAM_FAILURES.md"
-# The services sandbox.moto_fixes patches, as moto names their test folders.
-SERVICES = ("sts", "resourcegroupstaggingapi", "awslambda", "awslambda_simple", "iam", "cloudformation", "ec2")
-NODE_ID = re.compile(r"^tests/test_[a-z_]+/[A-Za-z0-9_]+\.py::[^\s|]+$")
+# The services whose moto code the sandbox patches (sandbox.moto_fixes.apply_all()), as moto names their test folders.
+SERVICES = ("sts", "resourcegroupstaggingapi", "awslambda", "awslambda_simple", "iam", "cloudformation", "ec2",
+            "servicequotas", "organizations", "sagemaker")
+NODE_ID = re.compile(r"^tests/test_[a-z0-9_]+/[A-Za-z0-9_]+\.py::[^\s|]+$")
 ROW = re.compile(r"^\|\s*`(?P<node>[^`]+)`\s*\|(?P<rest>.*)\|\s*$")
 URL = re.compile(r"https://docs\.aws\.amazon\.com/\S+")
 

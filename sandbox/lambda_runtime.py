@@ -92,7 +92,8 @@ class Spec:
 
 def spec_from_function(fn, vpc: str = "") -> Spec:
     """A Spec from a moto LambdaFunction (its current code and configuration)."""
-    code = (fn.code_bytes or b"") if fn.package_type == "Zip" else b""  # moto sets no code_bytes for images
+    # moto sets no code_bytes for an image, and takes Code.ImageUri without PackageType "Image" as well
+    code = (getattr(fn, "code_bytes", None) or b"") if fn.package_type == "Zip" else b""
     return Spec(
         region=fn.region,
         function_name=fn.function_name,

@@ -391,6 +391,21 @@ def _start_update(fn, state: FunctionState, prev_spec, prev_attachment) -> None:
         lambda_runtime.retire(fn.region, fn.function_name, current_spec(fn).key, fn.account_id)
 
 
+def _check_content_first(backend, spec: dict) -> None:
+    """moto checks a new function's layers, then its code's S3 location, as it builds the function
+    (ResourceNotFoundException, then InvalidParameterValueException "... NoSuchBucket ..."); the VPC checks
+    of this module come after them, as moto's order has it."""
+    from moto.awslambda.exceptions import UnknownLayerVersionException
+    from moto.awslambda.models import _validate_s3_bucket_and_key
+
+    layers = spec.get("Layers") or []
+    if not all(backend.layers_versions_by_arn(arn) for arn in layers):
+        raise UnknownLayerVersionException(layers)
+    code = spec.get("Code") or {}
+    if "S3Bucket" in code and "S3Key" in code:
+        _validate_s3_bucket_and_key(backend.account_id, backend.partition, code)
+
+
 def _create_function(self, spec: dict):
     name = str(spec.get("FunctionName") or "")
     if ":" not in name and len(name) > 64:  # Lambda API Reference, CreateFunction: FunctionName
@@ -399,6 +414,8 @@ def _create_function(self, spec: dict):
 
         raise ValidationException(name, "functionName", "Member must have length less than or equal to 64")
     _check_runtime(spec.get("Runtime"), creating=True)
+    if (spec.get("VpcConfig") or {}).get("SubnetIds"):
+        _check_content_first(self, spec)
     plan = _plan_vpc(self.region_name, spec.get("Role") or "", spec.get("VpcConfig") or {})
     fn = _orig_create_function(self, spec)
     name = fn.function_name

@@ -20,7 +20,7 @@ import re
 import threading
 from typing import Any
 
-from .server import AwsRequest, route
+from .server import DEFERRED_PATCHES, AwsRequest, route
 
 TRANSFORM = "AWS::LanguageExtensions"
 _applied = False
@@ -149,6 +149,9 @@ def apply() -> None:
 
         Stack._create_resource_map = _create_resource_map
         _applied = True
+
+
+DEFERRED_PATCHES.append(apply)
 
 
 @route(service="cloudformation", observe=True)

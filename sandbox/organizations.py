@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from . import backends
 from .errors import AwsError
-from .server import AwsRequest, route
+from .server import DEFERRED_PATCHES, AwsRequest, route
 
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 SCP = "SERVICE_CONTROL_POLICY"
@@ -78,24 +78,27 @@ def apply() -> None:
                                    TargetId=result["OrganizationalUnit"]["Id"])
             return result
 
+        # Each wrapper lets moto's method check the request first (AWSOrganizationsNotInUseException before
+        # AccountNotFoundException, ...), then tells the listeners where the account was.
+        def parent_of(self, account_id: str) -> str | None:
+            return next((a.parent_id for a in self.accounts if a.id == account_id), None)
+
         def move_account(self, **kwargs):
-            account = self.get_account_by_id(kwargs["AccountId"])
-            old = account.parent_id
+            old = parent_of(self, kwargs["AccountId"])
             original_move(self, **kwargs)
-            if account.parent_id != old:
-                _notify(self.account_id, account.id, old, account.parent_id)
+            new = parent_of(self, kwargs["AccountId"])
+            if new != old:
+                _notify(self.account_id, kwargs["AccountId"], old, new)
 
         def remove_account_from_organization(self, **kwargs):
-            account = self.get_account_by_id(kwargs["AccountId"])
-            old = account.parent_id
+            old = parent_of(self, kwargs["AccountId"])
             original_remove(self, **kwargs)
-            _notify(self.account_id, account.id, old, None)
+            _notify(self.account_id, kwargs["AccountId"], old, None)
 
         def close_account(self, **kwargs):
-            account = self.get_account_by_id(kwargs["AccountId"])
-            old = account.parent_id
+            old = parent_of(self, kwargs["AccountId"])
             original_close(self, **kwargs)
-            _notify(self.account_id, account.id, old, None)
+            _notify(self.account_id, kwargs["AccountId"], old, None)
 
         def enable_policy_type(self, **kwargs):
             result = original_enable_policy_type(self, **kwargs)
@@ -111,6 +114,9 @@ def apply() -> None:
         backend_cls.remove_account_from_organization = remove_account_from_organization
         backend_cls.close_account = close_account
         _applied = True
+
+
+DEFERRED_PATCHES.append(apply)
 
 
 @route(service="organizations", observe=True)

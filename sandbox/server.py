@@ -52,6 +52,10 @@ EXTENSIONS = [
     "sandbox.language_extensions",
 ]
 
+# Patches to moto that a module defers to its service's first request (moto's CloudFormation code alone takes
+# about a second to import); each is idempotent. `apply_patches()` applies them at once.
+DEFERRED_PATCHES: list[Callable[[], None]] = []
+
 _AUTH_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -280,6 +284,20 @@ def _reset(req: AwsRequest) -> Response:
 _built = False
 
 
+def import_extensions() -> None:
+    """Import every module of EXTENSIONS: each registers its routes and applies its import-time patches."""
+    for name in EXTENSIONS:
+        importlib.import_module(name)
+
+
+def apply_patches() -> None:
+    """Apply in this process every patch the server applies to moto, the deferred ones included, without
+    serving anything (idempotent). moto's own tests run against this (benchmarks/moto_upstream.py)."""
+    import_extensions()
+    for patch in DEFERRED_PATCHES:
+        patch()
+
+
 def build_app() -> SandboxApp:
     global _built
     if not _built:
@@ -287,8 +305,7 @@ def build_app() -> SandboxApp:
         # JupyterLab's dependencies do; building its grammar costs seconds at start-up and no sandbox API needs
         # IRI format checks. Hide it from this process unless something already loaded it.
         sys.modules.setdefault("rfc3987_syntax", None)
-        for name in EXTENSIONS:
-            importlib.import_module(name)
+        import_extensions()
         _built = True
     return SandboxApp()
 

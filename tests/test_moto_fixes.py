@@ -70,6 +70,35 @@ def test_apply_all_applies_every_fix_once():
     assert (SubnetBackend.delete_subnet, ResourceMap.load_parameters) == methods
 
 
+def test_apply_all_applies_every_patch_the_server_applies():
+    """Not only this package's fixes: the sandbox's models of what moto lacks patch moto too, and moto's own tests
+    run against all of them (benchmarks/moto_upstream.py)."""
+    from moto.awslambda.models import LambdaBackend
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.ec2.models.vpcs import VPCBackend
+    from moto.organizations.models import OrganizationsBackend
+    from moto.sagemaker.responses import SageMakerResponse
+    from moto.servicequotas.models import ServiceQuotasBackend
+
+    from sandbox import moto_fixes, server
+
+    moto_fixes.apply_all()
+    assert VPCBackend.create_vpc_endpoint.__module__ == "sandbox.endpoints"
+    assert VPCBackend.create_vpc.__module__ == "sandbox.servicequotas"
+    assert ServiceQuotasBackend.get_service_quota.__module__ == "sandbox.servicequotas"
+    assert LambdaBackend.create_function.__module__ == "sandbox.lambda_service"
+    # the patches a module defers to its service's first request
+    assert Stack._create_resource_map.__module__ == "sandbox.language_extensions"
+    assert CloudFormationResponse.create_stack_instances.__module__ == "sandbox.stacksets.responses"
+    assert OrganizationsBackend.close_account.__module__ == "sandbox.organizations"
+    assert SageMakerResponse.create_domain.__module__ == "sandbox.sagemaker.responses"
+    patched = (VPCBackend.create_vpc_endpoint, LambdaBackend.create_function, Stack._create_resource_map)
+    moto_fixes.apply_all()  # idempotent
+    assert (VPCBackend.create_vpc_endpoint, LambdaBackend.create_function, Stack._create_resource_map) == patched
+    assert len(server.DEFERRED_PATCHES) == len(set(server.DEFERRED_PATCHES))
+
+
 def test_expected_upstream_failures_list_is_well_formed():
     from benchmarks import moto_upstream
 

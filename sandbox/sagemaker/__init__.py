@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from ..server import AwsRequest, route
+from ..server import DEFERRED_PATCHES, AwsRequest, route
 from . import models, responses
 
 _parsing = sys.modules.get("moto.cloudformation.parsing")
@@ -18,6 +18,9 @@ if _parsing is not None:  # moto's CloudFormation already built its type map: re
     _parsing.get_name_type_map.cache_clear()
 
 __all__ = ["models"]
+
+
+DEFERRED_PATCHES.append(responses.apply)
 
 
 @route(service="sagemaker", observe=True)

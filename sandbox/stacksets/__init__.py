@@ -8,8 +8,11 @@ Operations advance lazily: before any request is handled, what has come due runs
 from __future__ import annotations
 
 from ..organizations import MEMBERSHIP_LISTENERS
-from ..server import RESET_HOOKS, ROUTES, AwsRequest, Route, route
+from ..server import DEFERRED_PATCHES, RESET_HOOKS, ROUTES, AwsRequest, Route, route
 from . import models, responses
+
+
+DEFERRED_PATCHES.append(responses.apply)
 
 
 @route(service="cloudformation", observe=True)
