@@ -11,7 +11,6 @@ from ..organizations import MEMBERSHIP_LISTENERS
 from ..server import DEFERRED_PATCHES, RESET_HOOKS, ROUTES, AwsRequest, Route, route
 from . import models, responses
 
-
 DEFERRED_PATCHES.append(responses.apply)
 
 

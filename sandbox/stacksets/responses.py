@@ -100,7 +100,8 @@ def describe_stack_set(self):
     described = dict(ss.describe())
     # moto's CloudFormationResponse turns these two from {key: value} into the API's lists as it serializes
     # DescribeStackSet (RESPONSE_KEY_PATH_TO_TRANSFORMER): hand them over in that shape.
-    described["Parameters"] = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters") or []}
+    parameters = described.get("Parameters") or []
+    described["Parameters"] = {p["ParameterKey"]: p.get("ParameterValue", "") for p in parameters}
     described["Tags"] = {t["Key"]: t.get("Value", "") for t in described.get("Tags") or []}
     return ActionResult({"StackSet": described})
 
