@@ -275,7 +275,7 @@ class Operation:
         out = []
         for (account, region), timeline in self.results.items():
             status, reason = timeline.get()
-            gate = f"arn:aws:lambda:{region}:{account}:function:AWSCloudFormationStackSetAccountGate"
+            gate = f"arn:{_partition(region)}:lambda:{region}:{account}:function:AWSCloudFormationStackSetAccountGate"
             item = {"Account": account, "Region": region, "Status": status,
                     "AccountGateResult": {"Status": "SKIPPED", "StatusReason": f"Function not found: {gate}"}}
             if reason:
@@ -329,6 +329,13 @@ def _batches(targets: list[tuple[str, str, str | None]], p: dict) -> list[list[t
     return [batch for r in regions for batch in per_region[r]]
 
 
+def _partition(region: str) -> str:
+    """aws, aws-cn, aws-us-gov: the partition of a Region's ARNs."""
+    from moto.utilities.utils import get_partition
+
+    return get_partition(region)
+
+
 class StackSet:
     def __init__(self, backend, name: str, template: str, parameters: list[dict], capabilities: list[str],
                  tags: list[dict], description: str | None, permission_model: str, admin_role: str | None,
@@ -337,15 +344,17 @@ class StackSet:
         self.name = name
         self.admin_account = backend.account_id
         self.region = backend.region_name
-        self.arn = f"arn:aws:cloudformation:{self.region}:{self.admin_account}:stackset/{self.id}"
+        partition = _partition(self.region)
+        self.arn = f"arn:{partition}:cloudformation:{self.region}:{self.admin_account}:stackset/{self.id}"
         self.template = template
         self.parameters = parameters
         self.capabilities = capabilities
         self.tags = tags
         self.description = description
         self.permission_model = permission_model
-        self.administration_role_arn = (admin_role if permission_model == "SELF_MANAGED" else None) or (
-            f"arn:aws:iam::{self.admin_account}:role/{ADMIN_ROLE}" if permission_model == "SELF_MANAGED" else None)
+        self_managed = permission_model == "SELF_MANAGED"
+        self.administration_role_arn = (admin_role if self_managed else None) or (
+            f"arn:{partition}:iam::{self.admin_account}:role/{ADMIN_ROLE}" if self_managed else None)
         self.execution_role_name = (execution_role or EXECUTION_ROLE) if permission_model == "SELF_MANAGED" else None
         self.auto_deployment = auto_deployment
         self.managed_execution = managed_execution or {"Active": False}
@@ -489,7 +498,8 @@ def _permission_problem(ss: StackSet, op: Operation, account: str) -> str | None
     if ss.permission_model != "SELF_MANAGED":
         return None
     admin_arn = op.admin_role
-    admin_account = admin_arn.split(":")[4]
+    parts = admin_arn.split(":")
+    admin_account = parts[4] if len(parts) > 5 and parts[4] else ss.admin_account  # a malformed ARN names no role
     admin = _role(admin_account, admin_arn)
     admin_name = admin_arn.split("/")[-1]
     if admin is None or not _trust_allows(admin, {"Service": "cloudformation.amazonaws.com"}):
