@@ -862,7 +862,7 @@ def delete_stack_set(backend, name: str) -> None:
         if ss.running_operation() is not None:
             raise OperationInProgressException(f"Another Operation on StackSet {ss.arn} is in progress")
         if ss.live_instances():
-            raise StackSetNotEmptyException(f"StackSet {ss.name} is not empty")
+            raise StackSetNotEmptyException("StackSet is not empty")  # AWS's text, as the CLI prints it
         ss.status = "DELETED"
 
 

@@ -97,13 +97,7 @@ def create_stack_set(self):
 
 def describe_stack_set(self):
     ss = models.find(_backend(self), self._get_param("StackSetName"))
-    described = dict(ss.describe())
-    # moto's CloudFormationResponse turns these two from {key: value} into the API's lists as it serializes
-    # DescribeStackSet (RESPONSE_KEY_PATH_TO_TRANSFORMER): hand them over in that shape.
-    parameters = described.get("Parameters") or []
-    described["Parameters"] = {p["ParameterKey"]: p.get("ParameterValue", "") for p in parameters}
-    described["Tags"] = {t["Key"]: t.get("Value", "") for t in described.get("Tags") or []}
-    return ActionResult({"StackSet": described})
+    return ActionResult({"StackSet": ss.describe()})
 
 
 def list_stack_sets(self):
