@@ -1,4 +1,4 @@
-"""Run moto's own tests for the services we patch, with our fixes applied in-process (not run in CI: ~15 min).
+"""Run moto's own tests for the services we patch, with our patches applied in-process (not in CI: 5-10 min).
 
     python -m benchmarks.moto_upstream [--services ec2,iam,...] [--workers 2] [--work DIR] [--baseline]
 
