@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 from awsfacts import bedrock as awsbedrock
 
+from .models import paginate
+
 # An opt-in Region the account has not enabled answers with one of these: skipped with a note, not a difference.
 _REGION_NOT_ENABLED = {"UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"}
 _NOT_FOUND = {"ResourceNotFoundException", "ValidationException"}
@@ -72,16 +74,6 @@ def _decimal(value: float) -> str:
 
 def _code(exc: Exception) -> str:
     return getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-
-
-def _paginate(call, key: str, **kwargs) -> list[dict]:
-    items, token = [], None
-    while True:
-        page = call(**kwargs, **({"nextToken": token} if token else {}))
-        items.extend(page.get(key, []))
-        token = page.get("nextToken")
-        if not token:
-            return items
 
 
 def _region_of(arn: str) -> str:
@@ -141,7 +133,7 @@ def check_region(bedrock, region: str, report: Report) -> None:
 
     expected = _expected_profiles(region)
     live_profiles = {p["inferenceProfileId"]: p for p in
-                     _paginate(bedrock.list_inference_profiles, "inferenceProfileSummaries",
+                     paginate(bedrock.list_inference_profiles, "inferenceProfileSummaries",
                                typeEquals="SYSTEM_DEFINED")}
     for pid, prof in expected.items():
         if pid not in live_profiles:

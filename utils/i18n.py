@@ -83,7 +83,7 @@ def _markdown_cells(nb) -> list[tuple[str, str]]:
             if cell.cell_type == "markdown" and cell["source"].strip()]
 
 
-def _new_catalog(lang: str, notebook: Path):
+def _empty_catalog(lang: str, **extra: str):
     import polib
 
     po = polib.POFile(wrapwidth=0)
@@ -93,9 +93,13 @@ def _new_catalog(lang: str, notebook: Path):
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",
         "Content-Transfer-Encoding": "8bit",
-        "X-Source-Notebook": f"notebooks/{notebook.name}",
+        **extra,
     }
     return po
+
+
+def _new_catalog(lang: str, notebook: Path):
+    return _empty_catalog(lang, **{"X-Source-Notebook": f"notebooks/{notebook.name}"})
 
 
 def _load_catalog(path: Path):
@@ -230,19 +234,8 @@ def scan_messages(paths: list[Path] | None = None) -> tuple[list[Message], list[
 
 
 def _new_runtime_catalog(lang: str):
-    import polib
-
-    po = polib.POFile(wrapwidth=0)
-    po.metadata = {
-        "Project-Id-Version": "bedrock-privatelink-workshop",
-        "Language": lang,
-        "MIME-Version": "1.0",
-        "Content-Type": "text/plain; charset=UTF-8",
-        "Content-Transfer-Encoding": "8bit",
-        "Plural-Forms": "nplurals=1; plural=0;" if lang == "ja" else "nplurals=2; plural=(n != 1);",
-        "X-Source": "utils/*.py",
-    }
-    return po
+    plural = "nplurals=1; plural=0;" if lang == "ja" else "nplurals=2; plural=(n != 1);"
+    return _empty_catalog(lang, **{"Plural-Forms": plural, "X-Source": "utils/*.py"})
 
 
 def merge_messages(po, messages: list[Message]) -> UpdateSummary:

@@ -14,7 +14,7 @@ from .lang import N_, _
 DEFAULT_BASE_MODEL = awsbedrock.DEFAULT_MODEL
 
 
-def _paginate(call, key: str, **kwargs) -> list[dict]:
+def paginate(call, key: str, **kwargs) -> list[dict]:
     items: list[dict] = []
     token = None
     while True:
@@ -31,7 +31,7 @@ def catalog(bedrock) -> dict:
     Returns {"models": [modelSummary...], "profiles": [inferenceProfileSummary...]}.
     """
     models = bedrock.list_foundation_models().get("modelSummaries", [])
-    profiles = _paginate(bedrock.list_inference_profiles, "inferenceProfileSummaries", typeEquals="SYSTEM_DEFINED")
+    profiles = paginate(bedrock.list_inference_profiles, "inferenceProfileSummaries", typeEquals="SYSTEM_DEFINED")
     return {"models": models, "profiles": profiles}
 
 
