@@ -21,6 +21,8 @@ from pathlib import Path
 
 import boto3
 
+from utils.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,17 +31,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
-
-
-def poll(fn, what: str, timeout: float = 300.0):
-    deadline, delay = time.monotonic() + timeout, 0.05
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(delay)
-        delay = min(delay * 1.5, 1.0)
-    raise TimeoutError(f"{what} after {timeout} s")
 
 
 def main() -> int:
@@ -87,7 +78,8 @@ def main() -> int:
                 op = cfn.describe_stack_set_operation(StackSetName="room", OperationId=op_id)["StackSetOperation"]
                 return op if op["Status"] not in ("RUNNING", "QUEUED") else None
 
-            op = poll(finished, "stack set operation")
+            op = wait_until(finished, what="the stack set operation", timeout=300, interval=0.05, max_interval=1.0,
+                            backoff=1.5, quiet=True)
             result["stack_instances_s"] = round(time.perf_counter() - t0, 2)
             result["operation_status"] = op["Status"]
             t0 = time.perf_counter()
