@@ -196,18 +196,20 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
     echo(f"Room {r.name}: {len(r.participants)} participant(s) ({r.mode}); cleaning as "
          + (f"{role} in each account." if r.mode == "accounts" else "the instructor in the shared account."))
 
-    def make_for(p):
-        return r.clients(p, role) if r.mode == "accounts" else r.clients(p, None)
+    def each_participant(action, key: str, prefix: str) -> list[dict]:
+        """`action(r, p, make)` for every participant, in parallel; a participant whose clients cannot be made
+        (AssumeRole refused, ...) gets {key: [], "error": ...} instead."""
+        def one(p):
+            try:
+                make = r.clients(p, role) if r.mode == "accounts" else r.clients(p, None)
+            except Exception as exc:
+                return {"participant": p.id, key: [], "error": f"{aws.error_code(exc)}: {exc}"}
+            return action(r, p, make)
 
-    def step1(p):
-        try:
-            make = make_for(p)
-        except Exception as exc:
-            return {"participant": p.id, "removed": [], "error": f"{aws.error_code(exc)}: {exc}"}
-        return clean_participant(r, p, make)
+        with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix=prefix) as pool:
+            return list(pool.map(one, r.participants))
 
-    with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="cleanup") as pool:
-        cleaned = list(pool.map(step1, r.participants))
+    cleaned = each_participant(clean_participant, "removed", "cleanup")
     removed = {c["participant"]: c["removed"] for c in cleaned if c["removed"]}
     errors = {c["participant"]: c["error"] for c in cleaned if c["error"]}
     echo(f"Step 1: removed what the notebooks created outside the stacks in {len(r.participants)} participant(s)"
@@ -235,15 +237,7 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
     if instructor:
         removed["instructor"] = instructor
 
-    def step3(p):
-        try:
-            make = make_for(p)
-        except Exception as exc:
-            return {"participant": p.id, "left": [], "error": f"{aws.error_code(exc)}: {exc}"}
-        return verify_participant(r, p, make)
-
-    with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="verify") as pool:
-        checked = list(pool.map(step3, r.participants))
+    checked = each_participant(verify_participant, "left", "verify")
     left = {c["participant"]: c["left"] for c in checked if c["left"]}
     for c in checked:
         if c["error"]:
