@@ -25,7 +25,7 @@ from urllib.parse import unquote
 
 from iampolicy import evaluator as policy
 
-from . import backends
+from . import backends, context_keys
 from .errors import AwsError
 from .identity import Principal, principal_for
 from .server import AwsRequest, route
@@ -97,9 +97,10 @@ def check_assume_role(principal: Principal, role_arn: str, context: dict | None 
     identity = authz.identity_policies(principal)
     if identity is None:
         return
-    try:
-        decision = policy.evaluate(rc, identity, None)
-    except policy.PolicyError:
+    try:  # the caller's own permission: identity policies, its boundary and its account's SCPs, as for any action
+        decision = policy.evaluate(rc, identity, None, permissions_boundary=authz.boundary_for(principal),
+                                   scps=authz.scps_for(principal.account))
+    except (policy.PolicyError, authz.BoundaryNotFound):
         raise _denied(principal, role_arn) from None
     if not decision.allowed:
         raise _denied(principal, role_arn)
@@ -108,5 +109,6 @@ def check_assume_role(principal: Principal, role_arn: str, context: dict | None 
 @route(service="sts", action="AssumeRole")
 def _assume_role(req: AwsRequest):
     principal = principal_for(req.access_key)
-    check_assume_role(principal, req.form.get("RoleArn", ""), {"aws:RequestedRegion": req.region})
+    context = context_keys.request_keys(principal, req.region, source_ip=req.environ.get("REMOTE_ADDR"))
+    check_assume_role(principal, req.form.get("RoleArn", ""), context)
     return None  # moto mints the credentials in the role's account

@@ -1,9 +1,9 @@
 """Authorization of Amazon Bedrock calls, as AWS evaluates them.
 
-For each request the sandbox builds the request context as AWS does (principal, region,
-transport, and — only for calls that arrive through an interface endpoint — the
-endpoint and VPC), gathers the policies that apply (the caller's identity policies, the
-role's permissions boundary when it has one, the service control policies of its account
+For each request the sandbox builds the request context as AWS does (the global condition keys,
+from sandbox.context_keys: principal, organization, region, time, transport, and — only for calls that
+arrive through an interface endpoint — the endpoint and VPC), gathers the policies that apply (the
+caller's identity policies, the role's permissions boundary when it has one, the service control policies of its account
 when it is in an organization, and the endpoint's policy when the call came through one)
 and evaluates them with the pure evaluator in `iampolicy`. A denial is an
 AccessDeniedException worded as AWS words it ("Troubleshoot access denied error messages",
@@ -23,14 +23,13 @@ import json
 import logging
 import threading
 import time
-from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from moto.iam.exceptions import IAMException
 
 from iampolicy import evaluator as policy
 
-from . import backends, network, organizations
+from . import backends, context_keys, network, organizations
 from .errors import AwsError
 from .identity import Principal, principal_for
 from .server import RESET_HOOKS, AwsRequest, route
@@ -216,31 +215,8 @@ def _endpoint_policy_change(req: AwsRequest):
 
 
 def request_context(req: AwsRequest, principal: Principal, via: dict | None) -> dict:
-    now = datetime.now(UTC)
-    ctx = {
-        "aws:PrincipalArn": principal.principal_arn,
-        "aws:PrincipalAccount": principal.account,
-        "aws:SecureTransport": True,
-        "aws:RequestedRegion": req.region,
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(now.timestamp())),
-        "aws:ViaAWSService": False,
-    }
-    if principal.kind == "assumed-role":
-        ctx["aws:PrincipalType"] = "AssumedRole"
-        ctx["aws:userid"] = f"{principal.role_name}:{principal.session}"
-    elif principal.kind == "user":
-        ctx["aws:PrincipalType"] = "User"
-        ctx["aws:username"] = principal.user_name
-    if via and via.get("kind") == "vpce":
-        # Through an interface endpoint AWS sets these, and no aws:SourceIp.
-        ctx["aws:SourceVpce"] = via["vpce_id"]
-        ctx["aws:SourceVpc"] = via["vpc_id"]
-        if via.get("source_ip"):
-            ctx["aws:VpcSourceIp"] = via["source_ip"]
-    elif via and via.get("source_ip"):
-        ctx["aws:SourceIp"] = via["source_ip"]
-    return ctx
+    """The request context of an API call: the global condition keys (sandbox.context_keys, the one builder)."""
+    return context_keys.request_keys(principal, req.region, via=via, source_ip=req.environ.get("REMOTE_ADDR"))
 
 
 def identity_policies(principal: Principal):
@@ -313,14 +289,18 @@ def authorize(req: AwsRequest, action: str, resources: list[str], context: dict 
     return principal
 
 
-def role_allows(role_arn: str, action: str, resource: str = "*", context: dict | None = None) -> bool:
-    """Whether the role may call `action` outside any endpoint: its identity policies, its permissions
-    boundary and its account's SCPs. A policy that cannot be evaluated means no (logged)."""
+def role_allows(role_arn: str, action: str, resource: str = "*", context: dict | None = None, *,
+                region: str, session: str = "sandbox-check") -> bool:
+    """Whether a session of the role, in `region`, may call `action` outside any endpoint: its identity policies,
+    its permissions boundary and its account's SCPs, with the global keys of such a request
+    (sandbox.context_keys) plus `context`. A policy that cannot be evaluated means no (logged)."""
     role_name = role_arn.split("/")[-1]
     account = role_arn.split(":")[4] or backends.ACCOUNT_ID
+    ctx = context_keys.role_keys(role_arn, region, session)
+    ctx.update(context or {})
     rc = policy.RequestContext(
         action=action, resource=resource, principal_arn=role_arn, principal_account=account,
-        role_arn=role_arn, context=dict(context or {}),
+        role_arn=role_arn, context=ctx,
     )
     try:
         return policy.evaluate(rc, role_policies(role_name), None, permissions_boundary=role_boundary(role_name),

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 from werkzeug.wrappers import Response
 
 # Signing names whose APIs use the REST-JSON protocol.
-REST_JSON = {"bedrock", "lambda"}
+REST_JSON = {"bedrock", "lambda", "access-analyzer"}
 # Services that use JSON 1.1 with X-Amz-Target.
 JSON_TARGET = {"cloudtrail", "logs", "organizations", "servicequotas", "sagemaker"}
 # Query protocol with <ErrorResponse> (IAM, STS, CloudFormation); EC2 uses <Response><Errors>.

@@ -135,9 +135,10 @@ def current_spec(fn) -> lambda_runtime.Spec:
 # ---------------------------------------------------------------- IAM check for VPC access
 
 
-def _role_allows(role_arn: str, action: str) -> bool:
-    """Whether the execution role may call `action` (identity policies, boundary and SCPs, as AWS checks it)."""
-    return authz.role_allows(role_arn, action, resource="*")
+def _role_allows(role_arn: str, action: str, region: str) -> bool:
+    """Whether the execution role may call `action` in the function's Region (identity policies, boundary and SCPs,
+    with the global keys of a request in that Region: sandbox.context_keys)."""
+    return authz.role_allows(role_arn, action, resource="*", region=region)
 
 
 # ---------------------------------------------------------------- runtimes
@@ -182,7 +183,7 @@ def _plan_vpc(region: str, role_arn: str, vpc_config: dict) -> dict | None:
     if not subnets or not groups:
         raise InvalidParameterValue("SubnetIds and SecurityIds must coexist or be both empty list.")
     for action in ENI_ACTIONS:
-        if not _role_allows(role_arn, action):
+        if not _role_allows(role_arn, action, region):
             raise InvalidParameterValue(
                 f"The provided execution role does not have permissions to call {action.split(':')[1]} on EC2"
             )

@@ -50,6 +50,7 @@ EXTENSIONS = [
     "sandbox.servicequotas",
     "sandbox.sagemaker",
     "sandbox.language_extensions",
+    "sandbox.accessanalyzer",  # ValidatePolicy (issue 15)
 ]
 
 # Patches to moto that a module defers to its service's first request (moto's CloudFormation code alone takes

@@ -454,8 +454,12 @@ def simulation_context(s: dict, arn: str) -> dict:
     """The request context of the function's call to `arn` through the endpoint, as AWS would see it."""
     out, ep = s.get("outputs") or {}, s.get("endpoint") or {}
     role_arn = out.get("FunctionRoleArn", "")
+    cfg = s.get("cfg")
+    # aws:RequestedRegion is in every request's context (IAM User Guide, "AWS global condition context keys"); the
+    # simulator sees only the keys it is given, and an SCP that denies other Regions reads this one.
     context = {"aws:SourceVpce": ep.get("VpcEndpointId"), "aws:SourceVpc": out.get("VpcId"),
-               "aws:PrincipalArn": role_arn, "aws:PrincipalAccount": role_arn.split(":")[4] if role_arn else None}
+               "aws:PrincipalArn": role_arn, "aws:PrincipalAccount": role_arn.split(":")[4] if role_arn else None,
+               "aws:RequestedRegion": getattr(cfg, "region", None)}
     arns = (s.get("model") or {}).get("arns") or []
     if ":foundation-model/" in arn and arns and ":inference-profile/" in arns[0]:
         context["bedrock:InferenceProfileArn"] = arns[0]

@@ -453,7 +453,7 @@ class StackSet:
 # ---------------------------------------------------------------- execution
 
 
-def _trust_allows(role, principal: dict) -> bool:
+def _trust_allows(role, principal: dict, region: str | None = None) -> bool:
     """Whether the role's trust policy allows sts:AssumeRole to the principal described by `principal`
     ({"Service": ...} or {"AWS": arn, "account": id})."""
     from iampolicy import evaluator as policy
@@ -476,8 +476,11 @@ def _trust_allows(role, principal: dict) -> bool:
                     return False
                 allowed = allowed or st.get("Effect") == "Allow"
         return allowed
+    from ..context_keys import role_keys
+
     rc = policy.RequestContext(action="sts:AssumeRole", resource=role.arn, principal_arn=principal["AWS"],
-                               principal_account=principal["account"], role_arn=principal["AWS"])
+                               principal_account=principal["account"], role_arn=principal["AWS"],
+                               context=role_keys(principal["AWS"], region, "stacksets") if region else {})
     try:
         return policy.evaluate_policy(doc, rc, name="trust policy", kind="resource").decision == "Allow"
     except policy.PolicyError:
@@ -506,7 +509,7 @@ def _permission_problem(ss: StackSet, op: Operation, account: str) -> str | None
         return (f"Account {admin_account} should have '{admin_name}' role with trust relationship to "
                 "CloudFormation service.")
     execution = _role(account, op.execution_role)
-    if execution is None or not _trust_allows(execution, {"AWS": admin.arn, "account": admin_account}):
+    if execution is None or not _trust_allows(execution, {"AWS": admin.arn, "account": admin_account}, ss.region):
         return (f"Account {account} should have '{op.execution_role}' role with trust relationship to Role "
                 f"'{admin_name}'.")
     return None
