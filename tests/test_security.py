@@ -45,7 +45,7 @@ NO_RESOURCE_LEVEL = {"bedrock:listfoundationmodels"}
 def workshop_policy_problems(document: dict | str, where: str = "policy") -> list[str]:
     """policy_problems, plus the documented exception: Resource "*" for actions that support no resource."""
     doc = json.loads(document) if isinstance(document, str) else document
-    problems = policy_problems(doc, where)
+    problems = policy_problems(doc, where) + [f"{where}: {p}" for p in policies.problems(doc)]
     kept = []
     for problem in problems:
         m = re.search(r"Resource '\*' for actions that support resource-level scoping: (\[.*\])$", problem)
@@ -178,7 +178,7 @@ def test_sourcevpce_policy_is_bound_to_the_endpoint():
     doc = policies.sourcevpce_policy(PROFILE_ARNS, RUNTIME_VPCE, control_endpoint_id=CONTROL_VPCE)
     for stmt in doc["Statement"]:
         assert stmt["Effect"] == "Allow"
-        (values,) = stmt["Condition"]["ForAnyValue:StringEquals"].values()
+        (values,) = stmt["Condition"]["StringEquals"].values()  # aws:sourceVpce is single-valued: no set operator
         assert values in ([RUNTIME_VPCE], [CONTROL_VPCE])
 
 

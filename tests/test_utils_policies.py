@@ -77,7 +77,7 @@ def test_sourcevpce_policy():
     [st] = statements(doc)
     assert st["Action"] == ["bedrock:InvokeModel"]
     assert sorted(st["Resource"]) == sorted(ARNS)
-    assert st["Condition"] == {"ForAnyValue:StringEquals": {"aws:sourceVpce": [VPCE]}}
+    assert st["Condition"] == {"StringEquals": {"aws:sourceVpce": [VPCE]}}
 
 
 def test_sourcevpce_policy_lists_models_only_through_a_control_endpoint():
@@ -85,7 +85,7 @@ def test_sourcevpce_policy_lists_models_only_through_a_control_endpoint():
     doc = policies.sourcevpce_policy(ARNS, VPCE, control_endpoint_id=control)
     listing = [s for s in doc["Statement"] if s["Action"] == ["bedrock:ListFoundationModels"]]
     assert len(listing) == 1
-    assert listing[0]["Condition"]["ForAnyValue:StringEquals"]["aws:sourceVpce"] == [control]
+    assert listing[0]["Condition"]["StringEquals"]["aws:sourceVpce"] == [control]
     assert "bedrock:ListFoundationModels" not in json.dumps(policies.sourcevpce_policy(ARNS, VPCE))
 
 

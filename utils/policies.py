@@ -23,7 +23,14 @@ Where the workshop departs from the article, the docstring says why:
   condition on the bedrock-runtime endpoint's ID can never match it; the function does
   not call it either. We include it only when a `bedrock` control-plane endpoint exists
   (notebook 02's option), conditioned on that endpoint's ID, on `Resource: "*"` because
-  the action supports no resource-level permissions.
+  the action supports no resource-level permissions. The article's condition is
+  `ForAnyValue:StringEquals` on `aws:sourceVpce`; we write `StringEquals`. aws:SourceVpce is a
+  single-valued key, and the IAM User Guide ("Single-valued vs. multivalued context keys") says not to
+  use ForAllValues or ForAnyValue with single-valued keys, which "can lead to overly permissive
+  policies". `problems` (below) refuses set operators on single-valued keys.
+
+Validate before you apply: notebooks 02 and 03 send each document to IAM Access Analyzer's ValidatePolicy in a
+visible cell; `show_findings` displays the findings and `blocking` picks those that must stop the notebook.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ from __future__ import annotations
 import json
 
 from awsfacts.awslambda import VPC_ACCESS_ACTIONS
+from iampolicy import validation
+
+from .lang import _
 
 ENI_POLICY_NAME = "enivpce-policy"
 SOURCEVPCE_POLICY_NAME = "lambda-bedrock-sourcevpce-access-only"
@@ -122,16 +132,16 @@ def sourcevpce_policy(resource_arns: list[str], runtime_endpoint_id: str,
     Allows `bedrock:InvokeModel` on the model's ARNs only when the request arrives
     through the given bedrock-runtime endpoint (`aws:sourceVpce`).
     """
-    from . import validation
+    from . import validation as checks
 
-    runtime_endpoint_id = validation.endpoint_id(runtime_endpoint_id)
+    runtime_endpoint_id = checks.endpoint_id(runtime_endpoint_id)
     statements = [
         {
             "Sid": "InvokeOnlyThroughRuntimeEndpoint",
             "Effect": "Allow",
             "Action": ["bedrock:InvokeModel"],
             "Resource": _check_arns(resource_arns),
-            "Condition": {"ForAnyValue:StringEquals": {"aws:sourceVpce": [runtime_endpoint_id]}},
+            "Condition": {"StringEquals": {"aws:sourceVpce": [runtime_endpoint_id]}},
         }
     ]
     if control_endpoint_id:
@@ -141,9 +151,7 @@ def sourcevpce_policy(resource_arns: list[str], runtime_endpoint_id: str,
                 "Effect": "Allow",
                 "Action": ["bedrock:ListFoundationModels"],
                 "Resource": "*",
-                "Condition": {
-                    "ForAnyValue:StringEquals": {"aws:sourceVpce": [validation.endpoint_id(control_endpoint_id)]}
-                },
+                "Condition": {"StringEquals": {"aws:sourceVpce": [checks.endpoint_id(control_endpoint_id)]}},
             }
         )
     return {"Id": SOURCEVPCE_POLICY_NAME, "Version": "2012-10-17", "Statement": statements}
@@ -185,3 +193,57 @@ def _canonical(value):
 
 def to_json(policy: dict) -> str:
     return json.dumps(policy, indent=2)
+
+
+# ---------------------------------------------------------------- checks before a policy is applied
+
+
+def problems(policy: dict | str) -> list[str]:
+    """The workshop's own checks of a policy document: a list of problems, empty when it passes.
+
+    A condition set operator (ForAllValues, ForAnyValue) on a single-valued key is refused, as the IAM User Guide
+    says ("Single-valued vs. multivalued context keys"); the table of single-valued global keys, with its source,
+    is iampolicy.validation.
+    """
+    return [m["message"] for m in validation.set_operator_misuse(policy)]
+
+
+def check(policy: dict | str) -> dict | str:
+    """`policy` unchanged if it passes `problems`, else ValueError naming each problem."""
+    found = problems(policy)
+    if found:
+        raise ValueError("; ".join(found))
+    return policy
+
+
+BLOCKING_FINDINGS = ("ERROR", "SECURITY_WARNING")
+
+
+def blocking(findings: list[dict]) -> list[dict]:
+    """The Access Analyzer findings that must stop a notebook before it applies the policy."""
+    return [f for f in findings if f.get("findingType") in BLOCKING_FINDINGS]
+
+
+def _where(finding: dict) -> str:
+    parts = []
+    for loc in finding.get("locations") or []:
+        path = "".join(f"[{p['index']}]" if "index" in p else f".{p.get('value', p.get('key', ''))}"
+                       for p in loc.get("path") or [])
+        start = (loc.get("span") or {}).get("start") or {}
+        parts.append(path.lstrip(".") + (f" (line {start['line']})" if "line" in start else ""))
+    return "; ".join(p for p in parts if p) or "-"
+
+
+def show_findings(findings: list[dict], name: str) -> list[dict]:
+    """Print IAM Access Analyzer's ValidatePolicy findings for the document `name`; return the blocking ones."""
+    if not findings:
+        print(_("{name}: IAM Access Analyzer reports no findings.").format(name=name))
+        return []
+    print(_("{name}: IAM Access Analyzer reports {count} finding(s):").format(name=name, count=len(findings)))
+    for f in findings:
+        print(_("- {finding_type} {issue_code} at {where}: {details}").format(
+            finding_type=f.get("findingType"), issue_code=f.get("issueCode"), where=_where(f),
+            details=f.get("findingDetails")))
+        if f.get("learnMoreLink"):
+            print(f"  {f['learnMoreLink']}")
+    return blocking(findings)

@@ -34,6 +34,7 @@ WORKSHOP_ACTIONS = [
     "lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
     "lambda:GetFunctionConfiguration", "lambda:InvokeFunction", "lambda:DeleteFunction",
     "cloudtrail:LookupEvents",
+    "access-analyzer:ValidatePolicy",  # 02 and 03 validate each policy before applying it
 ]
 VPC_QUOTA_CODE = "L-F678F1CE"  # Amazon VPC: "VPCs per Region"
 DEFAULT_VPC_QUOTA = 5
