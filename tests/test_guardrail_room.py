@@ -9,6 +9,7 @@ the guardrailed OU runs the unchanged notebooks 00-05 through `instructor env`.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -71,3 +72,68 @@ def test_a_participant_of_a_guardrailed_room_runs_00_to_05(room_env, aws, capsys
         aws("bedrock", region="eu-west-1", **kw).list_foundation_models()
     assert "with an explicit deny in a service control policy" in err.value.response["Error"]["Message"]
     assert cli.main(["cleanup"]) == 0
+
+
+GLOBAL_KEYS = ["aws:RequestedRegion", "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID",
+               "aws:PrincipalType", "aws:userid", "aws:CurrentTime", "aws:EpochTime", "aws:SecureTransport",
+               "aws:PrincipalIsAWSService", "aws:ViaAWSService"]
+
+
+def test_every_authorization_sees_the_global_keys_aws_sets(sandbox, aws):
+    """An SCP that denies any request whose context lacks one of the global keys AWS always sets (or, for a direct
+    call, aws:SourceIp) leaves the calls allowed: a Bedrock call, Lambda's check of an execution role's EC2
+    permissions, AssumeRole. The keys' values are those the IAM User Guide describes."""
+    from sandbox import authz, backends, context_keys
+
+    org = aws("organizations")
+    ou, (account,) = make_org_room(org, 1)
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    statements = [{"Sid": f"Needs{k.split(':')[1]}", "Effect": "Deny", "Action": "*", "Resource": "*",
+                   "Condition": {"Null": {k: "true"}}} for k in GLOBAL_KEYS]
+    statements.append({"Sid": "DirectCallsNeedSourceIp", "Effect": "Deny", "Action": "bedrock:*", "Resource": "*",
+                       "Condition": {"Null": {"aws:SourceIp": "true"}}})
+    scp = org.create_policy(Name="needs-global-keys", Type="SERVICE_CONTROL_POLICY", Description="test",
+                            Content=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    org.attach_policy(PolicyId=scp["Policy"]["PolicySummary"]["Id"], TargetId=ou)
+
+    admin = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                                   RoleSessionName="setup")["Credentials"]
+    as_admin = {"aws_access_key_id": admin["AccessKeyId"], "aws_secret_access_key": admin["SecretAccessKey"],
+                "aws_session_token": admin["SessionToken"]}
+    iam = aws("iam", **as_admin)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": account},
+                                                     "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="KeysRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName="KeysRole", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["ec2:CreateNetworkInterface", "bedrock:ListFoundationModels"],
+             "Resource": "*"}]}))
+    iam.put_role_policy(RoleName="OrganizationAccountAccessRole", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+
+    # AssumeRole from inside the member account (identity and SCP checked with the global keys).
+    session = aws("sts", **as_admin).assume_role(RoleArn=role["Arn"], RoleSessionName="keys")["Credentials"]
+    as_role = {"aws_access_key_id": session["AccessKeyId"], "aws_secret_access_key": session["SecretAccessKey"],
+               "aws_session_token": session["SessionToken"]}
+    aws("bedrock", **as_role).list_foundation_models()  # a Bedrock call, through sandbox.authz
+    with backends.acting_as(account):  # Lambda's check of the execution role, in the function's Region
+        assert authz.role_allows(role["Arn"], "ec2:CreateNetworkInterface", region="us-east-1")
+        ctx = context_keys.role_keys(role["Arn"], "eu-west-1", "check")
+    assert ctx["aws:RequestedRegion"] == "eu-west-1" and ctx["aws:PrincipalArn"] == role["Arn"]
+    assert ctx["aws:PrincipalAccount"] == account and ctx["aws:PrincipalType"] == "AssumedRole"
+    assert ctx["aws:userid"] == f"{role['RoleId']}:check"  # "role-id:caller-specified-role-name"
+    org_id = org.describe_organization()["Organization"]["Id"]
+    assert ctx["aws:PrincipalOrgID"] == org_id and ctx["aws:PrincipalOrgPaths"] == [f"{org_id}/{root}/{ou}/"]
+    assert "aws:SourceIp" not in ctx and "aws:SourceVpce" not in ctx
+
+    # The guardrail's region condition bites with the same context: another Region is refused by the SCP.
+    deny_other_regions = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Action": "ec2:*", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]}}}]}
+    other = org.create_policy(Name="region", Type="SERVICE_CONTROL_POLICY", Description="test",
+                              Content=json.dumps(deny_other_regions))
+    org.attach_policy(PolicyId=other["Policy"]["PolicySummary"]["Id"], TargetId=ou)
+    with backends.acting_as(account):
+        assert authz.role_allows(role["Arn"], "ec2:CreateNetworkInterface", region="us-east-1")
+        assert not authz.role_allows(role["Arn"], "ec2:CreateNetworkInterface", region="eu-west-1")

@@ -230,6 +230,20 @@ CONDITIONS = [
      {"aws:TagKeys": ["cost-center", "cost-owner"]}, True),
     ("[multi] plain operator on a multivalued key: any value may match",
      {"StringEquals": {"aws:TagKeys": "b"}}, {"aws:TagKeys": ["a", "b"]}, True),
+    # Set operators on a single-valued key ("Single-valued vs. multivalued context keys": AWS evaluates the one value
+    # as a set of one; an absent key makes ForAllValues true and ForAnyValue false, which is why AWS says not to).
+    ("[single] ForAnyValue on aws:SourceVpce: the request's one value matches",
+     {"ForAnyValue:StringEquals": {"aws:sourceVpce": [VPCE]}}, {"aws:SourceVpce": VPCE}, True),
+    ("[single] ForAnyValue on aws:SourceVpce: another endpoint does not match",
+     {"ForAnyValue:StringEquals": {"aws:sourceVpce": [VPCE]}}, {"aws:SourceVpce": "vpce-0ffffffffffffffff"}, False),
+    ("[single] ForAnyValue on aws:SourceVpce: a request from outside any endpoint is false",
+     {"ForAnyValue:StringEquals": {"aws:sourceVpce": [VPCE]}}, {}, False),
+    ("[single] ForAllValues on aws:SourceVpce: a request from outside any endpoint is TRUE (overly permissive)",
+     {"ForAllValues:StringEquals": {"aws:sourceVpce": [VPCE]}}, {}, True),
+    ("[single] ForAllValues on aws:SourceVpce: another endpoint does not match",
+     {"ForAllValues:StringEquals": {"aws:sourceVpce": [VPCE]}}, {"aws:SourceVpce": "vpce-0ffffffffffffffff"}, False),
+    ("[single] StringEquals on aws:SourceVpce: a request from outside any endpoint is false",
+     {"StringEquals": {"aws:sourceVpce": [VPCE]}}, {}, False),
     # Policy variables in condition values
     ("[vars] ${aws:username} in a condition value", {"StringEquals": {"s3:prefix": "home/${aws:username}"}},
      {"aws:username": "alice", "s3:prefix": "home/alice"}, True),
@@ -676,3 +690,65 @@ def test_endpoint_kind_alias():
         parse_policy(doc(stmt()), kind="endpoint")
     with pytest.raises(ValueError):
         parse_policy(doc(stmt()), kind="bucket")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks before a policy is applied (iampolicy.validation): single-valued keys and Access Analyzer's findings
+def test_the_single_valued_key_table_follows_the_iam_user_guide():
+    from iampolicy import validation
+
+    # The page's own examples: aws:SourceVpce single-valued, aws:PrincipalServiceNamesList and aws:TagKeys
+    # multivalued, the tag keys with a tag name single-valued. Key names are case-insensitive.
+    assert validation.value_type("aws:SourceVpce") == validation.value_type("aws:sourcevpce") == "single"
+    assert validation.value_type("aws:PrincipalServiceNamesList") == "multi"
+    assert validation.value_type("aws:TagKeys") == "multi"
+    assert validation.value_type("aws:ResourceTag/team") == validation.value_type("aws:PrincipalTag/x") == "single"
+    for key in ("aws:RequestedRegion", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:SourceIp", "aws:SourceVpc",
+                "aws:VpcSourceIp", "aws:userid", "aws:username", "aws:PrincipalType", "aws:SecureTransport"):
+        assert validation.value_type(key) == "single", key
+    assert validation.value_type("aws:PrincipalOrgPaths") == "multi"
+    assert validation.value_type("s3:prefix") is None  # service keys: not in the table, never flagged
+    assert not validation.SINGLE_VALUED_GLOBAL_KEYS & validation.MULTIVALUED_GLOBAL_KEYS
+
+
+def test_set_operators_on_single_valued_keys_are_found_both_qualifiers():
+    from iampolicy import validation
+
+    found = validation.set_operator_misuse(sourcevpce_policy())  # the article's ForAnyValue:StringEquals
+    [f] = found
+    assert (f["statement"], f["qualifier"], f["key"]) == (0, "ForAnyValue", "aws:sourceVpce")
+    assert "can lead to overly permissive policies" in f["message"] and "StringEquals" in f["message"]
+    all_values = _cond({"ForAllValues:StringLike": {"aws:SourceVpce": "vpce-*"}})
+    assert [m["qualifier"] for m in validation.set_operator_misuse(all_values)] == ["ForAllValues"]
+    fine = _cond({"StringEquals": {"aws:SourceVpce": VPCE}, "ForAnyValue:StringEquals": {"aws:TagKeys": "a"}})
+    assert validation.set_operator_misuse(fine) == []
+
+
+def test_access_analyzer_findings_in_validatepolicys_shape():
+    import json as _json
+
+    from iampolicy import validation
+
+    text = _json.dumps(_cond({"ForAllValues:StringEquals": {"aws:sourceVpce": [VPCE]}}), indent=2)
+    [f] = validation.findings(text, "IDENTITY_POLICY")
+    # The policy check reference: "Security Warning – ForAllValues with single valued key".
+    assert f["findingType"] == "SECURITY_WARNING" and f["issueCode"] == "FORALLVALUES_WITH_SINGLE_VALUED_KEY"
+    assert f["findingDetails"] == ("Using ForAllValues qualifier with the single-valued condition key aws:sourceVpce "
+                                   "can be overly permissive. We recommend that you remove ForAllValues:.")
+    assert f["learnMoreLink"].endswith("#access-analyzer-reference-policy-checks-security-warning-forallvalues-"
+                                       "with-single-valued-key")
+    [loc] = f["locations"]
+    assert loc["path"] == [{"value": "Statement"}, {"index": 0}, {"value": "Condition"},
+                           {"value": "ForAllValues:StringEquals"}, {"value": "aws:sourceVpce"}]
+    start, end = loc["span"]["start"]["offset"], loc["span"]["end"]["offset"]
+    assert text[start:end] == '"aws:sourceVpce"'
+    assert loc["span"]["start"]["line"] == text[:start].count("\n") + 1
+    # ForAnyValue: the reference we could read documents no check, so no finding is made up.
+    any_value = _json.dumps(_cond({"ForAnyValue:StringEquals": {"aws:sourceVpce": [VPCE]}}))
+    assert validation.findings(any_value, "IDENTITY_POLICY") == []
+    # A resource policy needs a Principal; a document without Version gets the general warning.
+    codes = [x["issueCode"] for x in validation.findings(_json.dumps({"Statement": [
+        {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}]}), "RESOURCE_POLICY")]
+    assert codes == ["MISSING_VERSION", "MISSING_PRINCIPAL"]
+    [bad] = validation.findings('{"Version": "2012-10-17", ', "IDENTITY_POLICY")
+    assert bad["issueCode"] == "JSON_SYNTAX_ERROR" and bad["findingType"] == "ERROR"

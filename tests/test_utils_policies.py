@@ -118,3 +118,74 @@ def test_same_policy_ignores_order_and_formatting():
     b["Statement"][0]["Resource"] = list(reversed(b["Statement"][0]["Resource"]))
     assert policies.same_policy(a, json.dumps(b, indent=4))
     assert not policies.same_policy(a, policies.endpoint_policy(ROLE, ARNS, "Deny"))
+
+
+# ---------------------------------------------------------------- validate before you apply (issue 15)
+
+
+@pytest.mark.parametrize("operator", ["ForAnyValue:StringEquals", "ForAllValues:StringEquals",
+                                      "forallvalues:StringLike"])
+def test_problems_refuse_set_operators_on_aws_sourcevpce(operator):
+    doc = policies.sourcevpce_policy(ARNS, VPCE)
+    doc["Statement"][0]["Condition"] = {operator: {"aws:sourceVpce": [VPCE]}}
+    [problem] = policies.problems(doc)
+    assert "aws:sourceVpce, a single-valued key" in problem and "can lead to overly permissive policies" in problem
+    with pytest.raises(ValueError, match="single-valued"):
+        policies.check(json.dumps(doc))
+
+
+def test_the_workshops_policies_pass_the_checks():
+    for doc in (policies.endpoint_policy(ROLE, ARNS), policies.eni_policy(), policies.control_endpoint_policy(ROLE),
+                policies.sourcevpce_policy(ARNS, VPCE, "vpce-0fedcba9876543210")):
+        assert policies.problems(doc) == [] and policies.check(doc) is doc
+    # A set operator on a multivalued key is what set operators are for.
+    tags = {"Statement": [{"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*",
+                           "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["workshop"]}}}]}
+    assert policies.problems(tags) == []
+
+
+def test_show_findings_prints_each_finding_and_returns_the_blocking_ones(capsys):
+    warning = {"findingType": "SECURITY_WARNING", "issueCode": "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
+               "findingDetails": "Using ForAllValues qualifier ...", "learnMoreLink": "https://docs.aws.amazon.com/x",
+               "locations": [{"path": [{"value": "Statement"}, {"index": 0}, {"value": "Condition"}],
+                              "span": {"start": {"line": 9, "column": 10, "offset": 182}}}]}
+    suggestion = {"findingType": "SUGGESTION", "issueCode": "EMPTY_SID_VALUE", "findingDetails": "...",
+                  "locations": []}
+    assert policies.show_findings([warning, suggestion], "p") == [warning]
+    out = capsys.readouterr().out
+    assert "p: IAM Access Analyzer reports 2 finding(s):" in out
+    assert "SECURITY_WARNING FORALLVALUES_WITH_SINGLE_VALUED_KEY at Statement[0].Condition (line 9)" in out
+    assert policies.show_findings([], "p") == [] and "reports no findings" in capsys.readouterr().out
+
+
+def _run_validation_cell(aws, sourcevpce_policy):
+    """Notebook 03's validation cell (03-09b), as the kernel runs it, against the sandbox's Access Analyzer."""
+    import nbformat
+
+    from utils.config import repo_root
+
+    cells = {c.id: c for c in nbformat.read(repo_root() / "notebooks" / "03_lambda_in_vpc.ipynb", as_version=4).cells}
+
+    class _Target:
+        @staticmethod
+        def client(service, region):
+            return aws(service, region)
+
+    namespace = {"json": json, "target": _Target, "cfg": type("Cfg", (), {"region": "us-east-1"}),
+                 "eni_policy": policies.eni_policy(), "sourcevpce_policy": sourcevpce_policy}
+    exec(compile(cells["03-09b"].source, "03_lambda_in_vpc:03-09b", "exec"), namespace)  # noqa: S102
+
+
+def test_notebook_03_stops_on_a_set_operator_on_aws_sourcevpce_before_writing_it(aws, capsys):
+    _run_validation_cell(aws, policies.sourcevpce_policy(ARNS, VPCE))  # the workshop's policy passes
+    assert "lambda-bedrock-sourcevpce-access-only: IAM Access Analyzer reports no findings." in capsys.readouterr().out
+
+    article = policies.sourcevpce_policy(ARNS, VPCE)
+    article["Statement"][0]["Condition"] = {"ForAnyValue:StringEquals": {"aws:sourceVpce": [VPCE]}}
+    with pytest.raises(AssertionError, match="aws:sourceVpce, a single-valued key"):  # the workshop's own check
+        _run_validation_cell(aws, article)
+
+    article["Statement"][0]["Condition"] = {"ForAllValues:StringEquals": {"aws:sourceVpce": [VPCE]}}
+    with pytest.raises(AssertionError, match="error or a security warning in lambda-bedrock-sourcevpce-access-only"):
+        _run_validation_cell(aws, article)  # Access Analyzer's security warning stops it first
+    assert "SECURITY_WARNING FORALLVALUES_WITH_SINGLE_VALUED_KEY" in capsys.readouterr().out
