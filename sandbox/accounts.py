@@ -66,6 +66,10 @@ def _names_caller(statement: dict, principal: Principal) -> bool:
     return any(v in (principal.arn, principal.role_arn) for v in values if v)
 
 
+_ALLOW_ALL = [("(the trust policy's Allow)", {"Version": "2012-10-17",
+                                              "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})]
+
+
 def check_assume_role(principal: Principal, role_arn: str, context: dict | None = None) -> None:
     """Raise AccessDenied unless `principal` may assume `role_arn`."""
     m = _ROLE_ARN.match(role_arn or "")
@@ -89,10 +93,23 @@ def check_assume_role(principal: Principal, role_arn: str, context: dict | None 
         raise _denied(principal, role_arn)
     if principal.kind == "admin":
         return  # the sandbox's administrator is not limited by IAM
+    from . import authz
+
     if principal.account == account and any(_names_caller(m.statement, principal) for m in trust.matches
                                              if m.effect == "Allow"):
+        # The trust policy names the caller: no identity-based Allow is needed, but the SCPs of the caller's
+        # account still limit it (SCPs limit the IAM users and roles of member accounts: "Service control
+        # policies (SCPs)", AWS Organizations User Guide).
+        scps = authz.scps_for(principal.account)
+        if scps is None:
+            return
+        try:
+            scp_only = policy.evaluate(rc, _ALLOW_ALL, None, scps=scps)
+        except policy.PolicyError:
+            raise _denied(principal, role_arn) from None
+        if not scp_only.allowed:
+            raise _denied(principal, role_arn)
         return
-    from . import authz
 
     identity = authz.identity_policies(principal)
     if identity is None:

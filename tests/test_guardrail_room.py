@@ -137,3 +137,26 @@ def test_every_authorization_sees_the_global_keys_aws_sets(sandbox, aws):
     with backends.acting_as(account):
         assert authz.role_allows(role["Arn"], "ec2:CreateNetworkInterface", region="us-east-1")
         assert not authz.role_allows(role["Arn"], "ec2:CreateNetworkInterface", region="eu-west-1")
+
+
+def test_an_scp_limits_assume_role_even_when_the_trust_policy_names_the_caller(sandbox, aws):
+    from botocore.exceptions import ClientError
+
+    org = aws("organizations")
+    ou, (account,) = make_org_room(org, 1)
+    org.enable_policy_type(RootId=org.list_roots()["Roots"][0]["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    admin = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                                   RoleSessionName="setup")["Credentials"]
+    as_admin = {"aws_access_key_id": admin["AccessKeyId"], "aws_secret_access_key": admin["SecretAccessKey"],
+                "aws_session_token": admin["SessionToken"]}
+    caller = f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": caller},
+                                                     "Action": "sts:AssumeRole"}]}
+    target = aws("iam", **as_admin).create_role(RoleName="Named", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    aws("sts", **as_admin).assume_role(RoleArn=target["Arn"], RoleSessionName="before")  # the trust names the caller
+    scp = org.create_policy(Name="no-assume", Type="SERVICE_CONTROL_POLICY", Description="test", Content=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    org.attach_policy(PolicyId=scp["Policy"]["PolicySummary"]["Id"], TargetId=ou)
+    with pytest.raises(ClientError) as err:
+        aws("sts", **as_admin).assume_role(RoleArn=target["Arn"], RoleSessionName="after")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
