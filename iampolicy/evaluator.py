@@ -17,7 +17,10 @@ The rules follow the AWS IAM User Guide; each rule below names the page it comes
   keys or values", "Single-valued vs. multivalued context keys"): operators ANDed, keys ANDed,
   values ORed, negated operators NOR; a key absent from the request makes positive operators false
   and negated ones true; `...IfExists` makes an absent key true; `Null` tests presence;
-  ForAllValues is true for an absent key or empty set, ForAnyValue is false.
+  ForAllValues is true for an absent key or empty set, ForAnyValue is false. A set operator on a
+  single-valued key (aws:SourceVpce, ...) is evaluated as AWS does, the request's one value as a set of
+  one, so ForAllValues on an absent single-valued key is true: why AWS says not to write it (the checks
+  in `iampolicy.validation` refuse it; AWS accepts such a policy, and so does the evaluator).
 - Policy variables ("IAM policy elements: Variables and tags"): `${key}`, `${key, 'default'}`,
   `${*}`, `${?}`, `${$}` in Resource and in String/Arn/Bool condition values, for Version
   2012-10-17 only (2008-10-17 and a missing Version take them literally). A variable with no value
