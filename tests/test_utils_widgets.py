@@ -114,7 +114,8 @@ def test_click_save_writes_the_file(path):
     form.save_button.click()
     assert "Saved to" in form.status.value
     assert json.loads(path.read_text()) == {"target": "sandbox", "region": "us-west-2", "account_id": "012345678901",
-                                            "model_id": "us.amazon.nova-micro-v1:0", "prefix": "alice"}
+                                            "model_id": "us.amazon.nova-micro-v1:0", "prefix": "alice",
+                                            "lang": "en"}  # the language this form ran in (utils.lang)
     assert config.load().stack_name == "alice-Bedrock-GenAI-Stack"
     assert form.saved is not None and form.saved.prefix == "alice"
 

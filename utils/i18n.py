@@ -22,6 +22,13 @@ run the same code.
 - check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
   link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
   the glossary's list of variants to avoid (docs/glossary-ja.md); generated files equal a fresh build.
+  One change of link target is allowed: an AWS documentation page may point to its Japanese edition,
+  https://docs.aws.amazon.com/<path> -> https://docs.aws.amazon.com/ja_jp/<path> (nothing else).
+- labels: a word the screen shows (a button, a field, a check's name) is quoted in **bold**, exactly as the
+  runtime shows it. In an English cell, a bold span that is a message of utils (a msgid of utils.po) is such a
+  label; its translation must quote the label as the Japanese runtime shows it (**its msgstr**), never the
+  English. A label quoted as `code` in the English is refused (code spans stay unchanged in the translation, so
+  the Japanese could not show the Japanese label). See docs/style-ja.md.
 
 No maintained package translates .ipynb to and from gettext, so this module is the small hand-written part:
 extract, merge and build on top of nbformat and polib.
@@ -398,6 +405,7 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _FENCE = re.compile(r"^(```|~~~)(.*)$")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)  # a code span may run over a line break
 _LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.S)
 _HEADING = re.compile(r"^(#{1,6})\s")
 _MERMAID_LABELS = [
     re.compile(r'"[^"]*"'), re.compile(r"\[[^\]]*\]"), re.compile(r"\([^)]*\)"), re.compile(r"\{[^}]*\}"),
@@ -435,6 +443,56 @@ def code_spans(text: str) -> set[str]:
 def link_targets(text: str) -> list[str]:
     prose, _ = _split(text)
     return sorted(m.group(1) for line in prose for m in _LINK.finditer(line))
+
+
+AWS_DOCS = "https://docs.aws.amazon.com/"
+LOCALISED_DOCS = {"ja": AWS_DOCS + "ja_jp/"}  # AWS's documentation in each language (same path after the prefix)
+
+
+def source_link(target: str, lang: str = DEFAULT_LANG) -> str:
+    """The English link a translated link stands for: an AWS documentation page in `lang`'s edition
+    (docs.aws.amazon.com/ja_jp/<path>) stands for docs.aws.amazon.com/<path>; any other target for itself."""
+    localised = LOCALISED_DOCS.get(lang)
+    if localised and target.startswith(localised) and len(target) > len(localised):
+        return AWS_DOCS + target[len(localised):]
+    return target
+
+
+def _bold_spans(text: str) -> list[str]:
+    prose, _ = _split(text)
+    joined = _CODE_SPAN.sub(" ", "\n".join(prose))  # a `**` inside code is code
+    return [" ".join(m.group(1).split()) for m in _BOLD.finditer(joined)]
+
+
+def runtime_labels(lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """English message of utils -> its translation, for every translated, non-plural message whose translation
+    differs: the words the runtime shows, which a cell may quote as labels."""
+    path = runtime_catalog(lang)
+    if not path.exists():
+        return {}
+    return {e.msgid: e.msgstr for e in _load_catalog(path)
+            if not e.obsolete and not e.msgid_plural and e.msgstr and "fuzzy" not in e.flags
+            and e.msgstr != e.msgid}
+
+
+def label_problems(msgid: str, msgstr: str, labels: dict[str, str]) -> list[str]:
+    """The screen labels of an English cell (bold spans that are messages of utils) must appear in the translation
+    as the translated runtime shows them, in bold; a label quoted as code cannot be translated."""
+    found = []
+    english_bold, translated_bold = _bold_spans(msgid), set(_bold_spans(msgstr))
+    for label in english_bold:
+        if label in labels and labels[label] not in translated_bold:
+            found.append(f"the label **{label}** is quoted as the Japanese runtime shows it: **{labels[label]}** "
+                         "(utils.po)")
+    for label in translated_bold:
+        if label in labels:
+            found.append(f"the label **{label}** is English; the Japanese runtime shows **{labels[label]}** "
+                         "(utils.po)")
+    for span in sorted(code_spans(msgid)):
+        if span in labels:
+            found.append(f"`{span}` is a label the screen shows (a message of utils): quote it in bold, "
+                         f"**{span}**, so that the translation can show **{labels[span]}**")
+    return found
 
 
 def headings(text: str) -> list[int]:
@@ -479,7 +537,8 @@ def glossary_variants(lang: str = DEFAULT_LANG) -> dict[str, str]:
     return variants
 
 
-def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None) -> list[str]:
+def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None,
+                labels: dict[str, str] | None = None, lang: str = DEFAULT_LANG) -> list[str]:
     """What is wrong with one translation of a Markdown cell (empty when nothing is)."""
     found = []
     if not _JAPANESE.search(msgstr):
@@ -487,8 +546,10 @@ def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None)
     missing, extra = code_spans(msgid) - code_spans(msgstr), code_spans(msgstr) - code_spans(msgid)
     if missing or extra:
         found.append(f"inline code spans differ: missing {sorted(missing)}, added {sorted(extra)}")
-    if link_targets(msgid) != link_targets(msgstr):
-        found.append(f"link targets differ: {link_targets(msgid)} != {link_targets(msgstr)}")
+    translated_links = sorted(source_link(t, lang) for t in link_targets(msgstr))
+    if link_targets(msgid) != translated_links:
+        found.append(f"link targets differ: {link_targets(msgid)} != {link_targets(msgstr)} (only "
+                     f"{AWS_DOCS}<path> -> {LOCALISED_DOCS.get(lang, AWS_DOCS)}<path> may change)")
     if headings(msgid) != headings(msgstr):
         found.append(f"heading sequence differs: {headings(msgid)} != {headings(msgstr)}")
     if mermaid_ids(msgid) != mermaid_ids(msgstr):
@@ -507,6 +568,7 @@ def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None)
     for variant, term in (variants or {}).items():
         if variant in prose_text and variant not in english:  # quoting the English source's own word is fine
             found.append(f"uses {variant!r}: AWS's Japanese documentation writes {term!r} (docs/glossary-ja.md)")
+    found += label_problems(msgid, msgstr, labels or {})
     return found
 
 
@@ -514,6 +576,7 @@ def check(lang: str = DEFAULT_LANG) -> list[str]:
     """Every problem found, as lines naming the file and the cell. Empty when everything is in order."""
     problems = []
     variants = glossary_variants(lang)
+    labels = runtime_labels(lang)
     for notebook in notebooks():
         path = catalog_path(lang, notebook)
         rel = path.relative_to(repo_root())
@@ -539,7 +602,7 @@ def check(lang: str = DEFAULT_LANG) -> list[str]:
             if not e.msgstr:
                 problems.append(f"{rel} [{cell_id}]: untranslated")
                 continue
-            problems += [f"{rel} [{cell_id}]: {p}" for p in problems_of(e.msgid, e.msgstr, variants)]
+            problems += [f"{rel} [{cell_id}]: {p}" for p in problems_of(e.msgid, e.msgstr, variants, labels, lang)]
         out = output_path(lang, notebook)
         if not out.exists() or out.read_text(encoding="utf-8") != render(notebook, po):
             problems.append(f"{out.relative_to(repo_root())}: differs from a fresh build; run "
