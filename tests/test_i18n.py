@@ -311,3 +311,39 @@ def test_explain_speaks_japanese_in_a_kernel_started_in_notebooks_ja(monkeypatch
     monkeypatch.chdir(repo_root() / "notebooks")
     denied, _timeout = _japanese_explanations()
     assert denied.startswith("Denied by the VPC endpoint policy (explicit Deny)")
+
+
+# ---------------------------------------------------------------- links to AWS's Japanese documentation, screen labels
+
+
+def test_a_link_may_point_to_the_japanese_edition_of_the_same_aws_page_and_nothing_else():
+    en = "See [the guide](https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html)."
+    ok = "[ガイド](https://docs.aws.amazon.com/ja_jp/vpc/latest/privatelink/vpc-endpoints-access.html) を参照。"
+    same = "[ガイド](https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html) を参照。"
+    assert i18n.problems_of(en, ok) == [] and i18n.problems_of(en, same) == []
+    for bad in ("https://docs.aws.amazon.com/ja_jp/vpc/latest/privatelink/other-page.html",
+                "https://docs.aws.amazon.com/ko_kr/vpc/latest/privatelink/vpc-endpoints-access.html",
+                "https://aws.amazon.com/jp/vpc/latest/privatelink/vpc-endpoints-access.html",
+                "https://docs.aws.amazon.com/ja_jp/"):
+        found = i18n.problems_of(en, f"[ガイド]({bad}) を参照してください。")
+        assert any("link targets differ" in p for p in found), (bad, found)
+    # Another site's link never changes.
+    assert i18n.problems_of("[post](https://aws.amazon.com/blogs/x/)", "[記事](https://aws.amazon.com/jp/blogs/x/)")
+
+
+def test_a_screen_label_is_quoted_as_the_japanese_runtime_shows_it():
+    labels = i18n.runtime_labels("ja")
+    assert labels["Save"] == "保存" and labels["caller permissions"] == "呼び出し元のアクセス許可"
+    en = "Click **Save**; a **caller permissions** FAIL lists the actions."
+    assert i18n.problems_of(en, "**保存** を選択します。**呼び出し元のアクセス許可** の FAIL は…", labels=labels) == []
+    found = i18n.problems_of(en, "**Save** を選択します。**呼び出し元のアクセス許可** の FAIL は…", labels=labels)
+    assert found == ["the label **Save** is quoted as the Japanese runtime shows it: **保存** (utils.po)",
+                     "the label **Save** is English; the Japanese runtime shows **保存** (utils.po)"]
+    found = i18n.problems_of(en, "「保存」を選択します。**呼び出し元のアクセス許可** の FAIL は…", labels=labels)
+    assert found == ["the label **Save** is quoted as the Japanese runtime shows it: **保存** (utils.po)"]
+    # A label quoted as code cannot be translated (code spans stay as they are): the English must use bold.
+    found = i18n.problems_of("A `VPC quota headroom` FAIL.", "`VPC quota headroom` が FAIL。", labels=labels)
+    assert found == ["`VPC quota headroom` is a label the screen shows (a message of utils): quote it in bold, "
+                     "**VPC quota headroom**, so that the translation can show **VPC のクォータの余裕**"]
+    # Bold that is not a message of utils is emphasis, not a label.
+    assert i18n.problems_of("**Objectives**", "**目的**", labels=labels) == []
