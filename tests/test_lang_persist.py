@@ -152,11 +152,11 @@ def test_the_evidence_table_speaks_japanese_and_the_rows_stay_data(monkeypatch):
     assert late[0]["status"] == "late: past 15 minutes"
     monkeypatch.setenv("WORKSHOP_LANG", "ja")
     table = evidence.table(rows + late)
-    assert list(table.columns[:3]) == ["証跡", "状態", "呼び出し (UTC)"]
+    assert list(table.columns[:3]) == ["証拠", "状態", "呼び出し (UTC)"]
     assert list(table.columns[3:]) == ["eventName", "errorCode", "vpcEndpointId", "sourceIPAddress",
                                        "userIdentity.arn"]  # CloudTrail's field names, as AWS writes them
     assert list(table["状態"]) == ["到着済み", "配信待ち (AWS では通常 01:06 UTC までに届きます)",
                                  "遅延: 15 分を超えています"]
-    assert list(table["証跡"]) == ["許可 (Allow)", "拒否 (Deny)", "拒否 (Deny)"]
+    assert list(table["証拠"]) == ["許可 (Allow)", "拒否 (Deny)", "拒否 (Deny)"]
     monkeypatch.setenv("WORKSHOP_LANG", "en")
     assert list(evidence.table(rows)["status"]) == ["arrived", "on its way (typically by 01:06 UTC on AWS)"]

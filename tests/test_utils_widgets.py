@@ -265,7 +265,7 @@ def test_the_form_speaks_japanese_under_workshop_lang_ja(path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_LANG", "ja")
     form = make()
     assert form.save_button.description == "保存" and form.account.description == "アカウント ID"
-    assert "すべての値が有効です。[保存] をクリックしてください。" in form.feedback.value
+    assert "すべての値が有効です。「保存」を選択してください。" in form.feedback.value
     form.set(account_id="12345678901")
     assert form.problems()["account_id"].startswith("アカウント ID '12345678901' は 12 桁ではなく 11 桁です。")
     assert "`aws sts get-caller-identity` からもう一度コピーしてください。" in form.problems()["account_id"]

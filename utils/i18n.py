@@ -21,7 +21,9 @@ run the same code.
   an f-string inside `_()` (check refuses one: its text would differ at every call, so no translation matches).
 - check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
   link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
-  the glossary's list of variants to avoid (docs/glossary-ja.md); generated files equal a fresh build.
+  the glossary's list of variants to avoid (docs/glossary-ja.md: its terms table everywhere, its style table in
+  the catalogues that have had their style pass, docs/style-ja.md), in prose and Mermaid labels alike;
+  generated files equal a fresh build.
   One change of link target is allowed: an AWS documentation page may point to its Japanese edition,
   https://docs.aws.amazon.com/<path> -> https://docs.aws.amazon.com/ja_jp/<path> (nothing else).
 - labels: a word the screen shows (a button, a field, a check's name) is quoted in **bold**, exactly as the
@@ -320,7 +322,7 @@ def check_messages(lang: str = DEFAULT_LANG) -> list[str]:
             where = ":".join(m.occurrences[0])
             problems.append(f"{rel}: {m.msgid[:60]!r} ({where}) is not in the catalog; run "
                             "`python -m utils i18n update` and translate it")
-    variants = glossary_variants(lang)
+    variants = glossary_variants(lang, RUNTIME_DOMAIN)
     for e in po:
         if e.obsolete:
             problems.append(f"{rel}: obsolete entry {e.msgid[:40]!r} (no longer in the code); delete it")
@@ -335,8 +337,8 @@ def check_messages(lang: str = DEFAULT_LANG) -> list[str]:
                 problems.append(f"{rel}: the placeholders of {e.msgid[:60]!r} differ in its translation")
             for variant, term in variants.items():
                 if variant in text and variant not in e.msgid:
-                    problems.append(f"{rel}: {e.msgid[:40]!r} uses {variant!r}: AWS's Japanese documentation "
-                                    f"writes {term!r} (docs/glossary-ja.md)")
+                    problems.append(f"{rel}: {e.msgid[:40]!r} uses {variant!r}: write {term!r} "
+                                    "(docs/glossary-ja.md, docs/style-ja.md)")
     mo = po_path.with_suffix(".mo")
     if not mo.exists() or mo.read_bytes() != _mo_bytes(po_path):
         problems.append(f"{mo.relative_to(repo_root())}: stale or missing; run `python -m utils i18n build`")
@@ -519,13 +521,26 @@ def class_lines(text: str) -> list[str]:
     return [line.strip() for block in blocks for line in block if re.match(r"\s*class\s", line)]
 
 
-def glossary_variants(lang: str = DEFAULT_LANG) -> dict[str, str]:
-    """variant to avoid -> the term AWS's documentation uses, from the glossary's table."""
+STYLE_HEADING = "## 文体と言い回し"  # the glossary's second table: wording and style (docs/style-ja.md)
+STYLE_ENFORCED = "適用済み"  # the line under it that names the catalogues where that table is enforced
+
+
+def _glossary(lang: str) -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """(variants of the terms table, variants of the style table, the catalogues where the style table applies)."""
     path = repo_root() / "docs" / f"glossary-{lang}.md"
     if not path.exists():
-        return {}
-    variants = {}
+        return {}, {}, set()
+    terms: dict[str, str] = {}
+    style: dict[str, str] = {}
+    enforced: set[str] = set()
+    table = terms
     for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            table = style if line.startswith(STYLE_HEADING) else terms
+            continue
+        if line.startswith(STYLE_ENFORCED):
+            enforced.update(re.findall(r"`([^`]+)`", line))
+            continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) < 4 or not line.lstrip().startswith("|") or set(cells[0]) <= set("-: "):
             continue
@@ -533,8 +548,20 @@ def glossary_variants(lang: str = DEFAULT_LANG) -> dict[str, str]:
         for variant in re.split(r"[、,]\s*", avoid):
             variant = variant.strip().strip("`")
             if variant and variant not in ("—", "-", "avoid", "避ける表記"):
-                variants[variant] = term
-    return variants
+                table[variant] = term
+    return terms, style, enforced
+
+
+def glossary_variants(lang: str = DEFAULT_LANG, catalogue: str | None = None) -> dict[str, str]:
+    """variant to avoid -> the term to write instead, from the glossary's tables (docs/glossary-<lang>.md).
+
+    The terms table (AWS's Japanese documentation) applies to every catalogue. The style table applies to the
+    catalogues its 適用済み line names (those whose style pass is done: a catalogue joins the list when it is
+    revised); `catalogue=None` gives both tables (the strictest reading)."""
+    terms, style, enforced = _glossary(lang)
+    if catalogue is None or catalogue in enforced:
+        return {**terms, **style}
+    return terms
 
 
 def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None,
@@ -562,12 +589,12 @@ def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None,
                     found.append(f"Mermaid node IDs differ: missing {sorted(a - b)}, added {sorted(b - a)}")
     if class_lines(msgid) != class_lines(msgstr):
         found.append(f"Mermaid `class` lines differ: {class_lines(msgid)} != {class_lines(msgstr)}")
-    prose, _ = _split(msgstr)
-    prose_text = "\n".join(prose)
-    english = "\n".join(_split(msgid)[0])
+    prose, blocks = _split(msgstr)
+    prose_text = "\n".join(prose + [line for block in blocks for line in block])  # Mermaid labels are read too
+    english = "\n".join(_split(msgid)[0] + [line for block in _split(msgid)[1] for line in block])
     for variant, term in (variants or {}).items():
         if variant in prose_text and variant not in english:  # quoting the English source's own word is fine
-            found.append(f"uses {variant!r}: AWS's Japanese documentation writes {term!r} (docs/glossary-ja.md)")
+            found.append(f"uses {variant!r}: write {term!r} (docs/glossary-ja.md, docs/style-ja.md)")
     found += label_problems(msgid, msgstr, labels or {})
     return found
 
@@ -575,9 +602,9 @@ def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None,
 def check(lang: str = DEFAULT_LANG) -> list[str]:
     """Every problem found, as lines naming the file and the cell. Empty when everything is in order."""
     problems = []
-    variants = glossary_variants(lang)
     labels = runtime_labels(lang)
     for notebook in notebooks():
+        variants = glossary_variants(lang, notebook.stem)
         path = catalog_path(lang, notebook)
         rel = path.relative_to(repo_root())
         if not path.exists():
