@@ -40,7 +40,8 @@ def test_notebook_00_from_notebooks_ja_makes_the_doctor_speak_japanese_at_the_re
     run = _cli(["run", "--lang", "ja", "--only", "00", "--out", str(tmp_path / "runs")], env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads(cfg_path.read_text())["lang"] == "ja"
-    # The runner itself spoke the language in force (here WORKSHOP_LANG is unset and the file says ja).
+    # The runner speaks the language it runs, from its first line to its last.
+    assert "1 個のノートブックを sandbox" in run.stdout.splitlines()[0], run.stdout
     assert "1 個中 1 個のノートブックが成功しました" in run.stdout, run.stdout
 
     doctor_env = _cli_env(cfg_path, AWS_ENDPOINT_URL=sandbox.url)

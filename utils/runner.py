@@ -400,6 +400,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.lang is None:
         args.lang = current()  # WORKSHOP_LANG, else the language saved by notebook 00, else English
+    os.environ["WORKSHOP_LANG"] = args.lang  # this run's messages, like its notebooks, speak the language it runs
     only = [o for o in args.only.split(",") if o.strip()] or None
     report = run(only, Path(args.out) if args.out else None, keep_sandbox=args.keep_sandbox, lang=args.lang)
     sys.stdout.flush()
