@@ -345,5 +345,7 @@ def test_a_screen_label_is_quoted_as_the_japanese_runtime_shows_it():
     found = i18n.problems_of("A `VPC quota headroom` FAIL.", "`VPC quota headroom` が FAIL。", labels=labels)
     assert found == ["`VPC quota headroom` is a label the screen shows (a message of utils): quote it in bold, "
                      "**VPC quota headroom**, so that the translation can show **VPC のクォータの余裕**"]
+    # A one-word code span (`status`, a message of utils too) is code, not a label.
+    assert "status" in labels and i18n.problems_of("Read `status`.", "`status` を読みます。", labels=labels) == []
     # Bold that is not a message of utils is emphasis, not a label.
     assert i18n.problems_of("**Objectives**", "**目的**", labels=labels) == []

@@ -491,7 +491,8 @@ def label_problems(msgid: str, msgstr: str, labels: dict[str, str]) -> list[str]
             found.append(f"the label **{label}** is English; the Japanese runtime shows **{labels[label]}** "
                          "(utils.po)")
     for span in sorted(code_spans(msgid)):
-        if span in labels:
+        # Only words, several of them (`caller permissions`): a one-word span such as `status` is code.
+        if span in labels and " " in span and re.fullmatch(r"[A-Za-z][A-Za-z0-9 .'-]*", span):
             found.append(f"`{span}` is a label the screen shows (a message of utils): quote it in bold, "
                          f"**{span}**, so that the translation can show **{labels[span]}**")
     return found
