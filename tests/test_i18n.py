@@ -349,3 +349,24 @@ def test_a_screen_label_is_quoted_as_the_japanese_runtime_shows_it():
     assert "status" in labels and i18n.problems_of("Read `status`.", "`status` を読みます。", labels=labels) == []
     # Bold that is not a message of utils is emphasis, not a label.
     assert i18n.problems_of("**Objectives**", "**目的**", labels=labels) == []
+
+
+def test_the_style_table_applies_to_the_revised_catalogues_and_the_terms_table_to_all():
+    terms, style, enforced = i18n._glossary("ja")
+    for variant in ("あなた", "否定的対照", "陰性対照", "ドクター", "エクスプレイナー", "手順 4", "運ぶ", "API の面"):
+        assert variant in style, variant
+    assert {"00_prerequisites", "04_allow_test", "05_deny_test", "utils"} <= enforced
+    existing = {p.stem for p in i18n.locale_dir("ja").glob("*.po")}
+    assert enforced <= existing, f"the glossary's 適用済み line names no catalogue {sorted(enforced - existing)}"
+    assert "あなた" in i18n.glossary_variants("ja", "04_allow_test")
+    not_yet = next(iter(existing - enforced), None)
+    if not_yet:
+        assert "あなた" not in i18n.glossary_variants("ja", not_yet)
+        assert "インターフェース" in i18n.glossary_variants("ja", not_yet)  # AWS's terms apply everywhere
+    found = i18n.problems_of("You run it.", "あなたが実行します。", i18n.glossary_variants("ja", "04_allow_test"))
+    assert any("uses 'あなた'" in p for p in found), found
+    # Mermaid labels are read too.
+    english = "```mermaid\nflowchart LR\n  you[\"You\"]\n```"
+    found = i18n.problems_of(english, "```mermaid\nflowchart LR\n  you[\"あなた\"]\n```",
+                             i18n.glossary_variants("ja", "04_allow_test"))
+    assert any("uses 'あなた'" in p for p in found), found
