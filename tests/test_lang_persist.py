@@ -161,3 +161,14 @@ def test_the_evidence_table_speaks_japanese_and_the_rows_stay_data(monkeypatch):
     assert list(table["証拠"]) == ["許可 (Allow)", "拒否 (Deny)", "拒否 (Deny)"]
     monkeypatch.setenv("WORKSHOP_LANG", "en")
     assert list(evidence.table(rows)["status"]) == ["arrived", "on its way (typically by 01:06 UTC on AWS)"]
+
+
+def test_speaking_sets_the_language_for_a_block_and_restores_it(monkeypatch):
+    monkeypatch.delenv("WORKSHOP_LANG", raising=False)
+    with lang.speaking("ja"):
+        assert lang.source() == ("ja", lang.FROM_ENV) and lang._("Save") == "保存"
+    assert "WORKSHOP_LANG" not in os.environ
+    monkeypatch.setenv("WORKSHOP_LANG", "en")
+    with lang.speaking("ja"):
+        assert lang.current() == "ja"
+    assert os.environ["WORKSHOP_LANG"] == "en"

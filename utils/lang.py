@@ -26,6 +26,8 @@ from __future__ import annotations
 import gettext
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -100,6 +102,20 @@ def source() -> tuple[str, str]:
 def current() -> str:
     """The language in force: WORKSHOP_LANG, else the kernel's folder, else the saved choice, else English."""
     return source()[0]
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Within the block, messages are in `language` (as under WORKSHOP_LANG); the environment is restored after."""
+    before = os.environ.get("WORKSHOP_LANG")
+    os.environ["WORKSHOP_LANG"] = language
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("WORKSHOP_LANG", None)
+        else:
+            os.environ["WORKSHOP_LANG"] = before
 
 
 @cache

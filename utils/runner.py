@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import config_path, read_file, repo_root
-from .lang import _, current
+from .lang import _, current, speaking
 
 CLEANUP = "06"
 CELL_TIMEOUT = 1800  # seconds per cell: real AWS waits (endpoint, ENIs, stack) are bounded inside the cells
@@ -400,8 +400,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.lang is None:
         args.lang = current()  # WORKSHOP_LANG, else the language saved by notebook 00, else English
-    os.environ["WORKSHOP_LANG"] = args.lang  # this run's messages, like its notebooks, speak the language it runs
     only = [o for o in args.only.split(",") if o.strip()] or None
-    report = run(only, Path(args.out) if args.out else None, keep_sandbox=args.keep_sandbox, lang=args.lang)
+    with speaking(args.lang):  # the run's own messages, like its notebooks, speak the language it runs
+        report = run(only, Path(args.out) if args.out else None, keep_sandbox=args.keep_sandbox, lang=args.lang)
     sys.stdout.flush()
     return 0 if report.ok else 1
