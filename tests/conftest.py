@@ -30,6 +30,9 @@ for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+# Tests never read or write the learner's workshop_config.json (its saved language would change every message):
+# a test that needs a file sets WORKSHOP_CONFIG to its own.
+os.environ["WORKSHOP_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="workshop-config-tests-"), "workshop_config.json")
 # Background sandboxes started by tests keep their pid, log and saved state here, never in the checkout.
 os.environ.setdefault("SANDBOX_STATE_DIR", tempfile.mkdtemp(prefix="sandbox-tests-"))
 # Sandboxes that tests start take any free port, never the learner's 4599: test processes run in parallel

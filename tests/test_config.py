@@ -10,7 +10,7 @@ from utils import config
 from utils.validation import InvalidAccountId, InvalidInput, InvalidModelId, InvalidPrefix, InvalidRegion
 
 GOOD = {"target": "sandbox", "region": "us-east-1", "account_id": "012345678901",
-        "model_id": "us.amazon.nova-micro-v1:0", "prefix": ""}
+        "model_id": "us.amazon.nova-micro-v1:0", "prefix": "", "lang": "en"}
 
 
 @pytest.fixture

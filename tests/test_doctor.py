@@ -480,7 +480,7 @@ def test_the_doctor_explains_a_broken_workshop_in_japanese(workshop, tmp_path):
         _set_endpoint_policy(workshop, _allow(workshop))
         _remove_boundary(workshop)
     assert rc == 1 and "Traceback" not in printed, printed
-    for words in ("ワークショップのドクター: sandbox",
+    for words in ("ワークショップの診断: sandbox",
                   "[FAIL] endpoint  エンドポイントポリシーが関数のロールにすべてのモデル ARN を許可: "
                   "明示的な拒否 (explicit Deny): "
                   "endpoint policy statement 1 (FunctionRoleInvokesChosenModel) (Effect Deny) が",

@@ -106,11 +106,17 @@ def repo_copy(tmp_path, monkeypatch):
 
 
 def _translate_everything(root: Path) -> None:
-    """Give every entry a stand-in translation that passes the structural checks."""
+    """Give every entry a stand-in translation that passes the structural checks (a screen label in bold is shown
+    as the Japanese runtime shows it, as the label check wants)."""
+    labels = i18n.runtime_labels("ja")
     for path in (root / "locales" / "ja" / "LC_MESSAGES").glob("*.po"):
+        if path.stem == i18n.RUNTIME_DOMAIN:
+            continue  # utils' own messages keep their real translations (the labels come from them)
         po = polib.pofile(str(path))
         for e in po:
             e.msgstr = e.msgid + "\n\n（翻訳）"
+            for label in i18n._bold_spans(e.msgid):
+                e.msgstr = e.msgstr.replace(f"**{label}**", f"**{labels.get(label, label)}**")
             if "fuzzy" in e.flags:
                 e.flags.remove("fuzzy")
             e.previous_msgid = None
@@ -131,7 +137,7 @@ def test_build_keeps_code_ids_order_and_metadata_and_drops_outputs(repo_copy):
             if a.cell_type == "code":
                 assert b.source == a.source and b.outputs == [] and b.execution_count is None
             elif a.source.strip():
-                assert b.source == a.source + "\n\n（翻訳）"
+                assert b.source.endswith("\n\n（翻訳）") and b.source != a.source
     assert i18n.check("ja") == []
 
 
@@ -305,3 +311,62 @@ def test_explain_speaks_japanese_in_a_kernel_started_in_notebooks_ja(monkeypatch
     monkeypatch.chdir(repo_root() / "notebooks")
     denied, _timeout = _japanese_explanations()
     assert denied.startswith("Denied by the VPC endpoint policy (explicit Deny)")
+
+
+# ---------------------------------------------------------------- links to AWS's Japanese documentation, screen labels
+
+
+def test_a_link_may_point_to_the_japanese_edition_of_the_same_aws_page_and_nothing_else():
+    en = "See [the guide](https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html)."
+    ok = "[ガイド](https://docs.aws.amazon.com/ja_jp/vpc/latest/privatelink/vpc-endpoints-access.html) を参照。"
+    same = "[ガイド](https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html) を参照。"
+    assert i18n.problems_of(en, ok) == [] and i18n.problems_of(en, same) == []
+    for bad in ("https://docs.aws.amazon.com/ja_jp/vpc/latest/privatelink/other-page.html",
+                "https://docs.aws.amazon.com/ko_kr/vpc/latest/privatelink/vpc-endpoints-access.html",
+                "https://aws.amazon.com/jp/vpc/latest/privatelink/vpc-endpoints-access.html",
+                "https://docs.aws.amazon.com/ja_jp/"):
+        found = i18n.problems_of(en, f"[ガイド]({bad}) を参照してください。")
+        assert any("link targets differ" in p for p in found), (bad, found)
+    # Another site's link never changes.
+    assert i18n.problems_of("[post](https://aws.amazon.com/blogs/x/)", "[記事](https://aws.amazon.com/jp/blogs/x/)")
+
+
+def test_a_screen_label_is_quoted_as_the_japanese_runtime_shows_it():
+    labels = i18n.runtime_labels("ja")
+    assert labels["Save"] == "保存" and labels["caller permissions"] == "呼び出し元のアクセス許可"
+    en = "Click **Save**; a **caller permissions** FAIL lists the actions."
+    assert i18n.problems_of(en, "**保存** を選択します。**呼び出し元のアクセス許可** の FAIL は…", labels=labels) == []
+    found = i18n.problems_of(en, "**Save** を選択します。**呼び出し元のアクセス許可** の FAIL は…", labels=labels)
+    assert found == ["the label **Save** is quoted as the Japanese runtime shows it: **保存** (utils.po)",
+                     "the label **Save** is English; the Japanese runtime shows **保存** (utils.po)"]
+    found = i18n.problems_of(en, "「保存」を選択します。**呼び出し元のアクセス許可** の FAIL は…", labels=labels)
+    assert found == ["the label **Save** is quoted as the Japanese runtime shows it: **保存** (utils.po)"]
+    # A label quoted as code cannot be translated (code spans stay as they are): the English must use bold.
+    found = i18n.problems_of("A `VPC quota headroom` FAIL.", "`VPC quota headroom` が FAIL。", labels=labels)
+    assert found == ["`VPC quota headroom` is a label the screen shows (a message of utils): quote it in bold, "
+                     "**VPC quota headroom**, so that the translation can show **VPC のクォータの余裕**"]
+    # A one-word code span (`status`, a message of utils too) is code, not a label.
+    assert "status" in labels and i18n.problems_of("Read `status`.", "`status` を読みます。", labels=labels) == []
+    # Bold that is not a message of utils is emphasis, not a label.
+    assert i18n.problems_of("**Objectives**", "**目的**", labels=labels) == []
+
+
+def test_the_style_table_applies_to_the_revised_catalogues_and_the_terms_table_to_all():
+    terms, style, enforced = i18n._glossary("ja")
+    for variant in ("あなた", "否定的対照", "陰性対照", "ドクター", "エクスプレイナー", "手順 4", "運ぶ", "API の面"):
+        assert variant in style, variant
+    assert {"00_prerequisites", "04_allow_test", "05_deny_test", "utils"} <= enforced
+    existing = {p.stem for p in i18n.locale_dir("ja").glob("*.po")}
+    assert enforced <= existing, f"the glossary's 適用済み line names no catalogue {sorted(enforced - existing)}"
+    assert "あなた" in i18n.glossary_variants("ja", "04_allow_test")
+    not_yet = next(iter(existing - enforced), None)
+    if not_yet:
+        assert "あなた" not in i18n.glossary_variants("ja", not_yet)
+        assert "インターフェース" in i18n.glossary_variants("ja", not_yet)  # AWS's terms apply everywhere
+    found = i18n.problems_of("You run it.", "あなたが実行します。", i18n.glossary_variants("ja", "04_allow_test"))
+    assert any("uses 'あなた'" in p for p in found), found
+    # Mermaid labels are read too.
+    english = "```mermaid\nflowchart LR\n  you[\"You\"]\n```"
+    found = i18n.problems_of(english, "```mermaid\nflowchart LR\n  you[\"あなた\"]\n```",
+                             i18n.glossary_variants("ja", "04_allow_test"))
+    assert any("uses 'あなた'" in p for p in found), found

@@ -114,7 +114,8 @@ def test_click_save_writes_the_file(path):
     form.save_button.click()
     assert "Saved to" in form.status.value
     assert json.loads(path.read_text()) == {"target": "sandbox", "region": "us-west-2", "account_id": "012345678901",
-                                            "model_id": "us.amazon.nova-micro-v1:0", "prefix": "alice"}
+                                            "model_id": "us.amazon.nova-micro-v1:0", "prefix": "alice",
+                                            "lang": "en"}  # the language this form ran in (utils.lang)
     assert config.load().stack_name == "alice-Bedrock-GenAI-Stack"
     assert form.saved is not None and form.saved.prefix == "alice"
 
@@ -264,7 +265,7 @@ def test_the_form_speaks_japanese_under_workshop_lang_ja(path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_LANG", "ja")
     form = make()
     assert form.save_button.description == "保存" and form.account.description == "アカウント ID"
-    assert "すべての値が有効です。[保存] をクリックしてください。" in form.feedback.value
+    assert "すべての値が有効です。「保存」を選択してください。" in form.feedback.value
     form.set(account_id="12345678901")
     assert form.problems()["account_id"].startswith("アカウント ID '12345678901' は 12 桁ではなく 11 桁です。")
     assert "`aws sts get-caller-identity` からもう一度コピーしてください。" in form.problems()["account_id"]

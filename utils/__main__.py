@@ -35,6 +35,11 @@ def _config() -> int:
     for key, value in cfg.to_dict().items():
         print(f"{key:>10}: {value!r}")
     print(f"{'stack':>10}: {cfg.stack_name}")
+    from .lang import source
+
+    in_force, where = source()
+    if in_force != cfg.lang:
+        print(f"{'in force':>10}: {in_force!r} (from {where}, over the saved lang)")
     return 0
 
 

@@ -3,6 +3,10 @@
 Order of precedence for each setting: environment variable, then the file, then
 detection (defaults). Notebook 00 writes the file; every later notebook reads it.
 
+The file also keeps the learner's language (`lang`, saved by notebook 00: the language of the folder it ran
+in, or WORKSHOP_LANG); utils.lang reads it so that every helper speaks that language wherever it runs
+(WORKSHOP_LANG and the kernel's folder override it; see utils.lang).
+
     WORKSHOP_CONFIG      path of the file (default: <repo>/workshop_config.json)
     WORKSHOP_TARGET      sandbox | aws
     WORKSHOP_REGION      e.g. us-east-1
@@ -22,6 +26,7 @@ from pathlib import Path
 from awsfacts import bedrock as awsbedrock
 
 from . import validation
+from .paths import config_path, repo_root  # noqa: F401 - re-exported: utils.config.repo_root() is used widely
 from .validation import InvalidInput
 
 DEFAULT_REGION = "us-east-1"
@@ -53,15 +58,6 @@ class ConfigIncomplete(ConfigError):
     pass
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
-def config_path() -> Path:
-    override = os.environ.get("WORKSHOP_CONFIG")
-    return Path(override).expanduser() if override else repo_root() / "workshop_config.json"
-
-
 @dataclass(frozen=True)
 class WorkshopConfig:
     target: str
@@ -69,6 +65,7 @@ class WorkshopConfig:
     account_id: str
     model_id: str
     prefix: str = ""
+    lang: str = "en"  # the learner's language (utils.lang): saved by notebook 00
 
     # ---- names derived from the prefix (the workshop contract)
     @property
@@ -118,6 +115,7 @@ def validate(values: dict, offered_models: list[str] | None = None) -> WorkshopC
         account_id=validation.account_id(values.get("account_id")),
         model_id=validation.model_id(values.get("model_id"), region, offered_models),
         prefix=validation.prefix(values.get("prefix", "")),
+        lang=validation.language(values.get("lang")),
     )
 
 
@@ -254,6 +252,11 @@ def resolve(target: str | None = None, region: str | None = None, account_id: st
 
         if data.get("region") and data["model_id"] == default_model_id(data["region"]):
             merged["model_id"] = None
+    # The language is the one this run speaks (WORKSHOP_LANG, else the notebook's folder, else the saved one):
+    # notebook 00 saves it, so that every helper speaks it afterwards, wherever it runs.
+    from .lang import current
+
+    merged["lang"] = current()
     # Blanks around a pasted value are not part of it (" us-east-1 " is us-east-1), as validation also holds.
     return {k: v.strip() if isinstance(v, str) else v for k, v in merged.items()}
 

@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                       "workshop's resources.")).text())
         return 1
     report = report_of(diag)
-    where = f" at {active.endpoint_url}" if active.endpoint_url else ""
+    where = _(" at {url}").format(url=active.endpoint_url) if active.endpoint_url else ""
     print(_("Workshop doctor: {target}{where} {region}, participant {participant}\n").format(
               target=cfg.target, where=where, region=cfg.region, participant=cfg.participant))
     print(report.text())

@@ -23,6 +23,7 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
+from .lang import N_, _
 from .waiting import WaitTimeout, headless, wait_until
 
 TAG_PREFIX = "workshop:cloudtrail:"
@@ -34,6 +35,15 @@ KINDS = {
     "allow": "the Allow test's Converse call (notebook 04): a reply",
     "deny": "the Deny test's Converse call (notebook 05): AccessDenied",
 }
+# A row's status is English data (notebooks 05 and 06 test `row["status"] == ARRIVED`); `table()` shows it, and
+# the column headers, in the learner's language. The CloudTrail field names (eventName, ...) stay as AWS writes them.
+ARRIVED = N_("arrived")
+ON_ITS_WAY = N_("on its way (typically by {time} UTC on AWS)")
+LATE = N_("late: past 15 minutes")
+COLUMNS = ("evidence", "status", "call (UTC)", "eventName", "errorCode", "vpcEndpointId", "sourceIPAddress",
+           "userIdentity.arn")
+HEADERS = {"evidence": N_("evidence"), "status": N_("status"), "call (UTC)": N_("call (UTC)")}
+KIND_LABELS = {"allow": N_("allow"), "deny": N_("deny")}
 
 
 def _iso(when: datetime) -> str:
@@ -102,26 +112,44 @@ def rows(endpoint_id: str, want: dict[str, datetime], found: dict[str, dict], no
         record = found.get(kind)
         row = {"evidence": kind, "call (UTC)": _iso(called)}
         if record:
-            row.update({"status": "arrived", "eventName": record["eventName"],
+            row.update({"status": ARRIVED, "eventName": record["eventName"],
                         "errorCode": record.get("errorCode", "-"), "vpcEndpointId": record.get("vpcEndpointId"),
                         "sourceIPAddress": record.get("sourceIPAddress"),
                         "userIdentity.arn": (record.get("userIdentity") or {}).get("arn")})
         else:
             typical = called + TYPICAL_DELAY
             late = now > called + LATEST_DELAY
-            row.update({"status": ("late: past 15 minutes" if late else
-                                   f"on its way (typically by {typical.strftime('%H:%M')} UTC on AWS)"),
+            row.update({"status": LATE if late else ON_ITS_WAY.format(time=typical.strftime("%H:%M")),
+                        "typically by (UTC)": "" if late else typical.strftime("%H:%M"),
                         "eventName": EVENT_NAME, "errorCode": "", "vpcEndpointId": endpoint_id,
                         "sourceIPAddress": "", "userIdentity.arn": ""})
         out.append(row)
     return out
 
 
+def status_text(row: dict) -> str:
+    """A row's status in the learner's language (the row itself keeps the English data)."""
+    status = row.get("status", "")
+    if status == ARRIVED:
+        return _(ARRIVED)
+    if status == LATE:
+        return _(LATE)
+    if row.get("typically by (UTC)"):
+        return _(ON_ITS_WAY).format(time=row["typically by (UTC)"])
+    return status
+
+
 def _table(table_rows: list[dict]):
     from .display import table
 
-    return table(table_rows, ["evidence", "status", "call (UTC)", "eventName", "errorCode", "vpcEndpointId",
-                              "sourceIPAddress", "userIdentity.arn"])
+    shown = []
+    for row in table_rows:
+        view = {column: row.get(column) for column in COLUMNS}
+        view["status"] = status_text(row)
+        kind = row.get("evidence")
+        view["evidence"] = _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+        shown.append({(_(HEADERS[c]) if c in HEADERS else c): v for c, v in view.items()})
+    return table(shown, [_(HEADERS[c]) if c in HEADERS else c for c in COLUMNS])
 
 
 class Board:
@@ -157,14 +185,16 @@ class Board:
 
         current = self.refresh()
         if not current:
-            print(f"No call through {self.endpoint_id} is waiting for its CloudTrail event.")
+            print(_("No call through {endpoint_id} is waiting for its CloudTrail event.").format(
+                endpoint_id=self.endpoint_id))
             return current
         self._handle = display(_table(current), display_id=True)
         if not self.complete and not headless() and self.watch > 0:
             self._thread = threading.Thread(target=self._follow, name="cloudtrail-evidence", daemon=True)
             self._thread.start()
-            print(f"This table updates itself every {self.every:.0f} s while CloudTrail delivers "
-                  f"(for up to {self.watch / 60:.0f} minutes); carry on meanwhile.")
+            print(_("This table updates itself every {every} s while CloudTrail delivers (for up to {minutes} "
+                    "minutes); carry on meanwhile.").format(every=f"{self.every:.0f}",
+                                                            minutes=f"{self.watch / 60:.0f}"))
         return current
 
     def _follow(self) -> None:
@@ -173,7 +203,7 @@ class Board:
             try:
                 current = self.refresh()
             except Exception as exc:  # noqa: BLE001 - a background view must not crash the kernel; say why
-                print(f"(stopped following CloudTrail: {type(exc).__name__}: {exc})")
+                print(_("(stopped following CloudTrail: {error})").format(error=f"{type(exc).__name__}: {exc}"))
                 return
             if self._handle is not None:
                 self._handle.update(_table(current))
@@ -193,7 +223,7 @@ def collect(ec2, cloudtrail, endpoints: list[dict], *, timeout: float | None = N
     want = {e["VpcEndpointId"]: expected(e) for e in endpoints}
     want = {k: v for k, v in want.items() if v}
     if not want:
-        print("No call through the endpoint is waiting for its CloudTrail event (04 and 05 note theirs).")
+        print(_("No call through the endpoint is waiting for its CloudTrail event (04 and 05 note theirs)."))
         return []
     found: dict[str, dict] = {vpce: {} for vpce in want}
 
@@ -205,15 +235,18 @@ def collect(ec2, cloudtrail, endpoints: list[dict], *, timeout: float | None = N
 
     latest = max(t for calls in want.values() for t in calls.values())
     bound = timeout if timeout is not None else max(0.0, (latest + LATEST_DELAY - datetime.now(UTC)).total_seconds())
-    names = " and ".join(f"the {k.capitalize()} event" for calls in want.values() for k in sorted(calls))
+    kinds = sorted({k for calls in want.values() for k in calls})
+    names = {("allow",): N_("the Allow event"), ("deny",): N_("the Deny event")}.get(
+        tuple(kinds), N_("the Allow and Deny events"))
     try:
-        wait_until(check, what=f"CloudTrail to deliver {names} (calls through {', '.join(want)})",
+        wait_until(check, what=_("CloudTrail to deliver {events} (calls through {endpoints})").format(
+                       events=_(names), endpoints=", ".join(want)),
                    timeout=bound, until=lambda missing: not missing, interval=1.0, max_interval=15.0,
-                   status=lambda missing: ("all arrived" if not missing else
-                                           "missing: " + ", ".join(k for _, k in missing)))
+                   status=lambda missing: (_("all arrived") if not missing else
+                                           _("missing: {kinds}").format(kinds=", ".join(k for _v, k in missing))))
     except WaitTimeout as exc:
-        print(f"{exc}\nThe missing event is not needed for cleanup; it stays in the CloudTrail event history "
-              "for 90 days (console: CloudTrail > Event history, event name Converse).")
+        print(str(exc) + "\n" + _("The missing event is not needed for cleanup; it stays in the CloudTrail event "
+                                  "history for 90 days (console: CloudTrail > Event history, event name Converse)."))
     out = []
     for vpce, calls in want.items():
         out.extend(rows(vpce, calls, found[vpce]))

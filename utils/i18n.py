@@ -21,7 +21,16 @@ run the same code.
   an f-string inside `_()` (check refuses one: its text would differ at every call, so no translation matches).
 - check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
   link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
-  the glossary's list of variants to avoid (docs/glossary-ja.md); generated files equal a fresh build.
+  the glossary's list of variants to avoid (docs/glossary-ja.md: its terms table everywhere, its style table in
+  the catalogues that have had their style pass, docs/style-ja.md), in prose and Mermaid labels alike;
+  generated files equal a fresh build.
+  One change of link target is allowed: an AWS documentation page may point to its Japanese edition,
+  https://docs.aws.amazon.com/<path> -> https://docs.aws.amazon.com/ja_jp/<path> (nothing else).
+- labels: a word the screen shows (a button, a field, a check's name) is quoted in **bold**, exactly as the
+  runtime shows it. In an English cell, a bold span that is a message of utils (a msgid of utils.po) is such a
+  label; its translation must quote the label as the Japanese runtime shows it (**its msgstr**), never the
+  English. A label quoted as `code` in the English is refused (code spans stay unchanged in the translation, so
+  the Japanese could not show the Japanese label). See docs/style-ja.md.
 
 No maintained package translates .ipynb to and from gettext, so this module is the small hand-written part:
 extract, merge and build on top of nbformat and polib.
@@ -313,7 +322,7 @@ def check_messages(lang: str = DEFAULT_LANG) -> list[str]:
             where = ":".join(m.occurrences[0])
             problems.append(f"{rel}: {m.msgid[:60]!r} ({where}) is not in the catalog; run "
                             "`python -m utils i18n update` and translate it")
-    variants = glossary_variants(lang)
+    variants = glossary_variants(lang, RUNTIME_DOMAIN)
     for e in po:
         if e.obsolete:
             problems.append(f"{rel}: obsolete entry {e.msgid[:40]!r} (no longer in the code); delete it")
@@ -328,8 +337,8 @@ def check_messages(lang: str = DEFAULT_LANG) -> list[str]:
                 problems.append(f"{rel}: the placeholders of {e.msgid[:60]!r} differ in its translation")
             for variant, term in variants.items():
                 if variant in text and variant not in e.msgid:
-                    problems.append(f"{rel}: {e.msgid[:40]!r} uses {variant!r}: AWS's Japanese documentation "
-                                    f"writes {term!r} (docs/glossary-ja.md)")
+                    problems.append(f"{rel}: {e.msgid[:40]!r} uses {variant!r}: write {term!r} "
+                                    "(docs/glossary-ja.md, docs/style-ja.md)")
     mo = po_path.with_suffix(".mo")
     if not mo.exists() or mo.read_bytes() != _mo_bytes(po_path):
         problems.append(f"{mo.relative_to(repo_root())}: stale or missing; run `python -m utils i18n build`")
@@ -398,6 +407,7 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _FENCE = re.compile(r"^(```|~~~)(.*)$")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)  # a code span may run over a line break
 _LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.S)
 _HEADING = re.compile(r"^(#{1,6})\s")
 _MERMAID_LABELS = [
     re.compile(r'"[^"]*"'), re.compile(r"\[[^\]]*\]"), re.compile(r"\([^)]*\)"), re.compile(r"\{[^}]*\}"),
@@ -437,6 +447,57 @@ def link_targets(text: str) -> list[str]:
     return sorted(m.group(1) for line in prose for m in _LINK.finditer(line))
 
 
+AWS_DOCS = "https://docs.aws.amazon.com/"
+LOCALISED_DOCS = {"ja": AWS_DOCS + "ja_jp/"}  # AWS's documentation in each language (same path after the prefix)
+
+
+def source_link(target: str, lang: str = DEFAULT_LANG) -> str:
+    """The English link a translated link stands for: an AWS documentation page in `lang`'s edition
+    (docs.aws.amazon.com/ja_jp/<path>) stands for docs.aws.amazon.com/<path>; any other target for itself."""
+    localised = LOCALISED_DOCS.get(lang)
+    if localised and target.startswith(localised) and len(target) > len(localised):
+        return AWS_DOCS + target[len(localised):]
+    return target
+
+
+def _bold_spans(text: str) -> list[str]:
+    prose, _ = _split(text)
+    joined = _CODE_SPAN.sub(" ", "\n".join(prose))  # a `**` inside code is code
+    return [" ".join(m.group(1).split()) for m in _BOLD.finditer(joined)]
+
+
+def runtime_labels(lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """English message of utils -> its translation, for every translated, non-plural message whose translation
+    differs: the words the runtime shows, which a cell may quote as labels."""
+    path = runtime_catalog(lang)
+    if not path.exists():
+        return {}
+    return {e.msgid: e.msgstr for e in _load_catalog(path)
+            if not e.obsolete and not e.msgid_plural and e.msgstr and "fuzzy" not in e.flags
+            and e.msgstr != e.msgid}
+
+
+def label_problems(msgid: str, msgstr: str, labels: dict[str, str]) -> list[str]:
+    """The screen labels of an English cell (bold spans that are messages of utils) must appear in the translation
+    as the translated runtime shows them, in bold; a label quoted as code cannot be translated."""
+    found = []
+    english_bold, translated_bold = _bold_spans(msgid), set(_bold_spans(msgstr))
+    for label in english_bold:
+        if label in labels and labels[label] not in translated_bold:
+            found.append(f"the label **{label}** is quoted as the Japanese runtime shows it: **{labels[label]}** "
+                         "(utils.po)")
+    for label in translated_bold:
+        if label in labels:
+            found.append(f"the label **{label}** is English; the Japanese runtime shows **{labels[label]}** "
+                         "(utils.po)")
+    for span in sorted(code_spans(msgid)):
+        # Only words, several of them (`caller permissions`): a one-word span such as `status` is code.
+        if span in labels and " " in span and re.fullmatch(r"[A-Za-z][A-Za-z0-9 .'-]*", span):
+            found.append(f"`{span}` is a label the screen shows (a message of utils): quote it in bold, "
+                         f"**{span}**, so that the translation can show **{labels[span]}**")
+    return found
+
+
 def headings(text: str) -> list[int]:
     prose, _ = _split(text)
     return [len(m.group(1)) for line in prose if (m := _HEADING.match(line))]
@@ -461,13 +522,26 @@ def class_lines(text: str) -> list[str]:
     return [line.strip() for block in blocks for line in block if re.match(r"\s*class\s", line)]
 
 
-def glossary_variants(lang: str = DEFAULT_LANG) -> dict[str, str]:
-    """variant to avoid -> the term AWS's documentation uses, from the glossary's table."""
+STYLE_HEADING = "## 文体と言い回し"  # the glossary's second table: wording and style (docs/style-ja.md)
+STYLE_ENFORCED = "適用済み"  # the line under it that names the catalogues where that table is enforced
+
+
+def _glossary(lang: str) -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """(variants of the terms table, variants of the style table, the catalogues where the style table applies)."""
     path = repo_root() / "docs" / f"glossary-{lang}.md"
     if not path.exists():
-        return {}
-    variants = {}
+        return {}, {}, set()
+    terms: dict[str, str] = {}
+    style: dict[str, str] = {}
+    enforced: set[str] = set()
+    table = terms
     for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            table = style if line.startswith(STYLE_HEADING) else terms
+            continue
+        if line.startswith(STYLE_ENFORCED):
+            enforced.update(re.findall(r"`([^`]+)`", line))
+            continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) < 4 or not line.lstrip().startswith("|") or set(cells[0]) <= set("-: "):
             continue
@@ -475,11 +549,24 @@ def glossary_variants(lang: str = DEFAULT_LANG) -> dict[str, str]:
         for variant in re.split(r"[、,]\s*", avoid):
             variant = variant.strip().strip("`")
             if variant and variant not in ("—", "-", "avoid", "避ける表記"):
-                variants[variant] = term
-    return variants
+                table[variant] = term
+    return terms, style, enforced
 
 
-def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None) -> list[str]:
+def glossary_variants(lang: str = DEFAULT_LANG, catalogue: str | None = None) -> dict[str, str]:
+    """variant to avoid -> the term to write instead, from the glossary's tables (docs/glossary-<lang>.md).
+
+    The terms table (AWS's Japanese documentation) applies to every catalogue. The style table applies to the
+    catalogues its 適用済み line names (those whose style pass is done: a catalogue joins the list when it is
+    revised); `catalogue=None` gives both tables (the strictest reading)."""
+    terms, style, enforced = _glossary(lang)
+    if catalogue is None or catalogue in enforced:
+        return {**terms, **style}
+    return terms
+
+
+def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None,
+                labels: dict[str, str] | None = None, lang: str = DEFAULT_LANG) -> list[str]:
     """What is wrong with one translation of a Markdown cell (empty when nothing is)."""
     found = []
     if not _JAPANESE.search(msgstr):
@@ -487,8 +574,10 @@ def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None)
     missing, extra = code_spans(msgid) - code_spans(msgstr), code_spans(msgstr) - code_spans(msgid)
     if missing or extra:
         found.append(f"inline code spans differ: missing {sorted(missing)}, added {sorted(extra)}")
-    if link_targets(msgid) != link_targets(msgstr):
-        found.append(f"link targets differ: {link_targets(msgid)} != {link_targets(msgstr)}")
+    translated_links = sorted(source_link(t, lang) for t in link_targets(msgstr))
+    if link_targets(msgid) != translated_links:
+        found.append(f"link targets differ: {link_targets(msgid)} != {link_targets(msgstr)} (only "
+                     f"{AWS_DOCS}<path> -> {LOCALISED_DOCS.get(lang, AWS_DOCS)}<path> may change)")
     if headings(msgid) != headings(msgstr):
         found.append(f"heading sequence differs: {headings(msgid)} != {headings(msgstr)}")
     if mermaid_ids(msgid) != mermaid_ids(msgstr):
@@ -501,20 +590,22 @@ def problems_of(msgid: str, msgstr: str, variants: dict[str, str] | None = None)
                     found.append(f"Mermaid node IDs differ: missing {sorted(a - b)}, added {sorted(b - a)}")
     if class_lines(msgid) != class_lines(msgstr):
         found.append(f"Mermaid `class` lines differ: {class_lines(msgid)} != {class_lines(msgstr)}")
-    prose, _ = _split(msgstr)
-    prose_text = "\n".join(prose)
-    english = "\n".join(_split(msgid)[0])
+    prose, blocks = _split(msgstr)
+    prose_text = "\n".join(prose + [line for block in blocks for line in block])  # Mermaid labels are read too
+    english = "\n".join(_split(msgid)[0] + [line for block in _split(msgid)[1] for line in block])
     for variant, term in (variants or {}).items():
         if variant in prose_text and variant not in english:  # quoting the English source's own word is fine
-            found.append(f"uses {variant!r}: AWS's Japanese documentation writes {term!r} (docs/glossary-ja.md)")
+            found.append(f"uses {variant!r}: write {term!r} (docs/glossary-ja.md, docs/style-ja.md)")
+    found += label_problems(msgid, msgstr, labels or {})
     return found
 
 
 def check(lang: str = DEFAULT_LANG) -> list[str]:
     """Every problem found, as lines naming the file and the cell. Empty when everything is in order."""
     problems = []
-    variants = glossary_variants(lang)
+    labels = runtime_labels(lang)
     for notebook in notebooks():
+        variants = glossary_variants(lang, notebook.stem)
         path = catalog_path(lang, notebook)
         rel = path.relative_to(repo_root())
         if not path.exists():
@@ -539,7 +630,7 @@ def check(lang: str = DEFAULT_LANG) -> list[str]:
             if not e.msgstr:
                 problems.append(f"{rel} [{cell_id}]: untranslated")
                 continue
-            problems += [f"{rel} [{cell_id}]: {p}" for p in problems_of(e.msgid, e.msgstr, variants)]
+            problems += [f"{rel} [{cell_id}]: {p}" for p in problems_of(e.msgid, e.msgstr, variants, labels, lang)]
         out = output_path(lang, notebook)
         if not out.exists() or out.read_text(encoding="utf-8") != render(notebook, po):
             problems.append(f"{out.relative_to(repo_root())}: differs from a fresh build; run "

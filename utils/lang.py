@@ -1,46 +1,121 @@
 """The language of the words a learner must act on: the doctor's checklist, explanations, form messages, waits.
 
-The code cells are the same in every language, so the language never comes from a cell. It comes from:
+One language per learner. Notebook 00 saves the language it runs in (`lang` in workshop_config.json); from then
+on every helper speaks it, wherever it runs: the doctor and the instructor CLI in a terminal at the repository
+root, `explain()` in any notebook, `python -m utils run`. The language in force is, first that applies:
 
-1. `WORKSHOP_LANG` (`ja` or `en`), which `python -m utils run --lang ja` sets for its kernels;
-2. otherwise the folder the kernel runs in: JupyterLab and SageMaker Studio start a kernel in the notebook's
-   folder, so a notebook opened from notebooks/ja/ speaks Japanese;
-3. otherwise English.
+1. `WORKSHOP_LANG` (`ja` or `en`), which `python -m utils run --lang ja` sets for its kernels; it overrides
+   everything, the saved choice too;
+2. the folder the kernel runs in: JupyterLab and SageMaker Studio start a kernel in the notebook's folder, so a
+   notebook opened from notebooks/ja/ speaks Japanese and one opened from notebooks/ speaks English, whatever
+   was saved (the helpers speak the language of the notebook on the screen);
+3. the language saved in workshop_config.json by notebook 00;
+4. otherwise English.
 
 Translations are the standard library's gettext, with the compiled catalog
 locales/<lang>/LC_MESSAGES/utils.mo (from utils.po, built by `python -m utils i18n build`). Messages are written
 in English in the code and wrapped in `_()`; a message without a translation stays English. AWS's own error
 texts are never translated: they are quoted in English next to the explanation, so that learners can search
 for them.
+
+This module imports only `utils.paths` (a leaf): `utils.validation` and `utils.config` import it.
 """
 
 from __future__ import annotations
 
 import gettext
+import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+from .paths import config_path, repo_root
+
 SUPPORTED = ("en", "ja")
-# The repository's locales/ (as utils.config.repo_root(), which this module cannot import: config and validation
-# import this module).
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
+LOCALES = repo_root() / "locales"
 DOMAIN = "utils"
+CONFIG_KEY = "lang"  # the key of workshop_config.json (utils.config.WorkshopConfig.lang)
+
+# Where the language in force comes from (source()).
+FROM_ENV, FROM_FOLDER, FROM_CONFIG, FROM_DEFAULT = "WORKSHOP_LANG", "folder", "workshop_config.json", "default"
 
 
-def current() -> str:
-    """The language in force: WORKSHOP_LANG, else the kernel's folder, else English."""
-    value = (os.environ.get("WORKSHOP_LANG") or "").strip().lower()
-    if value:
-        value = value.split("_")[0].split(".")[0]  # ja_JP.UTF-8 -> ja
-        return value if value in SUPPORTED else "en"
+def normalise(value) -> str | None:
+    """'ja', 'JA', 'ja_JP.UTF-8' -> 'ja'; None for anything that is not a supported language."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower().split("_")[0].split(".")[0].split("-")[0]
+    return text if text in SUPPORTED else None
+
+
+def _folder_language() -> str | None:
+    """notebooks/ja/ -> 'ja', notebooks/ -> 'en' (the kernel's working directory); None elsewhere."""
     try:
         cwd = Path.cwd()
     except OSError:
-        return "en"
+        return None
     if cwd.name in SUPPORTED and cwd.parent.name == "notebooks":
         return cwd.name
-    return "en"
+    if cwd.name == "notebooks" and any((cwd / other).is_dir() for other in SUPPORTED if other != "en"):
+        return "en"  # the English source folder (it holds the translated folders)
+    return None
+
+
+_saved_cache: dict[tuple, str | None] = {}
+
+
+def saved() -> str | None:
+    """The language saved in workshop_config.json by notebook 00, or None (no file, no `lang`, or unreadable:
+    `utils.config` reports a broken file; the language falls back to English meanwhile)."""
+    path = config_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _saved_cache:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        _saved_cache.clear()
+        _saved_cache[key] = normalise(data.get(CONFIG_KEY)) if isinstance(data, dict) else None
+    return _saved_cache[key]
+
+
+def source() -> tuple[str, str]:
+    """(the language in force, where it comes from: FROM_ENV, FROM_FOLDER, FROM_CONFIG or FROM_DEFAULT)."""
+    value = os.environ.get("WORKSHOP_LANG") or ""
+    if value.strip():
+        return normalise(value) or "en", FROM_ENV  # an unknown language reads English (the source)
+    folder = _folder_language()
+    if folder:
+        return folder, FROM_FOLDER
+    chosen = saved()
+    if chosen:
+        return chosen, FROM_CONFIG
+    return "en", FROM_DEFAULT
+
+
+def current() -> str:
+    """The language in force: WORKSHOP_LANG, else the kernel's folder, else the saved choice, else English."""
+    return source()[0]
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Within the block, messages are in `language` (as under WORKSHOP_LANG); the environment is restored after."""
+    before = os.environ.get("WORKSHOP_LANG")
+    os.environ["WORKSHOP_LANG"] = language
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("WORKSHOP_LANG", None)
+        else:
+            os.environ["WORKSHOP_LANG"] = before
 
 
 @cache

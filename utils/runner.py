@@ -6,7 +6,8 @@
 - Sandbox: uses AWS_ENDPOINT_URL when it is set (starting nothing); otherwise starts
   one (sandbox.control.start()), passes its URL to the kernels, and stops it at the end.
 - `--lang ja` runs the Japanese notebooks in notebooks/ja/ (generated from the English by `python -m utils
-  i18n build`); their kernels get WORKSHOP_LANG=ja, so utils' messages are in Japanese too.
+  i18n build`); their kernels get WORKSHOP_LANG=ja, so utils' messages are in Japanese too. Without `--lang`,
+  the learner's language (utils.lang: WORKSHOP_LANG, else the one notebook 00 saved, else English).
 - Kernels start with the notebook's folder as working directory (as in JupyterLab) and
   the repository root on PYTHONPATH, so `import utils` works without an install.
 - Executed notebooks go to runs/<timestamp>/, with timing.json (seconds per notebook and
@@ -31,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import config_path, read_file, repo_root
+from .lang import _, current, speaking
 
 CLEANUP = "06"
 CELL_TIMEOUT = 1800  # seconds per cell: real AWS waits (endpoint, ENIs, stack) are bounded inside the cells
@@ -68,15 +70,18 @@ def notebooks_dir(lang: str = "en") -> Path:
 
 def discover(only: list[str] | None = None, lang: str = "en") -> list[Path]:
     if lang not in LANGUAGES:
-        raise SystemExit(f"no notebooks in language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+        raise SystemExit(_("no notebooks in language {lang!r}: choose one of {languages}").format(
+            lang=lang, languages=", ".join(LANGUAGES)))
     books = sorted(p for p in notebooks_dir(lang).glob("[0-9][0-9]_*.ipynb"))
     if not books:
-        raise SystemExit(f"no notebooks in {notebooks_dir(lang)}: run `python -m utils i18n build`")
+        raise SystemExit(_("no notebooks in {folder}: run `python -m utils i18n build`").format(
+            folder=notebooks_dir(lang)))
     if only:
         wanted = {o.strip().zfill(2) for o in only if o.strip()}
         unknown = wanted - {p.name[:2] for p in books}
         if unknown:
-            raise SystemExit(f"no notebook numbered {', '.join(sorted(unknown))} in {notebooks_dir(lang)}")
+            raise SystemExit(_("no notebook numbered {numbers} in {folder}").format(
+                numbers=", ".join(sorted(unknown)), folder=notebooks_dir(lang)))
         books = [p for p in books if p.name[:2] in wanted]
     return books
 
@@ -194,7 +199,7 @@ async def _run_all(books: list[Path], out_dir: Path, env: dict, report: Report, 
         name = path.stem
         if failed and not name.startswith(CLEANUP):
             report.results.append(Result(name, "skipped"))
-            echo(f"  {name:<24} skipped (an earlier notebook failed)")
+            echo(f"  {name:<24} " + _("skipped (an earlier notebook failed)"))
             continue
         t0 = time.monotonic()
         if pending is None:  # the kernel for this notebook was not started ahead (after a failure)
@@ -306,7 +311,8 @@ def run(only: list[str] | None = None, out_root: Path | None = None, echo=print,
     report = Report(target=target)
     endpoint_url = os.environ.get("AWS_ENDPOINT_URL") or None
     if target == "aws" and endpoint_url:
-        raise SystemExit(f"WORKSHOP_TARGET is aws but AWS_ENDPOINT_URL={endpoint_url} is set: unset one of them.")
+        raise SystemExit(_("WORKSHOP_TARGET is aws but AWS_ENDPOINT_URL={url} is set: unset one of them.").format(
+            url=endpoint_url))
     start_sandbox = None
     if target == "sandbox" and not endpoint_url:
         from sandbox import control
@@ -327,9 +333,11 @@ def run(only: list[str] | None = None, out_root: Path | None = None, echo=print,
         out_dir = out_dir.with_name(f"{stamp}-{n}")
     out_dir.mkdir(parents=True)
     report.out_dir = out_dir
-    where = f" at {endpoint_url}" if endpoint_url else ""
-    started = f" (starting it: python -m sandbox start --port {start_sandbox})" if start_sandbox else ""
-    echo(f"Running {len(books)} notebook(s) on {target}{where}{started}; executed copies in {out_dir}")
+    where = _(" at {url}").format(url=endpoint_url) if endpoint_url else ""
+    started = (_(" (starting it: python -m sandbox start --port {port})").format(port=start_sandbox)
+               if start_sandbox else "")
+    echo(_("Running {count} notebook(s) on {target}{where}{started}; executed copies in {folder}").format(
+        count=len(books), target=target, where=where, started=started, folder=out_dir))
 
     started: list[dict] = []  # the sandbox this run starts: {url, pid, ...}
 
@@ -360,7 +368,8 @@ def run(only: list[str] | None = None, out_root: Path | None = None, echo=print,
     finally:
         for info in started:
             if keep_sandbox:
-                echo(f"The sandbox keeps running at {endpoint_url} (stop it with: python -m sandbox stop)")
+                echo(_("The sandbox keeps running at {url} (stop it with: python -m sandbox stop)").format(
+                    url=endpoint_url))
             else:
                 stop_sandbox(info)
     report.seconds = time.monotonic() - t0
@@ -371,8 +380,9 @@ def run(only: list[str] | None = None, out_root: Path | None = None, echo=print,
                       for r in report.results],
     }, indent=2) + "\n")
     ok = sum(r.status == "ok" for r in report.results)
-    echo(f"{ok} of {len(report.results)} notebooks passed in {report.seconds:.1f} s"
-         + ("" if report.ok else " - see the failing notebook in " + str(out_dir)))
+    echo(_("{ok} of {total} notebooks passed in {seconds} s").format(
+        ok=ok, total=len(report.results), seconds=f"{report.seconds:.1f}")
+         + ("" if report.ok else _(" - see the failing notebook in {folder}").format(folder=out_dir)))
     return report
 
 
@@ -384,10 +394,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", default=None, help="folder for the runs (default: runs/)")
     parser.add_argument("--keep-sandbox", action="store_true",
                         help="leave a sandbox that this run started running afterwards")
-    parser.add_argument("--lang", default="en", choices=LANGUAGES,
-                        help="en: notebooks/ (default); ja: the Japanese notebooks in notebooks/ja/")
+    parser.add_argument("--lang", default=None, choices=LANGUAGES,
+                        help="en: notebooks/; ja: the Japanese notebooks in notebooks/ja/ (default: WORKSHOP_LANG, "
+                             "else the language notebook 00 saved, else en)")
     args = parser.parse_args(argv)
+    if args.lang is None:
+        args.lang = current()  # WORKSHOP_LANG, else the language saved by notebook 00, else English
     only = [o for o in args.only.split(",") if o.strip()] or None
-    report = run(only, Path(args.out) if args.out else None, keep_sandbox=args.keep_sandbox, lang=args.lang)
+    with speaking(args.lang):  # the run's own messages, like its notebooks, speak the language it runs
+        report = run(only, Path(args.out) if args.out else None, keep_sandbox=args.keep_sandbox, lang=args.lang)
     sys.stdout.flush()
     return 0 if report.ok else 1

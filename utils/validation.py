@@ -51,6 +51,10 @@ class InvalidTarget(InvalidInput):
     field = "target"
 
 
+class InvalidLanguage(InvalidInput):
+    field = "lang"
+
+
 TARGETS = ("sandbox", "aws")
 
 # ---------------------------------------------------------------- account ID
@@ -338,3 +342,18 @@ def target(value) -> str:
         raise InvalidTarget(_("The target {value!r} is unknown.").format(value=value),
                             _("Use 'sandbox' (local, offline) or 'aws' (your AWS account)."))
     return text
+
+
+def language(value) -> str:
+    """The learner's language: 'en' or 'ja' ('ja_JP.UTF-8' reads 'ja'); empty or None reads 'en' (a file saved
+    before the language was recorded)."""
+    from .lang import SUPPORTED, normalise
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "en"
+    found = normalise(value)
+    if found is None:
+        raise InvalidLanguage(_("The language {value!r} is not one the workshop speaks.").format(value=value),
+                              _("Use one of {languages} (notebook 00 saves the language of the folder it runs "
+                                "in: notebooks/ or notebooks/ja/).").format(languages=", ".join(SUPPORTED)))
+    return found

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import config, validation
-from .lang import _
+from .lang import _, current
 
 
 def geography_note(region: str) -> str:
@@ -52,6 +52,8 @@ class ConfigForm:
         self.sts_account = sts_account
         self.models_for = models_for
         self.saved: config.WorkshopConfig | None = None
+        # The language this notebook runs in (utils.lang), saved with the rest: every helper speaks it afterwards.
+        self.lang = validation.language(initial.get("lang") or current())
         self._auto_model = False
         self._setting_default = False
         self.active_target = initial.get("target") or "sandbox"
@@ -90,7 +92,7 @@ class ConfigForm:
     # ---- state
     def values(self) -> dict:
         return {"target": self.target.value, "account_id": self.account.value, "region": self.region.value,
-                "model_id": self.model.value, "prefix": self.prefix.value}
+                "model_id": self.model.value, "prefix": self.prefix.value, "lang": self.lang}
 
     def problems(self) -> dict[str, str]:
         found = config.errors(self.values(), self._offered)
