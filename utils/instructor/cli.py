@@ -407,8 +407,10 @@ def interrupted(args) -> str:
     head = "Interrupted (Ctrl-C)."
     if args.command not in ("provision", "cleanup"):
         return f"{head} Nothing of this command keeps running in AWS; run it again when you are ready."
-    again = (f"python -m utils instructor {' '.join(sys.argv[3:]) or args.command}" if sys.argv[1:3] ==
-             ["instructor", args.command] else f"python -m utils instructor {args.command} ...")
+    import shlex
+
+    again = ("python -m utils instructor " + shlex.join(sys.argv[2:]) if sys.argv[1:3] == ["instructor", args.command]
+             else f"python -m utils instructor {args.command} ...")
     try:
         running = still_running(args.region, args.room)
     except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C, or AWS unreachable: say we could not tell
