@@ -24,6 +24,7 @@ import sys
 from .. import config, target, validation
 from ..validation import InvalidInput
 from . import DEFAULT_ROOM, room
+from .errors import Failed, Usage
 
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 EXIT_CODES = ("exit codes: 0 done; 1 AWS or the room's state refused or failed (status: a row unreadable or a "
@@ -32,14 +33,6 @@ EXIT_CODES = ("exit codes: 0 done; 1 AWS or the room's state refused or failed (
 OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")  # AWS Organizations API Reference, OrganizationalUnit.Id
 MAX_HOURS = 168.0  # a week: beyond it, a "planned duration" is a typo, not a workshop
 CONNECTION_ERRORS = ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ReadTimeoutError")
-
-
-class Usage(Exception):
-    """The command line is wrong (exit 2): one paragraph, what to do instead."""
-
-
-class Failed(Exception):
-    """AWS or the room's state refused or failed (exit 1): one paragraph, what to do next."""
 
 
 class Parser(argparse.ArgumentParser):

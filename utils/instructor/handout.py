@@ -173,7 +173,7 @@ def refresh(r: room.Room, out: str | None, within_minutes: int, echo=print) -> i
     base = folder(r, out)
     sheet_file = base / "room.csv"
     if not sheet_file.exists():
-        from .cli import Failed
+        from .errors import Failed
 
         raise Failed(f"No handout in {base} (no room.csv). Write one first: python -m utils instructor handout"
                      + (f" --out {out}" if out else "") + ".")

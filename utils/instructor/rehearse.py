@@ -21,7 +21,7 @@ CREATE_TIMEOUT = 120.0
 
 
 def refuse_unless_sandbox() -> None:
-    from .cli import Usage
+    from .errors import Usage
 
     tgt = target.activate()
     if not (tgt.is_sandbox and tgt.endpoint_url and target.is_loopback(tgt.endpoint_url)):
