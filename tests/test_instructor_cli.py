@@ -340,10 +340,12 @@ def test_handout_and_refresh(instructor_env, aws, capsys, tmp_path):
     assert datetime.fromisoformat(again["p02"]["expires"]) > datetime.now(UTC) + timedelta(hours=3)
 
 
-def test_refresh_without_a_handout_says_what_to_do(instructor_env, aws, capsys, tmp_path):
+def test_refresh_without_a_handout_and_a_folder_that_cannot_be_written(instructor_env, aws, capsys, tmp_path):
     shared_room(capsys)
     assert cli.main(["refresh", "--out", str(tmp_path / "none")]) == 1
     assert "No handout in" in one_paragraph(capsys.readouterr().err)
+    assert cli.main(["handout", "--out", "/proc/handout"]) == 1
+    assert "Choose another folder (--out)" in one_paragraph(capsys.readouterr().err)
 
 
 # ---------------------------------------------------------------------------------------------- rehearse

@@ -233,7 +233,7 @@ def main(argv: list[str]) -> int:
         return FAILED
     except SystemExit as exc:  # the tooling's own refusals: the message says why and what to do
         if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr)
+            print(exc.code if exc.code.startswith("error:") else f"error: {exc.code}", file=sys.stderr)
             return FAILED
         raise
 
@@ -392,6 +392,8 @@ def explain(exc: BaseException, args) -> str | None:
         return f"error: {said}.{nothing} Fix the cause AWS names, then run the same command again."
     if isinstance(exc, bx.BotoCoreError):
         return f"error: {type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.filename:  # e.g. handout --out in a folder that cannot be written
+        return f"error: {exc.strerror or exc}: {exc.filename}. Choose another folder (--out) or fix its permissions."
     return None
 
 

@@ -70,7 +70,10 @@ def make_room(org, n: int, ou_name: str = "workshop-room", echo=print) -> tuple[
             what=f"CreateAccount {request_id}", timeout=CREATE_TIMEOUT, until=lambda s: s["State"] != "IN_PROGRESS",
             status=lambda s: s["State"], quiet=True, max_interval=2.0)
         if st["State"] != "SUCCEEDED":
-            raise RuntimeError(f"CreateAccount {request_id} ended {st['State']}: {st.get('FailureReason')}")
+            from .errors import Failed
+
+            raise Failed(f"CreateAccount {request_id} ended {st['State']}: {st.get('FailureReason')}. The OU {ou} "
+                         f"holds {len(have)} account(s) so far; run rehearse again to add the missing ones.")
         org.move_account(AccountId=st["AccountId"], SourceParentId=root, DestinationParentId=ou)
         have.append(st["AccountId"])
     echo(f"OU {ou} ({ou_name}) holds {len(have)} account(s); created {missing} now.")

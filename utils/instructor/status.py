@@ -241,8 +241,13 @@ def collect(r: room.Room, max_workers: int | None = None) -> list[dict]:
     code_sha = stack.code_sha256(stack.lambda_zip())
     now = datetime.now(UTC)
     estimate = _estimate(r)
-    with ThreadPoolExecutor(max_workers=max_workers or workers(), thread_name_prefix="status") as pool:
+    pool = ThreadPoolExecutor(max_workers=max_workers or workers(), thread_name_prefix="status")
+    try:
         rows = list(pool.map(lambda p: participant_row(r, p, code_sha, now), r.participants))
+    except BaseException:  # Ctrl-C: the rows not started yet are not read
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     for row in rows:
         row["estimate_usd"] = estimate
     return rows
