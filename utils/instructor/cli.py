@@ -225,6 +225,11 @@ def main(argv: list[str]) -> int:
     except Usage as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE
+    except BrokenPipeError:  # `status | head`: the reader stopped reading; no traceback (Python docs, "SIGPIPE")
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILED
     except Exception as exc:
         message = explain(exc, args)
         if message is None:
@@ -254,8 +259,8 @@ def _run(args, plan) -> int:
         r = room.require(args.region, args.room)
         p = participant(r, args.participant)
         values, creds = env.variables(r, p, seconds=args.duration, with_credentials=True)
-        print(env.export_lines(values, creds))
         print(env.expiry_note(creds, p), file=sys.stderr)
+        print(env.export_lines(values, creds))
         return OK
     if args.command in ("handout", "refresh"):
         from . import handout
@@ -347,8 +352,8 @@ def _reach_hint() -> str:
 
     url = os.environ.get("AWS_ENDPOINT_URL")
     if url and target.is_loopback(url):
-        return ("no sandbox answers there. Start it (python -m sandbox start; its state is kept), then run the same "
-                "command again.")
+        return ("no sandbox answers there. Start it (python -m sandbox start: its state is kept; if it prints another "
+                "URL, export that as AWS_ENDPOINT_URL), then run the same command again.")
     return "check the network (a proxy or VPN?) and the Region, then run the same command again."
 
 
