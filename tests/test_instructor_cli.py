@@ -411,3 +411,25 @@ def test_the_saved_dashboard_notebook_keeps_the_table(instructor_env, aws, capsy
     assert len(html) == 2  # the table and the chart, as outputs of their own (not widget state)
     assert ">p01</td>" in html[0] and ">p02</td>" in html[0] and "since progress" in html[0]
     assert "nan" not in html[0].lower()
+
+
+def test_a_failed_stack_set_instance_is_a_problem_and_a_running_one_is_not():
+    from utils.instructor import room, status
+
+    r = room.Room("bedrock-workshop", "accounts", "us-east-1", "us.amazon.nova-micro-v1:0", "123456789012")
+
+    def problem(state, detailed, reason=""):
+        r.instances = {"bedrock-workshop-participant": [{"Account": "111122223333", "Status": state,
+                                                         "StackInstanceStatus": {"DetailedStatus": detailed},
+                                                         "StatusReason": reason}]}
+        row = status.mark_problem({"account_id": "111122223333", "error": "", "stack_status": "none"}, r)
+        return row["problem"], row["problem_detail"]
+
+    assert problem("CURRENT", "SUCCEEDED") == ("", "")
+    assert problem("OUTDATED", "RUNNING") == ("", "")  # an operation at work
+    assert problem("OUTDATED", "PENDING") == ("", "")
+    assert problem("OUTDATED", "FAILED", "ResourceLogicalId:Role, Role already exists") == (
+        "failed", "stack set instance of bedrock-workshop-participant OUTDATED FAILED: ResourceLogicalId:Role, "
+                  "Role already exists")
+    assert problem("INOPERABLE", "INOPERABLE")[0] == "failed"
+    assert problem("OUTDATED", "CANCELLED")[0] == "failed"

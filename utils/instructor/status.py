@@ -47,7 +47,10 @@ STEP_NAMES = {"01": "stack", "02": "endpoint", "03": "function in VPC", "04": "A
 DENIED = {"AccessDenied", "AccessDeniedException"}
 FAILED_STACK = {"ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}  # creation failed; or *_FAILED
 FAILED_ENDPOINT = {"failed", "rejected", "expired"}  # EC2 VpcEndpoint State values that will not recover
-GOOD_INSTANCE = {"CURRENT", None}
+# A stack set instance needs the instructor when its Status is INOPERABLE or its DetailedStatus says the last
+# operation did not deploy it (API Reference, StackInstanceComprehensiveStatus); OUTDATED with PENDING or RUNNING is
+# an operation still at work, not a failure.
+FAILED_INSTANCE = {"FAILED", "FAILED_IMPORT", "INOPERABLE", "CANCELLED", "SKIPPED_SUSPENDED_ACCOUNT"}
 CLOUDTRAIL_HOURS = 24  # how far back the event history is read
 CLOUDTRAIL_PAGES = 3
 
@@ -123,9 +126,11 @@ def mark_problem(row: dict, r: room.Room | None = None) -> dict:
         failed.append(f"endpoint {row.get('endpoint_id')} {row['endpoint_state']}")
     for name, summaries in (r.instances if r is not None else {}).items():
         for s in summaries:
-            if s.get("Account") == row.get("account_id") and s.get("Status") not in GOOD_INSTANCE:
-                detail = (s.get("StackInstanceStatus") or {}).get("DetailedStatus") or s.get("StatusReason") or ""
-                failed.append(f"stack set instance of {name} {s['Status']} {detail}".strip())
+            detail = (s.get("StackInstanceStatus") or {}).get("DetailedStatus") or ""
+            if s.get("Account") == row.get("account_id") and (s.get("Status") == "INOPERABLE"
+                                                              or detail in FAILED_INSTANCE):
+                failed.append(f"stack set instance of {name} {s['Status']} {detail}: {s.get('StatusReason', '')}"
+                              .rstrip(": "))
     row["problem"] = "unreadable" if row.get("error") else ("failed" if failed else "")
     row["problem_detail"] = "; ".join(failed)
     return row
