@@ -433,3 +433,17 @@ def test_a_failed_stack_set_instance_is_a_problem_and_a_running_one_is_not():
                   "Role already exists")
     assert problem("INOPERABLE", "INOPERABLE")[0] == "failed"
     assert problem("OUTDATED", "CANCELLED")[0] == "failed"
+
+
+def test_a_refusal_midway_never_claims_that_nothing_was_created(instructor_env, aws, capsys, monkeypatch):
+    from utils.instructor import provision
+
+    def refused(plan, echo=print):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "User is not authorized"}}, "CreateStackSet")
+
+    monkeypatch.setattr(provision, "provision", refused)
+    assert cli.main(["provision", "--shared", "2"]) == 1
+    text = one_paragraph(capsys.readouterr().err)
+    assert "CreateStackSet answered AccessDenied: User is not authorized" in text
+    assert "may not call CreateStackSet" in text and "provision deploys what is missing" in text
+    assert "Nothing was created" not in text

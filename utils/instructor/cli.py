@@ -364,7 +364,12 @@ def explain(exc: BaseException, args) -> str | None:
     from ..waiting import WaitTimeout
     from . import aws, stacksets
 
-    nothing = " Nothing was created." if args.command == "provision" else ""
+    provision = args.command == "provision"
+    # Said only where it is known: a dry run creates nothing, and provision reads the OU before creating anything.
+    read_first = getattr(exc, "operation_name", "") in ("ListAccountsForParent", "ListOrganizationalUnitsForParent")
+    nothing = " Nothing was created." if provision and read_first else ""
+    maybe = (" Nothing was created." if getattr(args, "dry_run", False) else
+             " Run the same command again once fixed: provision deploys what is missing." if provision else "")
     if isinstance(exc, Failed | target.TargetError | stacksets.OperationFailed | WaitTimeout):
         return f"error: {exc}"
     if isinstance(exc, InvalidInput):
@@ -389,12 +394,14 @@ def explain(exc: BaseException, args) -> str | None:
         if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
             return f"error: your credentials expired ({said}). Sign in again, then run the same command again."
         if "AccessDenied" in code or code in ("UnauthorizedOperation", "AccessDeniedException"):
-            return (f"error: AWS refused it: {said}.{nothing} The identity in use lacks this permission; the README's "
-                    "'Running the workshop for a room' lists what the instructor needs.")
+            return (f"error: AWS refused it: {said}.{maybe} The identity in use may not call {exc.operation_name} "
+                    "there: run as an identity that may (for --ou, the organization's management account), or ask "
+                    "for that permission.")
         if code == "ValidationError" and exc.operation_name == "AssumeRole":
             return (f"error: {said}. Ask for fewer seconds with --duration (at most the role's "
                     "MaxSessionDuration; at most 3600 when your own identity is a role session, role chaining).")
-        return f"error: {said}.{nothing} Fix the cause AWS names, then run the same command again."
+        return f"error: {said}.{maybe if getattr(args, 'dry_run', False) else ''} Fix the cause AWS names, then run " \
+               "the same command again" + (": provision deploys what is missing." if provision else ".")
     if isinstance(exc, bx.BotoCoreError):
         return f"error: {type(exc).__name__}: {exc}"
     if isinstance(exc, OSError) and exc.filename:  # e.g. handout --out in a folder that cannot be written
@@ -405,6 +412,8 @@ def explain(exc: BaseException, args) -> str | None:
 def interrupted(args) -> str:
     """What Ctrl-C leaves running in AWS, and how to resume or clean up."""
     head = "Interrupted (Ctrl-C)."
+    if getattr(args, "dry_run", False):
+        return f"{head} Dry run: nothing was created."
     if args.command not in ("provision", "cleanup"):
         return f"{head} Nothing of this command keeps running in AWS; run it again when you are ready."
     import shlex
