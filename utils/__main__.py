@@ -18,7 +18,8 @@ commands:
                            locales/); check exits 1 on anything untranslated, stale or broken
   catalog check            compare the offline Amazon Bedrock facts (awsfacts/bedrock.py) with the live
                            lists of the target; prints every difference (exit 0 none, 1 differences)
-  instructor ...           a room of participants: provision, status, env, fast-forward, cleanup
+  instructor ...           a room of participants: provision, status, env, handout, refresh, fast-forward,
+                           cleanup, rehearse (sandbox)
                            (python -m utils instructor --help)
 """
 

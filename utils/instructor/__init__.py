@@ -3,9 +3,15 @@
     python -m utils instructor provision --ou OU_ID | --accounts ID,ID,... | --shared N [--prefix-base NAME]
                                          [--predeploy] [--hours H] [--guardrail]
     python -m utils instructor status [--json]
-    python -m utils instructor env PARTICIPANT
+    python -m utils instructor env PARTICIPANT [--duration SECONDS]
+    python -m utils instructor handout [--out DIR] [--duration SECONDS]
+    python -m utils instructor refresh [--out DIR] [--within MINUTES]
     python -m utils instructor fast-forward PARTICIPANT --to NN
     python -m utils instructor cleanup
+    python -m utils instructor rehearse --accounts N          (sandbox only)
+
+Exit codes: 0 done; 1 AWS or the room's state refused or failed (status: a row unreadable or a participant
+failed); 2 the command line is wrong; 130 interrupted (utils/instructor/cli.py).
 
 Two ways to seat a room:
 

@@ -3,6 +3,14 @@
 Same data as `python -m utils instructor status --json` (utils.instructor.status.collect). The table is a pandas
 Styler; the chart is a pandas bar (plain CSS, no plotting library). `Dashboard` refreshes both on a button, or
 on a timer (ipywidgets; the timer runs in a background thread and stops with `stop()` or the kernel).
+
+Who is stuck comes first: rows that could not be read or failed, then participants who have not finished, the
+longest without progress first (never started before those in progress), then those who finished (05 or 06).
+"since progress" is the time since the participant's last step or Bedrock call seen in AWS; "per step" is how long
+each step took (from the previous step's time). An empty value shows as "-".
+
+The table and the chart are display outputs (IPython display handles, updated in place on each refresh), not
+widget state: a notebook saved after a headless run (nbclient, `python -m utils run`) keeps them as HTML.
 """
 
 from __future__ import annotations
@@ -13,26 +21,73 @@ import time
 from . import status
 
 COLOURS = {"done": "#bbf7d0", "progress": "#fef08a", "idle": "#e5e7eb", "bad": "#fecaca", "deny": "#fed7aa"}
-COLUMNS = ["participant", "step", "stack_status", "endpoint_state", "private_dns", "policy_effect",
-           "function_in_vpc", "last_allow", "last_deny", "leftovers", "endpoint_hours", "endpoint_usd", "error"]
+COLUMNS = ["participant", "step", "since progress", "per step", "stack_status", "endpoint_state", "private_dns",
+           "policy_effect", "function_in_vpc", "last_allow", "last_deny", "leftovers", "endpoint_hours",
+           "endpoint_usd", "error"]
+DONE_STEPS = ("05", "06")
+EMPTY = "-"
+
+
+def duration(seconds) -> str:
+    """"45 s", "12 min", "1 h 05 min"; "-" for None."""
+    if seconds is None:
+        return EMPTY
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def per_step(row: dict) -> str:
+    took = status.step_durations(row)
+    return ", ".join(f"{s} {duration(t)}" for s, t in took.items()) or EMPTY
+
+
+def stuck_first(rows: list[dict]) -> list[dict]:
+    """Problems first; then unfinished participants, never started and then the longest without progress; the
+    finished ones last."""
+    def key(row):
+        if row.get("problem") or row.get("error"):
+            return (0, 0, row["participant"])
+        if row.get("step") in DONE_STEPS:
+            return (3, 0, row["participant"])
+        since = row.get("since_progress_s")
+        return (1, 0, row["participant"]) if since is None else (2, -since, row["participant"])
+    return sorted(rows, key=key)
+
+
+def _cell(value):
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, float) and value != value:  # NaN
+        return EMPTY
+    return value
 
 
 def frame(rows: list[dict]):
+    """The table's rows, stuck first, every empty value shown as "-"."""
     import pandas as pd
 
     shown = []
-    for r in rows:
-        shown.append({**{k: r.get(k) for k in COLUMNS},
-                      "last_allow": (r.get("last_allow") or {}).get("time") or "",
-                      "last_deny": (r.get("last_deny") or {}).get("time") or "",
-                      "leftovers": ", ".join(r.get("leftovers") or []),
-                      "private_dns": "" if r.get("private_dns") is None else ("yes" if r["private_dns"] else "no")})
-    return pd.DataFrame(shown, columns=COLUMNS)
+    for r in stuck_first(rows):
+        values = {**{k: r.get(k) for k in COLUMNS},
+                  "since progress": duration(r.get("since_progress_s")), "per step": per_step(r),
+                  "last_allow": (r.get("last_allow") or {}).get("time"),
+                  "last_deny": (r.get("last_deny") or {}).get("time"),
+                  "leftovers": ", ".join(r.get("leftovers") or []),
+                  "private_dns": None if r.get("private_dns") is None else ("yes" if r["private_dns"] else "no"),
+                  "error": r.get("error") or (f"FAILED {r['problem_detail']}" if r.get("problem") == "failed"
+                                              else None)}
+        shown.append({k: (v if k in ("endpoint_hours", "endpoint_usd") else _cell(v)) for k, v in values.items()})
+    return pd.DataFrame(shown, columns=COLUMNS).astype({c: object for c in COLUMNS
+                                                        if c not in ("endpoint_hours", "endpoint_usd")})
 
 
 def state_of(row) -> str:
     """The colour class of a row: failed/unreadable, a Deny in force, done, in progress, not started."""
-    if row.get("error") or "FAILED" in str(row.get("stack_status")) or "ROLLBACK" in str(row.get("stack_status")):
+    if (row.get("error") or row.get("problem") or "FAILED" in str(row.get("stack_status"))
+            or "ROLLBACK" in str(row.get("stack_status"))):
         return "bad"
     if row.get("policy_effect") == "Deny":
         return "deny"
@@ -42,14 +97,15 @@ def state_of(row) -> str:
 
 
 def styled(rows: list[dict]):
-    """The status table, each row coloured by its state."""
+    """The status table, stuck first, each row coloured by its state."""
     df = frame(rows)
-    states = [state_of(r) for r in rows]
+    states = [state_of(r) for r in stuck_first(rows)]
 
     def colour(row):
         return [f"background-color: {COLOURS[states[row.name]]}"] * len(row)
 
-    return (df.style.apply(colour, axis=1).format({"endpoint_hours": "{:.2f}", "endpoint_usd": "${:.2f}"})
+    return (df.style.apply(colour, axis=1)
+            .format({"endpoint_hours": "{:.2f}", "endpoint_usd": "${:.2f}"}, na_rep=EMPTY)
             .set_caption(caption(rows)).hide(axis="index"))
 
 
@@ -58,7 +114,9 @@ def caption(rows: list[dict]) -> str:
     return (f"{t['participants']} participants; endpoint hours {t['endpoint_hours']:.2f}, cost so far "
             f"${t['endpoint_usd']:.2f}; estimate for the planned session ${t['estimate_usd']:.2f}"
             + (f"; {t['errors']} unreadable" if t["errors"] else "")
-            + ". Green: reached 04+; yellow: in progress; orange: Deny in force; red: failed or unreadable.")
+            + (f"; {t['failed']} failed" if t.get("failed") else "")
+            + ". Stuck first. Green: reached 04+; yellow: in progress; orange: Deny in force; red: failed or "
+              "unreadable.")
 
 
 def chart(rows: list[dict]):
@@ -80,7 +138,7 @@ class Dashboard:
         self.room, self.interval = r, interval
         self.rows: list[dict] = []
         self.seconds = 0.0
-        self.out = w.Output()
+        self.handles: list = []  # the table's and the chart's display handles, once shown
         self.note = w.HTML()
         self.button = w.Button(description="Refresh", icon="refresh")
         self.auto = w.ToggleButton(description=f"Every {interval:g} s", value=False)
@@ -88,18 +146,14 @@ class Dashboard:
         self.auto.observe(self._toggle, names="value")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.box = w.VBox([w.HBox([self.button, self.auto, self.note]), self.out])
+        self.box = w.HBox([self.button, self.auto, self.note])
 
     def refresh(self) -> list[dict]:
-        from IPython.display import display
-
         t0 = time.monotonic()
         self.rows = status.collect(self.room)
         self.seconds = time.monotonic() - t0
-        self.out.clear_output(wait=True)
-        with self.out:
-            display(styled(self.rows))
-            display(chart(self.rows))
+        for handle, shown in zip(self.handles, (styled(self.rows), chart(self.rows)), strict=False):
+            handle.update(shown)
         self.note.value = f"&nbsp;read {len(self.rows)} participants in {self.seconds:.1f} s at {time.strftime('%X')}"
         return self.rows
 
@@ -122,6 +176,10 @@ class Dashboard:
     def stop(self) -> None:
         self._stop.set()
 
-    def show(self):
+    def show(self) -> None:
+        """The buttons, then the table and the chart as display outputs (kept in a saved notebook)."""
+        from IPython.display import display
+
         self.refresh()
-        return self.box
+        display(self.box)
+        self.handles = [display(styled(self.rows), display_id=True), display(chart(self.rows), display_id=True)]

@@ -8,6 +8,13 @@ notebooks and `python -m utils run` work in that account:
 
 WORKSHOP_CONFIG points at a file of the participant's own (under runs/instructor/, or $WORKSHOP_INSTRUCTOR_DIR),
 so running notebook 00 as a participant never overwrites the instructor's workshop_config.json.
+
+How long the credentials last: by default the role's maximum session duration (MaxSessionDuration, 14400 s in
+cfn/participant-role.yaml). It is read with iam:GetRole through WorkshopParticipant itself, which may read its own
+role already (notebook 00's preflight; statement SimulateOwnPermissions), so the instructor needs no
+administrative role for it. When the instructor's own identity is a role session (IAM Identity Center, an assumed
+role), AWS limits the chained session to one hour ("role chaining"); the tooling then takes one hour and says so.
+An explicit `--duration` is never shortened: AWS's refusal is shown instead. The expiry is printed every time.
 """
 
 from __future__ import annotations
@@ -29,10 +36,51 @@ def config_file(r: room.Room, p: room.Participant):
     return Path(base).expanduser() / r.name / p.id / "workshop_config.json"
 
 
-def variables(r: room.Room, p: room.Participant, seconds: int = aws.SESSION_SECONDS) -> dict:
-    """The environment of a participant: credentials, then the workshop's settings."""
-    creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=f"participant-{p.id}"[:64],
-                       seconds=seconds, fresh=True)
+CHAINED = "role chaining"  # in AWS's ValidationError when a chained session asks for more than an hour
+
+
+def max_session_seconds(r: room.Room, p: room.Participant) -> tuple[int, str]:
+    """(seconds, where from): the role's MaxSessionDuration, read through the role itself (iam:GetRole on its own
+    ARN); AssumeRole's default of one hour when the role cannot read it."""
+    make = r.clients(p, PARTICIPANT_ROLE)
+    iam = make("iam")
+    try:
+        found = iam.get_role(RoleName=PARTICIPANT_ROLE)["Role"].get("MaxSessionDuration")
+    except Exception as exc:  # e.g. an older role without that permission: AssumeRole's default, said so
+        return aws.SESSION_SECONDS, f"AssumeRole's default (the role's maximum could not be read: " \
+                                    f"{aws.error_code(exc)})"
+    return int(found or aws.SESSION_SECONDS), "the role's maximum session duration"
+
+
+def credentials(r: room.Room, p: room.Participant, seconds: int | None = None) -> dict:
+    """Fresh credentials of WorkshopParticipant for the participant, with "Expiration" and a "Note" on why that
+    long. `seconds` None: the role's maximum (one hour under role chaining); an explicit value is never changed."""
+    from botocore.exceptions import ClientError
+
+    name = f"participant-{p.id}"[:64]
+    if seconds is not None:
+        creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name, seconds=seconds, fresh=True)
+        return {**creds, "Note": f"{seconds} s, as asked with --duration"}
+    wanted, why = max_session_seconds(r, p)
+    try:
+        creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name, seconds=wanted, fresh=True)
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", "")
+        if wanted <= aws.SESSION_SECONDS or CHAINED not in message:
+            raise
+        creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name,
+                           seconds=aws.SESSION_SECONDS, fresh=True)
+        return {**creds, "Note": f"one hour, not {wanted} s: your own identity is a role session, and AWS limits a "
+                                 "chained role session to one hour (role chaining). Re-issue before it expires "
+                                 "(env again, or instructor refresh), or run as an identity that is not a role "
+                                 "session"}
+    return {**creds, "Note": f"{wanted} s, {why}"}
+
+
+def variables(r: room.Room, p: room.Participant, seconds: int | None = None, with_credentials: bool = False):
+    """The environment of a participant: credentials, then the workshop's settings (and, with
+    `with_credentials`, the credentials themselves, for their expiry)."""
+    creds = credentials(r, p, seconds)
     tgt = target.active()
     out = {
         "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
@@ -49,23 +97,38 @@ def variables(r: room.Room, p: room.Participant, seconds: int = aws.SESSION_SECO
     }
     if tgt.is_sandbox and os.environ.get("AWS_ENDPOINT_URL"):
         out["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
-    return out
+    return (out, creds) if with_credentials else out
 
 
-def export_lines(values: dict, expires=None) -> str:
+def expires_text(creds: dict) -> str:
+    """"2026-12-07 05:41 UTC (in 4 h 00 min)"."""
+    from datetime import UTC, datetime
+
+    when = creds["Expiration"]
+    left = max(0, int((when - datetime.now(UTC)).total_seconds()) // 60)
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC (in {left // 60} h {left % 60:02d} min)"
+
+
+def expiry_note(creds: dict, p: room.Participant) -> str:
+    return (f"Credentials of {PARTICIPANT_ROLE} for {p.id} expire at {expires_text(creds)}: {creds.get('Note', '')}."
+            .replace(": .", "."))
+
+
+def export_lines(values: dict, session: dict | None = None) -> str:
     creds = " ".join(f"{k}={shlex.quote(values[k])}" for k in
                      ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
     rest = " ".join(f"{k}={shlex.quote(v)}" for k, v in values.items() if not k.startswith("AWS_")
                     or k in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"))
     lines = ["unset AWS_PROFILE", f"export {creds}", f"export {rest}"]
-    if expires is not None:
-        lines.insert(0, f"# credentials of {PARTICIPANT_ROLE}, valid until {expires:%Y-%m-%d %H:%M:%S %Z}")
+    if session is not None:
+        lines.insert(0, f"# credentials of {PARTICIPANT_ROLE} in {values.get('WORKSHOP_ACCOUNT_ID', '')}, valid "
+                        f"until {expires_text(session)}")
     return "\n".join(lines)
 
 
 def fast_forward(r: room.Room, p: room.Participant, to: str, echo=print) -> int:
     """Run the learner notebooks 00..NN as the participant (`python -m utils run --only ...`); its exit code."""
-    last = int(to)
+    last = int(to) if str(to).isdigit() else -1
     if not 0 <= last <= 5:
         raise SystemExit(f"--to {to!r}: give a notebook number from 00 to 05 (06 is the participant's cleanup).")
     only = ",".join(f"{i:02d}" for i in range(last + 1))

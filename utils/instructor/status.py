@@ -14,7 +14,14 @@ Fields (also the keys of `status --json`):
 - endpoint_hours, endpoint_usd: hours since each live endpoint's creation and what they cost (utils.cost), and
   estimate_usd, utils.cost's estimate of a whole session for one participant;
 - step: the last notebook whose result is visible in AWS ("01" ... "06"), "" before 01;
-- error: why the row could not be read (e.g. the role cannot be assumed).
+- step_times: when each step reached was first seen in AWS ({"01": ISO time, ...}): 01 the stack's last update
+  (or creation), 02 the endpoint's creation, 03 the function's last change (its VPC attachment), 04 and 05 the
+  oldest Allow and Deny in the CloudTrail window read; 06 leaves nothing to date;
+- last_progress: the newest of those times or of any Bedrock call seen (None before 01), and
+  since_progress_s, the seconds since then: who is stuck;
+- error: why the row could not be read (e.g. the role cannot be assumed);
+- problem: "" when the row is fine, "unreadable" (see error) or "failed" (a stack, endpoint or stack set
+  instance in a failed state; see problem_detail). `status` exits 1 when any row has a problem.
 
 Participants are read in parallel, at most `WORKSHOP_STATUS_WORKERS` (default 8) at a time.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -31,11 +39,18 @@ from . import PARTICIPANT_ROLE, aws, room
 
 FIELDS = ["participant", "account_id", "prefix", "step", "stack", "stack_status", "adopted", "endpoint_id",
           "endpoint_state", "private_dns", "policy_effect", "function_in_vpc", "last_allow", "last_deny",
-          "leftovers", "endpoint_hours", "endpoint_usd", "estimate_usd", "error"]
+          "leftovers", "endpoint_hours", "endpoint_usd", "estimate_usd", "step_times", "last_progress",
+          "since_progress_s", "error", "problem", "problem_detail"]
 STEPS = ["01", "02", "03", "04", "05", "06"]
 STEP_NAMES = {"01": "stack", "02": "endpoint", "03": "function in VPC", "04": "Allow seen", "05": "Deny seen",
               "06": "cleaned up"}
 DENIED = {"AccessDenied", "AccessDeniedException"}
+FAILED_STACK = {"ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}  # creation failed; or *_FAILED
+FAILED_ENDPOINT = {"failed", "rejected", "expired"}  # EC2 VpcEndpoint State values that will not recover
+# A stack set instance needs the instructor when its Status is INOPERABLE or its DetailedStatus says the last
+# operation did not deploy it (API Reference, StackInstanceComprehensiveStatus); OUTDATED with PENDING or RUNNING is
+# an operation still at work, not a failure.
+FAILED_INSTANCE = {"FAILED", "FAILED_IMPORT", "INOPERABLE", "CANCELLED", "SKIPPED_SUSPENDED_ACCOUNT"}
 CLOUDTRAIL_HOURS = 24  # how far back the event history is read
 CLOUDTRAIL_PAGES = 3
 
@@ -90,12 +105,34 @@ def participant_row(r: room.Room, p: room.Participant, code_sha: str | None = No
     now = now or datetime.now(UTC)
     row = {k: None for k in FIELDS}
     row.update(participant=p.id, account_id=p.account_id, prefix=p.prefix, step="", leftovers=[], adopted=False,
-               policy_effect="none", endpoint_hours=0.0, endpoint_usd=0.0, error="")
+               policy_effect="none", endpoint_hours=0.0, endpoint_usd=0.0, step_times={}, error="", problem="",
+               problem_detail="")
     try:
         make = r.clients(p, None if r.mode == "shared" else PARTICIPANT_ROLE)
         _fill(row, r, p, make, code_sha, now)
     except Exception as exc:  # the row says what went wrong; the other participants still show
         row["error"] = f"{aws.error_code(exc)}: {exc}"
+    mark_problem(row, r)
+    return row
+
+
+def mark_problem(row: dict, r: room.Room | None = None) -> dict:
+    """Set "problem" and "problem_detail": unreadable rows, failed stacks, endpoints and stack set instances."""
+    failed = []
+    status = row.get("stack_status") or ""
+    if status.endswith("_FAILED") or status in FAILED_STACK:
+        failed.append(f"stack {row.get('stack')} {status}")
+    if (row.get("endpoint_state") or "").lower() in FAILED_ENDPOINT:
+        failed.append(f"endpoint {row.get('endpoint_id')} {row['endpoint_state']}")
+    for name, summaries in (r.instances if r is not None else {}).items():
+        for s in summaries:
+            detail = (s.get("StackInstanceStatus") or {}).get("DetailedStatus") or ""
+            if s.get("Account") == row.get("account_id") and (s.get("Status") == "INOPERABLE"
+                                                              or detail in FAILED_INSTANCE):
+                failed.append(f"stack set instance of {name} {s['Status']} {detail}: {s.get('StatusReason', '')}"
+                              .rstrip(": "))
+    row["problem"] = "unreadable" if row.get("error") else ("failed" if failed else "")
+    row["problem_detail"] = "; ".join(failed)
     return row
 
 
@@ -162,6 +199,46 @@ def _fill(row: dict, r: room.Room, p: room.Participant, make, code_sha: str | No
     if (allow or deny) and not leftovers and (desc is None or row["adopted"]):
         step = "06"
     row["step"] = step
+    times = {"01": _iso((desc or {}).get("LastUpdatedTime") or (desc or {}).get("CreationTime")),
+             "02": _iso((runtime or {}).get("CreationTimestamp")), "03": _iso((fn or {}).get("LastModified")),
+             "04": _oldest(c for c in calls if not c["denied"] and not c["error"]),
+             "05": _oldest(c for c in calls if c["denied"])}
+    row["step_times"] = {s: times[s] for s in STEPS if step and s <= step and times.get(s)}
+    seen = [t for t in [*row["step_times"].values(), *(c["time"] for c in calls[:1])] if t]
+    row["last_progress"] = max(seen, key=_parse) if seen else None
+    row["since_progress_s"] = (round((now - _parse(row["last_progress"])).total_seconds())
+                               if row["last_progress"] else None)
+
+
+def _parse(value) -> datetime:
+    """A time from the SDK (datetime) or from a CloudTrail record / Lambda (ISO 8601 text), in UTC."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).replace("Z", "+00:00")
+    if re.search(r"[+-]\d{4}$", text):  # Lambda's LastModified: 2026-12-07T01:02:03.000+0000
+        text = text[:-2] + ":" + text[-2:]
+    found = datetime.fromisoformat(text)
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _iso(value) -> str | None:
+    if not value:
+        return None
+    try:
+        return _parse(value).isoformat(timespec="seconds")
+    except ValueError:
+        return None
+
+
+def _oldest(calls) -> str | None:
+    times = [c["time"] for c in calls if c.get("time")]
+    return _iso(min(times, key=_parse)) if times else None
+
+
+def step_durations(row: dict) -> dict[str, float]:
+    """Seconds each step took: from the previous step's time (or the first one seen) to this one's."""
+    times = [(s, _parse(t)) for s, t in sorted((row.get("step_times") or {}).items())]
+    return {s: max(0.0, (t - prev).total_seconds()) for (_, prev), (s, t) in zip(times, times[1:], strict=False)}
 
 
 def collect(r: room.Room, max_workers: int | None = None) -> list[dict]:
@@ -169,8 +246,13 @@ def collect(r: room.Room, max_workers: int | None = None) -> list[dict]:
     code_sha = stack.code_sha256(stack.lambda_zip())
     now = datetime.now(UTC)
     estimate = _estimate(r)
-    with ThreadPoolExecutor(max_workers=max_workers or workers(), thread_name_prefix="status") as pool:
+    pool = ThreadPoolExecutor(max_workers=max_workers or workers(), thread_name_prefix="status")
+    try:
         rows = list(pool.map(lambda p: participant_row(r, p, code_sha, now), r.participants))
+    except BaseException:  # Ctrl-C: the rows not started yet are not read
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     for row in rows:
         row["estimate_usd"] = estimate
     return rows
@@ -192,7 +274,8 @@ def totals(rows: list[dict]) -> dict:
     return {"participants": len(rows), "endpoint_hours": round(sum(r["endpoint_hours"] or 0 for r in rows), 3),
             "endpoint_usd": round(sum(r["endpoint_usd"] or 0 for r in rows), 4),
             "estimate_usd": round(sum(r["estimate_usd"] or 0 for r in rows), 4),
-            "errors": sum(1 for r in rows if r["error"])}
+            "errors": sum(1 for r in rows if r["error"]),
+            "failed": sum(1 for r in rows if r.get("problem") == "failed")}
 
 
 def text(rows: list[dict]) -> str:
@@ -206,11 +289,14 @@ def text(rows: list[dict]) -> str:
             f"{r['participant']:<14} {r['step'] or '-':<4} {(r['stack_status'] or '-')[:20]:<20} {ep[:32]:<32} "
             f"{_yes(r['private_dns']):<5} {r['policy_effect'] or '-':<6} {r['function_in_vpc'] or '-':<6} "
             f"{_when(r['last_allow']):<20} {_when(r['last_deny']):<20} {r['endpoint_hours']:>6.2f} "
-            f"{r['endpoint_usd']:>6.2f}  " + (f"ERROR {r['error']}" if r["error"] else ", ".join(r["leftovers"])))
+            f"{r['endpoint_usd']:>6.2f}  " + (f"ERROR {r['error']}" if r["error"] else
+                                             f"FAILED {r['problem_detail']}" if r.get("problem") == "failed" else
+                                             ", ".join(r["leftovers"])))
     t = totals(rows)
     lines.append(f"{t['participants']} participant(s); endpoint hours {t['endpoint_hours']:.2f}, "
                  f"cost so far ${t['endpoint_usd']:.2f}; estimate for the planned session ${t['estimate_usd']:.2f}"
-                 + (f"; {t['errors']} row(s) unreadable" if t["errors"] else ""))
+                 + (f"; {t['errors']} row(s) unreadable" if t["errors"] else "")
+                 + (f"; {t['failed']} participant(s) failed" if t["failed"] else ""))
     steps = reached(rows)
     lines.append("reached: " + ", ".join(f"{s} {STEP_NAMES[s]}: {n}" for s, n in steps.items()))
     return "\n".join(lines)
