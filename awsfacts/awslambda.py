@@ -54,7 +54,6 @@ PREVIEW_RUNTIMES = ("python3.15", "nodejs26.x")
 # tests/aws/services/lambda_/test_lambda_api.snapshot.json,
 # TestRuntimeValidation::test_create_deprecated_function_runtime_with_validation_enabled[python3.7] (and java8, go1.x,
 # provided, ruby2.7, nodejs14.x, dotnetcore3.1, nodejs12.x; recorded against AWS on 2026-01-12), read on 2026-12-07.
-# (Before 2023 Lambda named a successor instead: "We recommend you use the new runtime (nodejs12.x) ...".)
 BLOCKED_RUNTIME_MESSAGE = ("The runtime parameter of {runtime} is no longer supported for creating or updating AWS "
                            "Lambda functions. We recommend you use a supported runtime while creating or updating "
                            "functions.")
