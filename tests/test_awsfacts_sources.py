@@ -131,3 +131,26 @@ def test_the_sandbox_offers_mantle_only_where_aws_lists_it(aws, region, offered)
         ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=mantle, VpcEndpointType="Interface", SubnetIds=[subnet])
     assert err.value.response["Error"]["Code"] == "InvalidServiceName"
     assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
+
+
+# ---------------------------------------------------------------------------------------- expected failures
+
+
+def test_an_expected_failure_without_the_quoted_sentence_is_refused():
+    from benchmarks.moto_upstream import Listed, list_problems
+
+    node = "tests/test_ec2/test_vpcs.py::test_x"
+    page = '"Gateway endpoints", AWS PrivateLink Guide (https://docs.aws.amazon.com/vpc/latest/privatelink/x.html)'
+    unquoted = Listed(expected={node: f"{page} | moto expects one thing, AWS does another"})
+    assert any("quoted sentence" in p for p in list_problems(unquoted))
+    quoted = Listed(expected={node: f'{page} | "A gateway endpoint is available only in the Region where you '
+                                    f'created it." | moto expects one thing, AWS does another'})
+    assert list_problems(quoted) == []
+
+
+def test_no_expected_failure_blames_aws_for_a_runtime_the_sandbox_refuses():
+    """The 28 runtime entries were our regression (stale dates): none may come back."""
+    from benchmarks.moto_upstream import read_list
+
+    listed = read_list()
+    assert not [n for n, text in listed.expected.items() if "lambda-runtimes" in text]
