@@ -15,7 +15,8 @@ Tests marked `network` or `requires_docker`, and the unmarked ones listed as des
 sandbox/moto_fixes/EXPECTED_UPSTREAM_FAILURES.md (they run Lambda functions in Docker containers), do not
 run; each is deselected with its reason. Every other failure must be on that file's list of expected
 failures, each with the AWS documentation page showing that moto's expectation, not our fix, departs from
-AWS. The script prints the figures and a JSON line, and exits 1 on any failure not on the list (a listed
+AWS, and the quoted sentence of that page that settles it (a failure whose reason cannot be quoted is a bug in
+our fixes). The script prints the figures and a JSON line, and exits 1 on any failure not on the list (a listed
 test that now passes is reported too, so that the list can shrink). `--baseline` runs the same tests on
 plain moto, without our fixes, to tell our failures from moto's own.
 
@@ -45,6 +46,8 @@ SERVICES = ("sts", "resourcegroupstaggingapi", "awslambda", "awslambda_simple", 
 NODE_ID = re.compile(r"^tests/test_[a-z0-9_]+/[A-Za-z0-9_]+\.py::[^\s|]+$")
 ROW = re.compile(r"^\|\s*`(?P<node>[^`]+)`\s*\|(?P<rest>.*)\|\s*$")
 URL = re.compile(r"https://docs\.aws\.amazon\.com/\S+")
+# The sentence of the AWS page that settles an entry: a double-quoted passage of at least a few words.
+QUOTE = re.compile(r'"[^"]{25,}"')
 
 
 # ----------------------------------------------------------------------------------------------- the plugin
@@ -92,10 +95,13 @@ def list_problems(listed: Listed) -> list[str]:
         if not NODE_ID.match(node):
             problems.append(f"{node}: not a pytest node id of moto's tests (tests/test_<service>/<file>.py::<test>)")
     for node, text in listed.expected.items():
-        if not URL.search(text):
+        cells = [c.strip() for c in text.split("|") if c.strip()]
+        if not URL.search(cells[0] if cells else ""):
             problems.append(f"{node}: no AWS documentation page (https://docs.aws.amazon.com/...)")
-        if len([c for c in text.split("|") if c.strip()]) < 2:
-            problems.append(f"{node}: needs the AWS page and what moto expects instead")
+        if len(cells) != 3:
+            problems.append(f"{node}: needs the AWS page, the quoted sentence that settles it and what moto expects")
+        elif not QUOTE.search(cells[1]):
+            problems.append(f"{node}: no quoted sentence of the AWS page (\"...\") that settles the claim")
     for node, text in listed.deselected.items():
         if not text:
             problems.append(f"{node}: deselected without a reason")

@@ -19,7 +19,8 @@ in-process so that, through the ordinary EC2 API (and CloudFormation):
   subnets and security groups.
 - DescribeVpcEndpointServices lists every Bedrock PrivateLink service of the Amazon Bedrock User Guide's
   page "Use interface VPC endpoints (AWS PrivateLink) ...": bedrock, bedrock-runtime, bedrock-mantle,
-  bedrock-agent and bedrock-agent-runtime (awsfacts.bedrock_endpoints), with their AZs and private DNS
+  bedrock-agent and bedrock-agent-runtime (awsfacts.bedrock_endpoints; bedrock-mantle only in the Regions
+  awsfacts.bedrock_endpoints.MANTLE_REGIONS lists), with their AZs and private DNS
   names: <suffix>.<region>.amazonaws.com, and bedrock-mantle.<region>.api.aws for Mantle, whose public
   hostname is on api.aws. In us-east-1, bedrock-runtime is offered in every AZ but us-east-1e (use1-az3,
   the constrained zone that many newer services skip), so the workshop's AZ choice matters: an endpoint
@@ -38,6 +39,7 @@ from datetime import timedelta
 from typing import Any
 
 from awsfacts.bedrock_endpoints import BEDROCK_PRIVATELINK_SERVICES
+from awsfacts.bedrock_endpoints import offered as _offered
 from awsfacts.bedrock_endpoints import private_dns_name as _service_dns_name
 from iampolicy import evaluator as policy
 
@@ -81,6 +83,10 @@ def _adjust_services(region: str, services: list[dict]) -> list[dict]:
     for short in BEDROCK_SERVICES:
         name = f"com.amazonaws.{region}.{short}"
         svc = names.get(name)
+        if not _offered(short, region):  # bedrock-mantle only in the Regions AWS lists for it
+            if svc is not None:
+                services.remove(svc)
+            continue
         if svc is None:
             from moto.core.base_backend import BaseBackend
 
@@ -93,7 +99,7 @@ def _adjust_services(region: str, services: list[dict]) -> list[dict]:
         svc["PrivateDnsNames"] = [{"PrivateDnsName": svc["PrivateDnsName"]}]
         svc["PrivateDnsNameVerificationState"] = "verified"
         svc["BaseEndpointDnsNames"] = [f"{short}.{region}.vpce.amazonaws.com"]
-        svc["VpcEndpointPolicySupported"] = True
+        svc["VpcEndpointPolicySupported"] = BEDROCK_PRIVATELINK_SERVICES[short]["endpoint_policy"] is True
         svc["AcceptanceRequired"] = False
         svc["ManagesVpcEndpoints"] = False
         svc["Owner"] = "amazon"

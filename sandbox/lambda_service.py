@@ -36,7 +36,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.ec2.exceptions import InvalidNetworkInterfaceIdError, InvalidSubnetIdError
 from werkzeug.wrappers import Response
 
-from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, PYTHON_RUNTIMES, VPC_ACCESS_ACTIONS
+from awsfacts import awslambda as lambda_facts
+from awsfacts.awslambda import VPC_ACCESS_ACTIONS
 
 from . import authz, backends, lambda_runtime, network
 from .errors import AwsError
@@ -146,16 +147,14 @@ def _role_allows(role_arn: str, action: str, region: str) -> bool:
 
 def _check_runtime(runtime: str | None, creating: bool) -> None:
     """Lambda refuses a deprecated runtime after its block dates (AWS Lambda Developer Guide, "Lambda runtimes":
-    block function create, then block function update), with this InvalidParameterValueException."""
-    dates = PYTHON_RUNTIMES.get(runtime or "")
-    if dates is None:
-        return
-    blocked_from = dates[2] if creating else dates[3]
-    if time.strftime("%Y-%m-%d", time.gmtime()) >= blocked_from:
-        raise InvalidParameterValue(
-            f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
-            f"functions. We recommend you use the new runtime ({NEWEST_PYTHON_RUNTIME}) while creating or updating "
-            "functions.")
+    block function create, then block function update), with AWS's InvalidParameterValueException. The dates are
+    cfn-lint's runtime lifecycle data (awsfacts.awslambda.runtime_lifecycle)."""
+    if lambda_facts.blocked(runtime, creating, time.strftime("%Y-%m-%d", time.gmtime())):
+        raise InvalidParameterValue(lambda_facts.BLOCKED_RUNTIME_MESSAGE.format(runtime=runtime))
+
+
+# Read at start-up: without the lifecycle data the sandbox would accept every runtime, so it does not start.
+lambda_facts.runtime_lifecycle()
 
 
 # ---------------------------------------------------------------- VPC configuration and ENIs

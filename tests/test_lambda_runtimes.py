@@ -1,20 +1,32 @@
-"""Lambda runtimes in the sandbox: the newest Python runtime runs; a runtime past its block dates is refused.
+"""Lambda runtimes in the sandbox, through boto3: the runtimes AWS accepts today run; one past its block date is refused
+with AWS's message.
 
-The dates and the newest runtime are facts in awsfacts.awslambda (AWS Lambda Developer Guide, "Lambda runtimes").
+The block dates are cfn-lint's runtime lifecycle data (awsfacts.awslambda.runtime_lifecycle, the dates of the AWS
+Lambda Developer Guide's "Lambda runtimes" page); AWS's message is the one of LocalStack's AWS-validated snapshot
+(awsfacts.awslambda.BLOCKED_RUNTIME_MESSAGE). The dates below are the ones of cfn-lint 1.58.0, the version
+requirements-lock.txt pins; the tests assert them first, so a newer cfn-lint that moves them fails here by name.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME
+from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, runtime_lifecycle
 from tests.test_lambda_runtime import PROBE, make_role, zip_of
 
+# AWS's text, written out here (not read from awsfacts) so that the test checks the sandbox against the source:
+# LocalStack, tests/aws/services/lambda_/test_lambda_api.snapshot.json, TestRuntimeValidation::
+# test_create_deprecated_function_runtime_with_validation_enabled[python3.7], recorded against AWS on 2026-01-12.
 REFUSED = ("The runtime parameter of {} is no longer supported for creating or updating AWS Lambda functions. "
-           f"We recommend you use the new runtime ({NEWEST_PYTHON_RUNTIME}) while creating or updating functions.")
+           "We recommend you use a supported runtime while creating or updating functions.")
+
+
+def _today() -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime())
 
 
 def _create(aws, runtime: str, name: str = "probe"):
@@ -30,19 +42,39 @@ def test_the_newest_python_runtime_runs(aws):
     assert out["env"]["AWS_EXECUTION_ENV"] == f"AWS_Lambda_{NEWEST_PYTHON_RUNTIME}"
 
 
-def test_a_runtime_past_its_create_block_is_refused(aws):
+def test_python311_is_accepted_until_its_create_block_in_july_2027(aws):
+    """AWS extended the Python 3.9-3.11 dates in 2026; python3.11's function create is blocked from 2027-07-31."""
+    dates = runtime_lifecycle()["python3.11"]
+    assert (dates["deprecated"], dates["create-block"], dates["update-block"]) == (
+        "2027-06-30", "2027-07-31", "2027-08-31")
+    if _today() >= dates["create-block"]:
+        pytest.skip("python3.11 is past its create-block date")
+    assert _create(aws, "python3.11")["Runtime"] == "python3.11"
+    lam = aws("lambda")
+    lam.get_waiter("function_active_v2").wait(FunctionName="probe", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    lam.update_function_configuration(FunctionName="probe", Timeout=10)
+    assert lam.get_function_configuration(FunctionName="probe")["Runtime"] == "python3.11"
+
+
+def test_python37_is_refused_with_aws_message(aws):
+    """python3.7: function create blocked since 2024-01-09; CreateFunction answers AWS's message and creates nothing."""
+    assert runtime_lifecycle()["python3.7"]["create-block"] == "2024-01-09"
     with pytest.raises(ClientError) as err:
-        _create(aws, "python3.9")  # function create blocked since 2026-02-03
+        _create(aws, "python3.7")
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    assert err.value.response["Error"]["Message"] == REFUSED.format("python3.9")
+    assert err.value.response["Error"]["Message"] == REFUSED.format("python3.7")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert aws("lambda").list_functions()["Functions"] == []
 
 
 def test_changing_to_a_runtime_past_its_update_block_is_refused(aws):
+    """python3.6: function update blocked since 2022-08-29."""
+    assert runtime_lifecycle()["python3.6"]["update-block"] == "2022-08-29"
     _create(aws, NEWEST_PYTHON_RUNTIME)
     lam = aws("lambda")
     lam.get_waiter("function_active_v2").wait(FunctionName="probe", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     with pytest.raises(ClientError) as err:
-        lam.update_function_configuration(FunctionName="probe", Runtime="python3.10")  # update blocked 2026-08-31
-    assert err.value.response["Error"]["Message"] == REFUSED.format("python3.10")
+        lam.update_function_configuration(FunctionName="probe", Runtime="python3.6")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert err.value.response["Error"]["Message"] == REFUSED.format("python3.6")
     assert lam.get_function_configuration(FunctionName="probe")["Runtime"] == NEWEST_PYTHON_RUNTIME

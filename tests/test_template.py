@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, PYTHON_RUNTIMES, VPC_ACCESS_ACTIONS
+from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, VPC_ACCESS_ACTIONS, runtime_lifecycle
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PATH = ROOT / "cfn" / "bedrock-privatelink.yaml"
@@ -200,25 +200,16 @@ def test_security_group_descriptions_use_characters_ec2_accepts():
 
 
 def test_runtime_is_the_newest_python_runtime_lambda_offers():
-    """The template's runtime is awsfacts' newest Python runtime, and the tools we ship agree it is the newest.
+    """The template's runtime is awsfacts' newest Python runtime, and the maintained data agrees it is the newest.
 
-    cfn-lint's runtime lifecycle data (AdditionalSpecs/LmbdRuntimeLifecycle.json) names no successor for it, and
-    botocore's Lambda model lists it; when either learns of a newer runtime, this test says so.
+    cfn-lint's runtime lifecycle data names it as the successor of every older Python runtime and names none for it;
+    the Python runtimes botocore's Lambda model lists beyond it are the preview runtimes awsfacts names with their
+    source. When either package learns of a newer runtime, tests/test_awsfacts_sources.py says so by name.
     """
-    import importlib.resources
-
-    import botocore.session
-
-    def version(runtime: str) -> tuple[int, ...]:
-        return tuple(int(p) for p in runtime.removeprefix("python").split("."))
-
-    assert NEWEST_PYTHON_RUNTIME == max(PYTHON_RUNTIMES, key=version)
-    lifecycle = json.loads(importlib.resources.files("cfnlint").joinpath(
-        "data/AdditionalSpecs/LmbdRuntimeLifecycle.json").read_text())
-    assert NEWEST_PYTHON_RUNTIME in lifecycle and lifecycle[NEWEST_PYTHON_RUNTIME]["successor"] is None
-    enum = botocore.session.get_session().get_service_model("lambda").shape_for("Runtime").enum
-    newer = [r for r in enum if r.startswith("python3.") and version(r) > version(NEWEST_PYTHON_RUNTIME)]
-    assert not newer, f"botocore knows newer Python runtimes {newer}: update awsfacts.awslambda and the template"
+    assert load_template()["Resources"]["BedrockTestLambdaFunction"]["Properties"]["Runtime"] == NEWEST_PYTHON_RUNTIME
+    lifecycle = runtime_lifecycle()
+    assert lifecycle[NEWEST_PYTHON_RUNTIME]["successor"] is None
+    assert {v["successor"] for k, v in lifecycle.items() if k.startswith("python")} == {NEWEST_PYTHON_RUNTIME, None}
 
 
 def test_function_follows_the_contract():

@@ -148,3 +148,41 @@ def test_the_live_role_may_make_every_call_the_notebooks_and_helpers_make():
         calls |= {(clients[v], m) for v, m in re.findall(rf"\b({var})\.([a-z_]+)\(", text) if m != "get_paginator"}
     needed = {special.get((svc, m)) or f"{svc}:{''.join(w.capitalize() for w in m.split('_'))}" for svc, m in calls}
     assert needed - allowed == set(), f"the live role's policy lacks {sorted(needed - allowed)}"
+
+
+# ------------------------------------------------------------------ the dependency check (newest releases, no lock)
+
+DEPS = ROOT / ".github" / "workflows" / "dependency-check.yml"
+
+
+def test_the_dependency_check_runs_weekly_without_the_lock_and_reports_instead_of_blocking():
+    workflow = yaml.safe_load(DEPS.read_text())
+    triggers = workflow[True]
+    assert set(triggers) == {"schedule", "workflow_dispatch"}, "never on push or pull_request: it must not block"
+    assert triggers["schedule"][0]["cron"].split()[-1] == "1"  # weekly
+    assert workflow["permissions"] == {"contents": "read"}
+    newest = workflow["jobs"]["newest"]
+    runs = "\n".join(s.get("run", "") for s in _steps(newest))
+    assert "grep -v '^-c requirements-lock.txt' requirements-dev.txt > requirements-unlocked.txt" in runs
+    assert "pip install --upgrade --upgrade-strategy eager -r requirements-unlocked.txt" in runs
+    assert [s["run"] for s in _steps(newest) if s.get("name", "").startswith("Tests")] == ["pytest"]
+    report = workflow["jobs"]["report"]
+    assert report["needs"] == "newest" and report["if"] == "failure()"
+    assert report["permissions"] == {"issues": "write"}
+    assert "gh issue create" in report["steps"][0]["run"]
+
+
+def test_the_lock_is_what_requirements_dev_installs():
+    """requirements-dev.txt applies the lock; the lock pins every package, the tested versions of the fact sources."""
+    dev = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "-c requirements-lock.txt" in dev
+    pins = {}
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not an exact pin: {line}"
+            pins[name] = version
+    for name in ("boto3", "botocore", "cfn-lint", "moto", "pytest"):
+        assert name in pins, name
+    assert pins["moto"] == "5.2.1"  # the version requirements.txt pins
+    assert "moto[server]==5.2.1" in (ROOT / "requirements.txt").read_text()
