@@ -69,16 +69,25 @@ class ResourceConflict(LambdaClientError):
 class FunctionState:
     pending_until: float = 0.0  # State Pending until then (creation)
     update_until: float = 0.0  # LastUpdateStatus InProgress until then
+    # Lambda reports Pending (after CreateFunction) and InProgress (after an update) in that call's own answer,
+    # whatever the timing: the state holds until the next read of the function (GetFunction,
+    # GetFunctionConfiguration), so that at timing scale 0 it advances on that read and nothing waits. Calls
+    # between the change and that read see it as AWS would: a second update fails with 409.
+    create_hold: bool = False
+    update_hold: bool = False
+    revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # new at every change, as on Lambda
+    has_environment: bool = False  # Environment given (even empty): Lambda then lists it
+    logging_config: dict | None = None
     prev_spec: lambda_runtime.Spec | None = None  # what invocations run while an update is in progress
     prev_attachment: dict | None = None
     attachment: dict | None = None  # the configured VPC attachment (with its ENIs)
     vpc_ids: dict = field(default_factory=dict)  # subnet id -> VPC id, remembered for VpcConfig.VpcId
 
     def pending(self, now: float | None = None) -> bool:
-        return (now or time.time()) < self.pending_until
+        return self.create_hold or (now or time.time()) < self.pending_until
 
     def updating(self, now: float | None = None) -> bool:
-        return (now or time.time()) < self.update_until
+        return self.update_hold or (now or time.time()) < self.update_until
 
 
 _STATES: dict[tuple[str, str, str], FunctionState] = {}  # (account, region, function name)
@@ -95,10 +104,42 @@ def _state(region: str, name: str, account: str | None = None) -> FunctionState:
         return _STATES.setdefault(_key(region, name, account), FunctionState())
 
 
+def _runtime_version_arn(region: str, runtime: str) -> str:
+    """RuntimeVersionConfig.RuntimeVersionArn: `arn:aws:lambda:<region>::runtime:<64 hex>` (Lambda Developer
+    Guide, "Understanding how Lambda manages runtime version updates"); the hash here stands for the version
+    that the sandbox's runtime emulates, one per runtime and Region."""
+    import hashlib
+
+    digest = hashlib.sha256(f"sandbox:{runtime}".encode()).hexdigest()
+    return f"arn:aws:lambda:{region}::runtime:{digest}"
+
+
 def _overlay(config: dict, state: FunctionState | None, on_create: bool = False) -> dict:
-    """Set State and LastUpdateStatus in a configuration as Lambda reports them now."""
+    """Set State and LastUpdateStatus in a configuration as Lambda reports them now, and the fields that
+    GetFunctionConfiguration has on Lambda and moto 5.2.1 lacks or adds (as recorded from AWS, see
+    tests/parity/cases/lambda.json)."""
+    if not config.get("Layers"):
+        config.pop("Layers", None)
+    for key in ("SigningProfileVersionArn", "SigningJobArn"):
+        if config.get(key) is None:
+            config.pop(key, None)
+    if config.get("VpcConfig") is not None:
+        config["VpcConfig"].setdefault("Ipv6AllowedForDualStack", False)
+    name = config.get("FunctionName") or ""
+    arn_parts = (config.get("FunctionArn") or "").split(":")
+    region = arn_parts[3] if len(arn_parts) > 3 else "us-east-1"
+    if config.get("PackageType", "Zip") == "Zip" and config.get("Runtime"):
+        config.setdefault("RuntimeVersionConfig", {"RuntimeVersionArn": _runtime_version_arn(region,
+                                                                                             config["Runtime"])})
     if state is None:
+        config.setdefault("LoggingConfig", {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"})
         return config
+    config["RevisionId"] = state.revision_id
+    config["LoggingConfig"] = dict(state.logging_config or {"LogFormat": "Text"})
+    config["LoggingConfig"].setdefault("LogFormat", "Text")
+    config["LoggingConfig"].setdefault("LogGroup", f"/aws/lambda/{name}")
+    if state.has_environment and "Environment" not in config:
+        config["Environment"] = {"Variables": {}}
     now = time.time()
     if state.pending(now):
         config["State"] = "Pending"
@@ -381,6 +422,8 @@ def _check_not_updating(fn) -> FunctionState:
 
 
 def _start_update(fn, state: FunctionState, prev_spec, prev_attachment) -> None:
+    state.update_hold = True
+    state.revision_id = str(uuid.uuid4())
     delay = SETTINGS.delay("lambda_update")
     if delay > 0:
         state.update_until = time.time() + delay
@@ -421,7 +464,8 @@ def _create_function(self, spec: dict):
     name = fn.function_name
     lambda_runtime.prepare()  # a spare environment process, so that the first invocation starts quickly
     with _LOCK:
-        state = _STATES[_key(self.region_name, name, self.account_id)] = FunctionState()
+        state = _STATES[_key(self.region_name, name, self.account_id)] = FunctionState(
+            create_hold=True, has_environment="Environment" in spec, logging_config=spec.get("LoggingConfig"))
         delay = SETTINGS.delay("lambda_update")
         state.pending_until = time.time() + (delay if plan else delay / 10)
         if plan:
@@ -444,6 +488,10 @@ def _update_function_configuration(self, function_name: str, qualifier, body: di
     prev_attachment = state.attachment
     _orig_update_configuration(self, function_name, qualifier, body)
     with _LOCK:
+        if "Environment" in body:
+            state.has_environment = True
+        if body.get("LoggingConfig"):
+            state.logging_config = {**(state.logging_config or {}), **body["LoggingConfig"]}
         if plan is not _UNCHANGED:
             new_attachment = _attach(fn.region, fn.function_name, plan) if plan else None
             if plan:
@@ -500,6 +548,43 @@ LambdaBackend.update_function_configuration = _update_function_configuration
 LambdaBackend.update_function_code = _update_function_code
 LambdaBackend.publish_version = _publish_version
 LambdaBackend.delete_function = _delete_function
+
+
+_ARN_REGION = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):")
+
+
+@route(service="lambda", path=r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/[^/]*)?/?$")
+def _other_region_arn(req, name: str) -> None:
+    """A function ARN of another Region: Lambda answers 404 ResourceNotFoundException "Functions from '<region>'
+    are not reachable in this region ('<region>')" (recorded from AWS for GetFunction, GetFunctionConfiguration,
+    DeleteFunction and Invoke; tests/parity/cases/lambda.json). moto has no route for such an ARN."""
+    m = _ARN_REGION.match(name)
+    if m and m.group(1) != req.region:
+        raise AwsError("ResourceNotFoundException",
+                       f"Functions from '{m.group(1)}' are not reachable in this region ('{req.region}')", 404)
+    return None
+
+
+def settle(fn) -> None:
+    """The function's state as after a read: CloudFormation reports a function CREATE_COMPLETE only once it is
+    Active ("AWS::Lambda::Function": the resource waits for the function to stabilize)."""
+    state = _STATES.get(_key(fn.region, fn.function_name, fn.account_id))
+    if state is not None:
+        state.create_hold = state.update_hold = False
+
+
+@route(service="lambda", method="GET",
+       path=r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/configuration)?/?$")
+def _read_advances_state(req, name: str) -> None:
+    """GetFunction and GetFunctionConfiguration: a read lets a Pending or InProgress state advance (see
+    FunctionState); moto answers, and the answer shows the state after the read."""
+    try:
+        fn = backends.awslambda(req.region).get_function(name, None)
+    except (JsonRESTError, ValueError, KeyError):
+        return None  # moto answers with its error
+    if fn is not None:
+        settle(fn)
+    return None
 
 
 # ---------------------------------------------------------------- Invoke

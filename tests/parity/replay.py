@@ -137,11 +137,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, StreamingBody):
         value = value.read()
     if isinstance(value, bytes):
+        # as LocalStack records payloads: a JSON object or array decoded, anything else as its text
         text = value.decode("utf-8", "replace")
         try:
-            return json.loads(text)
+            decoded = json.loads(text)
         except ValueError:
             return text
+        return decoded if isinstance(decoded, (dict, list)) else text
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -149,9 +151,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def run_case(case: dict, client_factory: Callable[..., Any]) -> list[str]:
-    """Run one case; return its differences from the recording (empty list = match)."""
+def run_case(case: dict, client_factory: Callable[..., Any],
+             apply_settings: Callable[[dict], Any] | None = None) -> list[str]:
+    """Run one case on a freshly reset sandbox; return its differences from the recording (empty = match).
+    A case's `settings` (e.g. {"timing_scale": 1}) go to `apply_settings` (POST /_sandbox/settings) first."""
     region = case.get("region", "us-east-1")
+    if case.get("settings"):
+        if apply_settings is None:
+            raise ValueError(f"{case['id']} needs sandbox settings {case['settings']}")
+        apply_settings(case["settings"])
     ctx = Context(client_factory, region, {"service": case["service"], "region": region,
                                            "uid": uuid.uuid4().hex[:8]})
     for i, step in enumerate(case.get("setup") or []):
@@ -357,12 +365,17 @@ def main() -> int:
         def factory(service, region, _url=server.url):
             return boto3.client(service, region_name=region, endpoint_url=_url)
 
-        diffs = run_case(case, factory)
+        def settings(values, _url=server.url):
+            urllib.request.urlopen(urllib.request.Request(
+                f"{_url}/_sandbox/settings", method="POST", data=json.dumps(values).encode(),
+                headers={"Content-Type": "application/json"}))
+
+        diffs = run_case(case, factory, settings)
         matched += not diffs
         flag = "match" if not diffs else ("KNOWN" if case.get("known_difference") else "DIFF ")
         print(f"{flag} {case['id']}")
         for d in diffs:
-            print(f"      {d}")
+            print(f"    - {d}")
     print(f"parity: {matched}/{len(cases)} cases match ({100 * matched / max(len(cases), 1):.1f}%)")
     server.stop()
     return 0

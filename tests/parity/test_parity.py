@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ..conftest import set_settings
 from .replay import check_case_shape, load_cases, run_case
 
 CASES = load_cases()
@@ -11,10 +12,10 @@ TARGET_RATIO = 0.90
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_case(case, aws):
+def test_case(case, aws, sandbox):
     problems = check_case_shape(case)
     assert not problems, f"{case['_file']}: {case.get('id')}: {problems}"
-    diffs = run_case(case, aws)
+    diffs = run_case(case, aws, lambda values: set_settings(sandbox.url, values))
     known = case.get("known_difference")
     if known:
         # A known difference that now matches must be removed, or the ratio would understate the sandbox.
