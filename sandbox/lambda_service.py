@@ -89,6 +89,11 @@ class FunctionState:
     def updating(self, now: float | None = None) -> bool:
         return self.update_hold or (now or time.time()) < self.update_until
 
+    def applying(self, now: float | None = None) -> bool:
+        """Whether Lambda is still applying the last update, so that invocations run the previous code and
+        network: only while the update's delay lasts (the hold above only concerns what Lambda reports)."""
+        return (now or time.time()) < self.update_until
+
 
 _STATES: dict[tuple[str, str, str], FunctionState] = {}  # (account, region, function name)
 _LOCK = threading.RLock()
@@ -359,8 +364,8 @@ def vpc_attachment(region: str, function_name: str) -> dict | None:
         if state is None:
             return None
         now = time.time()
-        attachment = state.prev_attachment if state.updating(now) else state.attachment
-        if state.pending(now) or not attachment:
+        attachment = state.prev_attachment if state.applying(now) else state.attachment
+        if now < state.pending_until or not attachment:
             return None
         return {
             "vpc_id": attachment["vpc_id"],
@@ -640,7 +645,7 @@ def _invoke(req, name: str) -> Response:
     headers = {"x-amzn-RequestId": request_id}
     if invocation_type == "DryRun":
         return Response(b"", status=204, headers=headers)
-    if str(fn.version) == "$LATEST" and state is not None and state.updating(now) and state.prev_spec:
+    if str(fn.version) == "$LATEST" and state is not None and state.applying(now) and state.prev_spec:
         spec = state.prev_spec  # an update is in progress: the previous code and configuration run
     else:
         spec = current_spec(fn)
