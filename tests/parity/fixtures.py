@@ -70,3 +70,12 @@ def lambda_function(ctx, FunctionName: str, Runtime: str = "python3.12", Handler
         lam.get_waiter("function_active_v2").wait(FunctionName=FunctionName,
                                                   WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     return created
+
+
+@function
+def timestamps(ctx) -> dict:
+    """Now and two days ago, in milliseconds since the epoch (CloudWatch Logs event timestamps)."""
+    import time
+
+    now = int(time.time() * 1000)
+    return {"now": now, "two_days_ago": now - 2 * 86_400_000}
