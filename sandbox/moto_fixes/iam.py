@@ -148,3 +148,56 @@ def fix_role_inline_policies_json() -> None:
 def fix_role_managed_policy_arns() -> None:
     # Attaching is part of role_create_from_cloudformation_json (installed by fix_role_inline_policies_json).
     replace(Role, "delete_from_cloudformation_json", role_delete_from_cloudformation_json, kind="classmethod")
+
+
+def _check_trust_policy_json(document: str) -> None:
+    """A trust policy that is not JSON: MalformedPolicyDocument "This policy contains invalid Json" (recorded
+    from AWS: LocalStack test_iam.snapshot.json, test_create_role_with_malformed_assume_role_policy_document,
+    2025-03-06)."""
+    from moto.iam.exceptions import MalformedPolicyDocument
+
+    try:
+        json.loads(document)
+    except (TypeError, ValueError):
+        raise MalformedPolicyDocument("This policy contains invalid Json") from None
+
+
+def create_role(self: IAMBackend, role_name: str, assume_role_policy_document: str, *args: Any,
+                **kwargs: Any) -> Role:
+    """CreateRole refuses a trust policy that is not JSON (IAM API Reference, "CreateRole", Errors:
+    MalformedPolicyDocument). moto 5.2.1 stores it as it is."""
+    _check_trust_policy_json(assume_role_policy_document)
+    return original(IAMBackend, "create_role")(self, role_name, assume_role_policy_document, *args, **kwargs)
+
+
+def update_assume_role_policy(self: IAMBackend, role_name: str, policy_document: str) -> None:
+    """UpdateAssumeRolePolicy: the same check as CreateRole before moto's ("Syntax errors in policy.")."""
+    self.get_role(role_name)  # NoSuchEntity first
+    _check_trust_policy_json(policy_document)
+    return original(IAMBackend, "update_assume_role_policy")(self, role_name, policy_document)
+
+
+@fix
+def fix_trust_policy_invalid_json() -> None:
+    replace(IAMBackend, "create_role", create_role)
+    replace(IAMBackend, "update_assume_role_policy", update_assume_role_policy)
+
+
+def query_error_metadata(self: Any, serialized: Any, error: Exception, shape: Any) -> None:
+    """An IAM, STS or CloudFormation error carries its message once, as <Message>: what AWS sends, as recorded
+    in LocalStack's snapshots (each error there has Code, Message and Type only, e.g. test_iam.snapshot.json
+    "invalid-json"). moto 5.2.1 also serializes the error shape's `message` member, as <message>, so boto3
+    reports Error["message"] besides Error["Message"]."""
+    from moto.core.serialize import BaseXMLSerializer
+
+    original(BaseXMLSerializer, "_serialize_error_metadata")(self, serialized, error, shape)
+    if (self.operation_model.service_model.service_name in {"iam", "sts", "cloudformation"}
+            and "message" in serialized and serialized.get("Message") == serialized["message"]):
+        del serialized["message"]
+
+
+@fix
+def fix_query_error_message_once() -> None:
+    from moto.core.serialize import BaseXMLSerializer
+
+    replace(BaseXMLSerializer, "_serialize_error_metadata", query_error_metadata)
