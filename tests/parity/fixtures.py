@@ -1,0 +1,46 @@
+"""Helper functions that parity cases call from a setup step: `{"fn": "<name>", "params": {...}, "save": {...}}`.
+
+Each takes the case's `Context` (client factory, region, saved values) and the step's params (after `{name}`
+substitution) and returns a value that the step's `save` paths read. Register with `@function`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+
+FUNCTIONS: dict[str, Callable] = {}
+
+LAMBDA_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def function(fn: Callable) -> Callable:
+    FUNCTIONS[fn.__name__] = fn
+    return fn
+
+
+@function
+def python_zip(ctx, source: str = "def handler(event, context):\n    return event\n",
+               filename: str = "handler.py") -> dict:
+    """A deployment package with one Python file; returns {"ZipFile": bytes}."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(filename, source)
+    return {"ZipFile": buf.getvalue()}
+
+
+@function
+def lambda_role(ctx, name: str = "parity-lambda-role", vpc: bool = False) -> dict:
+    """An IAM role that Lambda can assume (with AWSLambdaVPCAccessExecutionRole when `vpc`); returns the role."""
+    iam = ctx.client("iam")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]
+    iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+    if vpc:
+        iam.attach_role_policy(
+            RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+    return role
