@@ -44,3 +44,10 @@ def lambda_role(ctx, name: str = "parity-lambda-role", vpc: bool = False) -> dic
         iam.attach_role_policy(
             RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
     return role
+
+
+@function
+def json_dumps(ctx, value) -> str:
+    """`value` (after `{name}` substitution) as JSON text, e.g. a policy document naming the sandbox's account;
+    returns the text (save it with ".")."""
+    return json.dumps(value)
