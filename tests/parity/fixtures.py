@@ -79,3 +79,10 @@ def timestamps(ctx) -> dict:
 
     now = int(time.time() * 1000)
     return {"now": now, "two_days_ago": now - 2 * 86_400_000}
+
+
+@function
+def json_dumps(ctx, value) -> str:
+    """`value` (after `{name}` substitution) as JSON text, e.g. a policy document naming the sandbox's account;
+    returns the text (save it with ".")."""
+    return json.dumps(value)
