@@ -454,6 +454,30 @@ def _check_content_first(backend, spec: dict) -> None:
         _validate_s3_bucket_and_key(backend.account_id, backend.partition, code)
 
 
+def _check_zip(code: dict | None) -> None:
+    """A ZipFile that is not a .zip archive: InvalidParameterValueException "Could not unzip uploaded file.
+    Please check your file, then try to upload again." (recorded from AWS for CreateFunction; UpdateFunctionCode
+    takes the same ZipFile member). moto 5.2.1 stores it."""
+    import base64
+    import binascii
+    import io
+    import zipfile
+
+    data = (code or {}).get("ZipFile")
+    if not data:
+        return
+    # base64 text from the API's JSON, base64 bytes from moto's CloudFormation code
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        raise InvalidParameterValue("Could not unzip uploaded file. Please check your file, then try to upload "
+                                    "again.")
+
+
 def _create_function(self, spec: dict):
     name = str(spec.get("FunctionName") or "")
     if ":" not in name and len(name) > 64:  # Lambda API Reference, CreateFunction: FunctionName
@@ -462,6 +486,7 @@ def _create_function(self, spec: dict):
 
         raise ValidationException(name, "functionName", "Member must have length less than or equal to 64")
     _check_runtime(spec.get("Runtime"), creating=True)
+    _check_zip(spec.get("Code"))
     if (spec.get("VpcConfig") or {}).get("SubnetIds"):
         _check_content_first(self, spec)
     plan = _plan_vpc(self.region_name, spec.get("Role") or "", spec.get("VpcConfig") or {})
@@ -514,6 +539,7 @@ def _update_function_code(self, function_name: str, qualifier, body: dict):
         return _orig_update_code(self, function_name, qualifier, body)
     state = _check_not_updating(fn)
     _check_runtime(fn.run_time, creating=False)
+    _check_zip(body)
     prev_spec = current_spec(fn)
     result = _orig_update_code(self, function_name, qualifier, body)
     with _LOCK:
@@ -568,6 +594,44 @@ def _other_region_arn(req, name: str) -> None:
         raise AwsError("ResourceNotFoundException",
                        f"Functions from '{m.group(1)}' are not reachable in this region ('{req.region}')", 404)
     return None
+
+
+# FunctionName as Lambda reads it (the pattern of the Lambda API model, which request validation has checked):
+# [arn:aws:lambda:][region:][account:][function:]name[:qualifier]
+_FUNCTION_NAME = re.compile(r"^(?:arn:aws[a-zA-Z-]*:lambda:)?(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d:)?(?:\d{12}:)?"
+                            r"(?:function:)?(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>[^:]+))?$")
+
+
+@route(service="lambda", method="GET", path=r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/configuration)?/?$")
+@route(service="lambda", method="DELETE", path=r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
+@route(service="lambda", method="POST", path=r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+def _function_name_checks(req, name: str) -> None:
+    """GetFunction, GetFunctionConfiguration, DeleteFunction, Invoke: as recorded from AWS
+    (tests/parity/cases/lambda.json),
+    - a qualifier in the name and another in Qualifier: 400 InvalidParameterValueException "The derived qualifier
+      from the function name does not match the specified qualifier.";
+    - no such function: 404 "Function not found: <unqualified ARN>[:<qualifier>]", where Invoke names $LATEST
+      when no qualifier is given; a full ARN's last part before any qualifier is the name
+      ("arn:aws:lambda:us-east-1:123456789012:function" names the function "function").
+    Otherwise moto answers."""
+    m = _FUNCTION_NAME.match(name)
+    if m is None:
+        return None
+    qualifier = req.query.get("Qualifier")
+    derived = m.group("qualifier")
+    if derived and qualifier and derived != qualifier:
+        raise AwsError("InvalidParameterValueException",
+                       "The derived qualifier from the function name does not match the specified qualifier.", 400)
+    fname = m.group("name")
+    backend = backends.awslambda(req.region)
+    if fname in backend._lambdas._functions:
+        return None
+    qualifier = derived or qualifier
+    if not qualifier and req.method == "POST":
+        qualifier = "$LATEST"
+    arn = f"arn:aws:lambda:{req.region}:{backend.account_id}:function:{fname}"
+    raise AwsError("ResourceNotFoundException", f"Function not found: {arn}{':' + qualifier if qualifier else ''}",
+                   404)
 
 
 def settle(fn) -> None:

@@ -162,6 +162,8 @@ def run_case(case: dict, client_factory: Callable[..., Any],
         apply_settings(case["settings"])
     ctx = Context(client_factory, region, {"service": case["service"], "region": region,
                                            "uid": uuid.uuid4().hex[:8]})
+    if "{account}" in json.dumps(case):
+        _account(ctx)
     for i, step in enumerate(case.get("setup") or []):
         try:
             result = _call(ctx, step)
