@@ -2,11 +2,18 @@
 
 - `Invoke` runs the deployed handler in a warm execution environment (`sandbox.lambda_runtime`), for
   functions created by the API and by CloudFormation (`Code.ZipFile`, stored by moto as a zip with index.py).
-- Function states as on Lambda: State Pending -> Active after CreateFunction, LastUpdateStatus
-  InProgress -> Successful after UpdateFunctionCode/UpdateFunctionConfiguration (both after
-  `SETTINGS.delay("lambda_update")`, computed lazily from timestamps). While an update is in progress the
-  function keeps running its previous code and configuration, and further updates fail with
-  ResourceConflictException; while it is Pending, invocations fail.
+- Function states as on Lambda: CreateFunction answers State Pending (StateReason "The function is being
+  created.", StateReasonCode "Creating"), then Active; UpdateFunctionCode/UpdateFunctionConfiguration answer
+  LastUpdateStatus InProgress, then Successful. A state lasts `SETTINGS.delay("lambda_update")` (computed lazily
+  from timestamps) and at least until the next read of the function (GetFunction, GetFunctionConfiguration), so
+  at timing scale 0 it advances on that read and nothing waits. While it lasts, further updates fail with 409
+  ResourceConflictException as on AWS, and invocations fail while the function is Pending; during an update
+  invocations run the previous code and configuration for the update's delay. Functions created by
+  CloudFormation are Active when the stack reports them created.
+- Answers as AWS records them (tests/parity/cases/lambda.json): RevisionId, LoggingConfig, RuntimeVersionConfig,
+  Environment when given, VpcConfig.Ipv6AllowedForDualStack; function names read as Lambda reads them (ARNs of
+  another Region, a qualifier in the name and another in Qualifier, "Function not found" texts); a ZipFile that
+  is no .zip archive is refused.
 - `VpcConfig` as on Lambda: the execution role must allow the EC2 actions of the Lambda Developer Guide's
   "Required IAM permissions" (awsfacts.awslambda.VPC_ACCESS_ACTIONS); subnets and security groups must exist and
   be in one VPC; Lambda's hyperplane ENIs (one per subnet and security-group set, shared by the functions that
