@@ -641,6 +641,25 @@ def _function_name_checks(req, name: str) -> None:
                    404)
 
 
+@route(service="lambda", method="POST", path=r"^/2017-03-31/tags/(?P<arn>.+?)/?$")
+def _tag_resource_checks(req, arn: str) -> None:
+    """TagResource as recorded from AWS (tests/parity/cases/lambda.json): a function ARN with a version or alias
+    is 400 InvalidParameterValueException "Tags on function aliases and versions are not supported. Please
+    specify a function ARN."; no tags at all is 400 InvalidParameterValueException "An error occurred and the
+    request cannot be processed.". Otherwise moto answers."""
+    parts = arn.split(":")
+    if len(parts) > 7 and parts[2] == "lambda" and parts[5] == "function":
+        raise AwsError("InvalidParameterValueException",
+                       "Tags on function aliases and versions are not supported. Please specify a function ARN.", 400)
+    try:
+        tags = req.json().get("Tags")
+    except ValueError:
+        return None
+    if tags == {}:
+        raise AwsError("InvalidParameterValueException", "An error occurred and the request cannot be processed.", 400)
+    return None
+
+
 def settle(fn) -> None:
     """The function's state as after a read: CloudFormation reports a function CREATE_COMPLETE only once it is
     Active ("AWS::Lambda::Function": the resource waits for the function to stabilize)."""
