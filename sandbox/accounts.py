@@ -123,9 +123,68 @@ def check_assume_role(principal: Principal, role_arn: str, context: dict | None 
         raise _denied(principal, role_arn)
 
 
+def check_role_arn(role_arn: str) -> None:
+    """A RoleArn that is not an ARN (arn:partition:service:region:account:resource, with partition, service and
+    resource present): ValidationError "<value> is invalid", before any authorization (recorded from AWS:
+    LocalStack test_sts.snapshot.json, test_sts_invalid_parameters, 2025-07-21)."""
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1] or not parts[2] or not parts[5]:
+        raise AwsError("ValidationError", f"{role_arn} is invalid")
+
+
+def _members(form: dict, prefix: str) -> list[str]:
+    out, i = [], 1
+    while f"{prefix}.member.{i}" in form:
+        out.append(form[f"{prefix}.member.{i}"])
+        i += 1
+    return out
+
+
+def check_session_tags(form: dict) -> None:
+    """Session tags (AssumeRole "Tags", "TransitiveTagKeys"): InvalidParameterValue for keys that repeat, case
+    ignored, and for a transitive key that is not one of the tags (recorded from AWS: LocalStack
+    test_sts.snapshot.json, test_assume_role_tag_validation, 2025-04-10)."""
+    keys, i = [], 1
+    while f"Tags.member.{i}.Key" in form:
+        keys.append(form[f"Tags.member.{i}.Key"])
+        i += 1
+    lowered = [k.lower() for k in keys]
+    if len(set(lowered)) != len(lowered):
+        raise AwsError("InvalidParameterValue",
+                       "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    if any(t.lower() not in lowered for t in _members(form, "TransitiveTagKeys")):
+        raise AwsError("InvalidParameterValue",
+                       "The specified transitive tag key must be included in the requested tags.")
+
+
 @route(service="sts", action="AssumeRole")
 def _assume_role(req: AwsRequest):
+    check_role_arn(req.form.get("RoleArn", ""))
+    check_session_tags(req.form)
     principal = principal_for(req.access_key)
     context = context_keys.request_keys(principal, req.region, source_ip=req.environ.get("REMOTE_ADDR"))
     check_assume_role(principal, req.form.get("RoleArn", ""), context)
     return None  # moto mints the credentials in the role's account
+
+
+def _assume_role_answer(self):
+    """PackedPolicySize only when the request passes session policies or tags, whose packed size it reports
+    (AWS STS API Reference, "AssumeRole"; recorded without them: test_sts.snapshot.json "assume-role").
+    moto 5.2.1 always answers 6."""
+    result = _MOTO_ASSUME_ROLE(self)
+    if not self._get_param("Policy") and not any(k.startswith(("PolicyArns.", "Tags.")) for k in self.querystring):
+        result.result.pop("PackedPolicySize", None)
+    return result
+
+
+def _patch_moto_sts() -> None:
+    global _MOTO_ASSUME_ROLE
+    from moto.sts.responses import TokenResponse
+
+    if TokenResponse.assume_role is not _assume_role_answer:
+        _MOTO_ASSUME_ROLE = TokenResponse.assume_role
+        TokenResponse.assume_role = _assume_role_answer
+
+
+_MOTO_ASSUME_ROLE = None
+_patch_moto_sts()

@@ -203,7 +203,12 @@ class SandboxApp:
             backends.reset_account(token)
 
     def _dispatch(self, req: AwsRequest, environ, start_response):
+        from . import request_validation
+
         try:
+            # AWS checks a request against its operation's model before anything acts on it (IAM, STS,
+            # CloudFormation, Lambda; sandbox/request_validation.py says which recordings show it).
+            request_validation.check_request(req)
             for r in ROUTES:
                 groups = r.match(req)
                 if groups is None:

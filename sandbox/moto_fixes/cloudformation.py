@@ -659,3 +659,173 @@ def fix_stack_lifecycle() -> None:
     responses.StackResourceDTO.__init__ = dto_init
 
 
+
+
+# ---------------------------------------------------------------- template format errors
+
+PSEUDO_PARAMETERS = {"AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
+                     "AWS::StackId", "AWS::StackName", "AWS::URLSuffix"}
+_ALPHANUMERIC = re.compile(r"[A-Za-z0-9]+")
+
+
+class TemplateFormatError(Exception):
+    """A template CloudFormation cannot read: ValidationError "Template format error: ..." (or, for a few
+    checks, the bare message AWS sends), and nothing is created."""
+
+
+@functools.cache
+def _resource_attributes() -> frozenset[str]:
+    """The members a resource may have (Type, Properties, DependsOn, ...), from cfn-lint's maintained schema."""
+    import json
+    from importlib import resources
+
+    schema = json.loads(resources.files("cfnlint").joinpath(
+        "data/schemas/other/resources/configuration.json").read_text())
+    return frozenset(schema["definitions"]["ResourceConfiguration"]["properties"])
+
+
+def _yaml_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def any_tag(loader, suffix, node):  # !Ref, !GetAtt, !Sub, ... (short forms of intrinsic functions)
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        return {name: value}
+
+    Loader.add_multi_constructor("!", any_tag)
+    return Loader
+
+
+def parse_template_body(body: str) -> Any:
+    """The template as CloudFormation reads it: JSON when it starts with "{", else YAML.
+
+    Errors, as recorded from AWS (LocalStack's test_templates.snapshot.json): "JSON not well-formed. (line 1,
+    column 25)" for '{"this is invalid JSON"="bobbins"}' (the column after the offending character), and
+    "YAML not well-formed. (line L, column C)"."""
+    import json
+
+    import yaml
+
+    if body.lstrip().startswith("{"):
+        try:
+            return json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise TemplateFormatError(
+                f"Template format error: JSON not well-formed. (line {exc.lineno}, column {exc.colno + 1})") from None
+    try:
+        return yaml.load(body, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise TemplateFormatError(f"Template format error: YAML not well-formed.{where}") from None
+
+
+def _refs(node: Any, out: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        if len(node) == 1:
+            (key, value), = node.items()
+            if key == "Ref" and isinstance(value, str):
+                out.add(value)
+            elif key == "Fn::GetAtt":
+                target = value[0] if isinstance(value, list) and value else (
+                    value.split(".", 1)[0] if isinstance(value, str) else None)
+                if isinstance(target, str):
+                    out.add(target)
+        for value in node.values():
+            _refs(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, out)
+    return out
+
+
+def check_template(body: str) -> dict:
+    """The parsed template, or TemplateFormatError with AWS's message. The checks and their words are AWS's,
+    as recorded in LocalStack's snapshots (api/test_templates, api/test_validations, api/test_stacks,
+    api/test_changesets, engine/test_references):
+    - not JSON/YAML: "JSON not well-formed. (...)" / "YAML not well-formed. (...)";
+    - not a mapping: "unsupported structure.";
+    - "Resources" missing or empty: "At least one Resources member must be defined."; not a mapping:
+      "Any Resources member must be an object."; a resource without Type: "[/Resources/A] Every Resources
+      object must contain a Type member."; a member outside the resource attributes: "Invalid template
+      resource property 'Invalid'" (no prefix); a name not alphanumeric: "Resource name X is non alphanumeric.";
+    - an output without Value: "Every Outputs member must contain a Value object"; a null one:
+      "[/Outputs/O/Value] 'null' values are not allowed in templates" (no prefix);
+    - a Ref or Fn::GetAtt to no parameter or resource: "Unresolved resource dependencies [X] in the Resources
+      block of the template".
+    A template with a Transform is checked only for its format (its macros may add what it lacks)."""
+    prefix = "Template format error: "
+    template = parse_template_body(body)
+    if not isinstance(template, dict):
+        raise TemplateFormatError(prefix + "unsupported structure.")
+    resources = template.get("Resources")
+    if resources is not None and not isinstance(resources, dict):
+        raise TemplateFormatError(prefix + "Any Resources member must be an object.")
+    if template.get("Transform"):
+        return template
+    if not resources:
+        raise TemplateFormatError(prefix + "At least one Resources member must be defined.")
+    for name, resource in resources.items():
+        if not _ALPHANUMERIC.fullmatch(str(name)):
+            raise TemplateFormatError(prefix + f"Resource name {name} is non alphanumeric.")
+        if not isinstance(resource, dict):
+            raise TemplateFormatError(prefix + "Any Resources member must be an object.")
+        if "Type" not in resource:
+            raise TemplateFormatError(prefix + f"[/Resources/{name}] Every Resources object must contain a Type "
+                                      "member.")
+        for key in resource:
+            if key not in _resource_attributes():
+                raise TemplateFormatError(f"Invalid template resource property '{key}'")
+    parameters = template.get("Parameters") or {}
+    for name in parameters if isinstance(parameters, dict) else []:
+        if not _ALPHANUMERIC.fullmatch(str(name)):
+            raise TemplateFormatError(prefix + f"Parameter name {name} is non alphanumeric.")
+    outputs = template.get("Outputs") or {}
+    for name, output in outputs.items() if isinstance(outputs, dict) else []:
+        if not isinstance(output, dict) or "Value" not in output:
+            raise TemplateFormatError(prefix + "Every Outputs member must contain a Value object")
+        if output["Value"] is None:
+            raise TemplateFormatError(f"[/Outputs/{name}/Value] 'null' values are not allowed in templates")
+    known = set(resources) | set(parameters if isinstance(parameters, dict) else ()) | PSEUDO_PARAMETERS
+    missing = sorted(_refs(resources, set()) - known)
+    if missing:
+        raise TemplateFormatError(prefix + f"Unresolved resource dependencies [{', '.join(missing)}] in the "
+                                  "Resources block of the template")
+    return template
+
+
+def _template_format_route(req) -> None:
+    """Every action that takes a TemplateBody checks its format first (CloudFormation API Reference,
+    "ValidateTemplate", "CreateStack": ValidationError); moto 5.2.1 answers a template it cannot parse with an
+    HTTP 500 page."""
+    body = req.form.get("TemplateBody")
+    if body is None:
+        return None
+    try:
+        check_template(body)
+    except TemplateFormatError as exc:
+        from ..errors import AwsError
+
+        raise AwsError("ValidationError", str(exc)) from None
+    return None
+
+
+def _register_routes() -> None:
+    from ..server import route
+
+    for action in ("CreateStack", "UpdateStack", "ValidateTemplate", "CreateChangeSet", "CreateStackSet",
+                   "UpdateStackSet", "GetTemplateSummary"):
+        route(service="cloudformation", action=action)(_template_format_route)
+
+
+_register_routes()

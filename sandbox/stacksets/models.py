@@ -41,14 +41,11 @@ arrives after their due time (`advance_all`, called before every request is hand
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-
-import yaml
 
 from .. import backends
 from ..settings import SETTINGS
@@ -90,32 +87,14 @@ def now() -> datetime:
 # ---------------------------------------------------------------- template checks
 
 
-def _yaml_loader():
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def any_tag(loader, suffix, node):
-        if isinstance(node, yaml.ScalarNode):
-            return loader.construct_scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node)
-        return loader.construct_mapping(node)
-
-    Loader.add_multi_constructor("!", any_tag)
-    return Loader
-
-
 def parse_template(body: str) -> dict:
+    """The template, checked as CreateStack checks it (sandbox/moto_fixes/cloudformation.py, check_template)."""
+    from ..moto_fixes.cloudformation import TemplateFormatError, check_template
+
     try:
-        doc = json.loads(body)
-    except (TypeError, ValueError):
-        try:
-            doc = yaml.load(body, Loader=_yaml_loader())  # noqa: S506 - SafeLoader subclass
-        except yaml.YAMLError as exc:
-            raise StackSetValidationError(f"Template format error: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict):
-        raise StackSetValidationError("Template format error: At least one Resources member must be defined.")
-    return doc
+        return check_template(body)
+    except TemplateFormatError as exc:
+        raise StackSetValidationError(str(exc)) from None
 
 
 def required_capabilities(template: dict) -> list[str]:
