@@ -37,12 +37,24 @@ def _info_file() -> Path:
     return state_dir() / "server.json"
 
 
-def healthy(url: str, timeout: float = 1.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout) as r:
-            return json.load(r).get("status") == "running"
-    except (OSError, ValueError):
-        return False
+def healthy(url: str, timeout: float = 1.0, patience: float = 0.0) -> bool:
+    """Whether a sandbox answers at `url`. A refused connection (nothing listens) is a no at once; a probe that
+    times out (a server busy on a loaded machine) is tried again with backoff for up to `patience` seconds."""
+    deadline = time.monotonic() + patience
+    delay = 0.2
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout) as r:
+                return json.load(r).get("status") == "running"
+        except ValueError:
+            return False
+        except OSError as exc:
+            reason = getattr(exc, "reason", exc)
+            busy = isinstance(reason, (TimeoutError, socket.timeout)) or isinstance(exc, (TimeoutError, socket.timeout))
+            if not busy or time.monotonic() + delay > deadline:
+                return False
+        time.sleep(delay)  # backoff between probes of a busy server, bounded by `patience`
+        delay = min(delay * 2, 2.0)
 
 
 def status() -> dict | None:

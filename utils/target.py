@@ -104,7 +104,9 @@ def choose(name: str | None = None) -> tuple[str, str]:
 def _sandbox_healthy(url: str) -> bool:
     from sandbox import control
 
-    return control.healthy(url, timeout=2.0)
+    # A busy sandbox (a loaded machine, a room's worth of requests) may take seconds to answer: keep asking for up to
+    # 20 s while probes time out; a refused connection means nothing listens there and fails at once.
+    return control.healthy(url, timeout=2.0, patience=20.0)
 
 
 def activate(name: str | None = None) -> Target:
