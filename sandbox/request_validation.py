@@ -56,7 +56,10 @@ SERVICES: dict[str, tuple[str, str, int]] = {
 # metadata to add. Each one is recorded (LocalStack snapshot) or documented:
 _OVERLAY: dict[tuple[str, str, str], dict] = {
     # test_stacks.snapshot.json "test_stack_name_creation" (CreateStack, recorded 2023-04-19)
-    ("cloudformation", "CreateStack", "StackName"): {"pattern": "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"},
+    # and as AWS prints it for CreateChangeSet, whose botocore pattern reads differently (the recording's call:
+    # LocalStack's deploy_cfn_template fixture creates a change set)
+    **{("cloudformation", op, "StackName"): {"pattern": "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"}
+       for op in ("CreateStack", "CreateChangeSet")},
     # test_template_engine.snapshot.json "error_response" ('templateBody' length 51200); CloudFormation User
     # Guide, "CloudFormation quotas": "Template body size in a request: 51,200 bytes"
     **{("cloudformation", op, "TemplateBody"): {"max": 51200}
