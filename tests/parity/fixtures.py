@@ -73,3 +73,26 @@ def deploy_cfn_template(ctx, template, stack_name: str, parameters: dict | None 
     cfn.get_waiter("stack_update_complete" if is_update else "stack_create_complete").wait(
         StackName=created["StackId"], WaiterConfig=wait)
     return {"StackId": created["StackId"], "StackName": stack_name, "ChangeSetId": created["Id"]}
+
+
+@function
+def stack_set_roles(ctx) -> dict:
+    """The self-managed StackSets roles in the caller's account, as "Grant self-managed permissions"
+    (CloudFormation User Guide) sets them up: AWSCloudFormationStackSetAdministrationRole, trusted by
+    cloudformation.amazonaws.com and allowed to assume AWSCloudFormationStackSetExecutionRole, which trusts the
+    administrator account. Returns {"AdministrationRoleARN", "Account"}."""
+    iam = ctx.client("iam")
+    account = ctx.client("sts").get_caller_identity()["Account"]
+    admin = iam.create_role(RoleName="AWSCloudFormationStackSetAdministrationRole", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]
+    iam.put_role_policy(RoleName=admin["RoleName"], PolicyName="AssumeRole-AWSCloudFormationStackSetExecutionRole",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow", "Action": "sts:AssumeRole",
+                            "Resource": "arn:*:iam::*:role/AWSCloudFormationStackSetExecutionRole"}]}))
+    iam.create_role(RoleName="AWSCloudFormationStackSetExecutionRole", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                                                "Action": "sts:AssumeRole"}]}))
+    iam.attach_role_policy(RoleName="AWSCloudFormationStackSetExecutionRole",
+                           PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    return {"AdministrationRoleARN": admin["Arn"], "Account": account}
