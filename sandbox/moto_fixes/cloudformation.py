@@ -961,11 +961,28 @@ def fix_stack_answers() -> None:
             if stack is not None:
                 template = getattr(change_set, "template_dict", None)
                 template = template if isinstance(template, dict) else {}
+                if change_set.change_set_type == "CREATE" and template:
+                    # the stack's template and Outputs are the change set's (moto 5.2.1 keeps the empty
+                    # template of REVIEW_IN_PROGRESS, so DescribeStacks shows no Outputs)
+                    stack.template, stack.template_dict = change_set.template, template
+                    stack.output_map = stack._create_output_map()
                 _note(stack, ChangeSetId=change_set.change_set_id, LastUpdatedTime=_now(),
                       Description=template.get("Description"))
         return result
 
     replace(Response, "execute_change_set", execute_change_set)
+
+    def parameter_list(self) -> list[dict[str, Any]]:
+        """A NoEcho parameter's value shows as "****" (CloudFormation User Guide, "Parameters": NoEcho; recorded
+        "describe_stacks", test_no_echo_parameter). moto 5.2.1 compares the parameter's value, not its key, with
+        the NoEcho keys, and so shows the secret."""
+        declared = (self.template_dict or {}).get("Parameters") or {}
+        hidden = set(self.resource_map.no_echo_parameter_keys) | {
+            k for k, spec in declared.items() if isinstance(spec, dict) and str(spec.get("NoEcho")).lower() == "true"}
+        return [{"ParameterKey": k, "ParameterValue": "****" if k in hidden else v}
+                for k, v in self.resource_map.resolved_parameters.items()]
+
+    models.Stack.parameter_list = property(parameter_list)
 
     events = Backend.describe_stack_events  # the sandbox's own (fix_stack_lifecycle) or moto's
 
