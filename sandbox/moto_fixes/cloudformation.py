@@ -864,6 +864,10 @@ class _StackView:
             return getattr(stack, "rollback_configuration", None) or {}
         if name in self._EMPTY_PARAMETERS and not stack.parameters:
             raise AttributeError(name)
+        if name in ("Outputs", "outputs") and stack.__dict__.get("_outputs_stale") and \
+                str(stack.status).endswith("_COMPLETE"):
+            stack.output_map = stack._create_output_map()  # the resources exist now (Fn::GetAtt resolves)
+            stack.__dict__["_outputs_stale"] = False
         extra = stack.__dict__.get("_describe") or {}
         for key, value in extra.items():
             if name in (key, _snake(key)):
@@ -965,7 +969,7 @@ def fix_stack_answers() -> None:
                     # the stack's template and Outputs are the change set's (moto 5.2.1 keeps the empty
                     # template of REVIEW_IN_PROGRESS, so DescribeStacks shows no Outputs)
                     stack.template, stack.template_dict = change_set.template, template
-                    stack.output_map = stack._create_output_map()
+                    stack.__dict__["_outputs_stale"] = True  # built at the next DescribeStacks (_StackView)
                 _note(stack, ChangeSetId=change_set.change_set_id, LastUpdatedTime=_now(),
                       Description=template.get("Description"))
         return result
@@ -1014,3 +1018,22 @@ def fix_ssm_parameter_generated_name() -> None:
             cls, resource_name, dict(cloudformation_json, Properties=properties), account_id, region_name, **kwargs)
 
     replace(Parameter, "create_from_cloudformation_json", create_from_cloudformation_json, kind="classmethod")
+
+
+@fix(lazy=True)
+def fix_sns_topic_arn_attribute() -> None:
+    """`Fn::GetAtt` on `AWS::SNS::Topic` returns TopicArn and TopicName (CloudFormation User Guide,
+    AWS::SNS::Topic, "Return values"). moto 5.2.1 knows TopicName only, and an output that reads TopicArn fails
+    the request with HTTP 500."""
+    from moto.sns.models import Topic
+
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("TopicArn", "TopicName")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "TopicArn":
+            return self.arn
+        return original(Topic, "get_cfn_attribute")(self, attribute_name)
+
+    replace(Topic, "has_cfn_attr", has_cfn_attr, kind="classmethod")
+    replace(Topic, "get_cfn_attribute", get_cfn_attribute)
