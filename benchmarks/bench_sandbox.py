@@ -44,6 +44,7 @@ def measure_invokes(url: str, n: int) -> dict:
         z.writestr("bench.py", HANDLER)
     lam.create_function(FunctionName="bench", Runtime="python3.12", Role=role, Handler="bench.handler",
                         Code={"ZipFile": buf.getvalue()})
+    lam.get_waiter("function_active_v2").wait(FunctionName="bench")  # Pending until Lambda has created it
     t0 = time.perf_counter()
     lam.invoke(FunctionName="bench", Payload=b'{"cold": true}')
     cold = time.perf_counter() - t0

@@ -84,6 +84,7 @@ def main() -> int:
                 z.writestr("soak.py", HANDLER)
             lam.create_function(FunctionName="soak", Runtime="python3.12", Role=role, Handler="soak.handler",
                                 Code={"ZipFile": buf.getvalue()})
+            lam.get_waiter("function_active_v2").wait(FunctionName="soak")  # Pending until Lambda has created it
             lam.invoke(FunctionName="soak", Payload=b'{"n": 0}')  # cold start outside the measurement
             rss_start = rss_kib(pid)
             errors: list[str] = []

@@ -222,7 +222,33 @@ def _set_dns(backend, ep) -> None:
     if name:
         private_zone = ep.__dict__.setdefault("_private_zone", "Z" + _rand(20, string.ascii_uppercase + string.digits))
         entries.append({"DnsName": name, "HostedZoneId": private_zone})
+        dualstack = _dualstack_hostname(short, region)
+        if dualstack and dualstack != name:
+            # A service with a dual-stack hostname has it in a second private hosted zone: AWS lists five
+            # DnsEntries for a two-subnet CloudWatch Logs endpoint with private DNS (regional, two zonal, two
+            # private; tests/parity/cases/ec2.json). The hostname comes from botocore's endpoint data.
+            zone2 = ep.__dict__.setdefault("_private_zone_2", "Z" + _rand(20, string.ascii_uppercase + string.digits))
+            entries.append({"DnsName": dualstack, "HostedZoneId": zone2})
     ep.dns_entries = entries
+
+
+def _dualstack_hostname(short: str, region: str) -> str | None:
+    """The service's dual-stack hostname in the region (logs.us-east-1.api.aws) if botocore's endpoint data
+    lists one for it, else None."""
+    import botocore.loaders
+
+    global _ENDPOINT_DATA
+    if _ENDPOINT_DATA is None:
+        _ENDPOINT_DATA = botocore.loaders.create_loader().load_data("endpoints")
+    for partition in _ENDPOINT_DATA.get("partitions", []):
+        endpoint = partition.get("services", {}).get(short, {}).get("endpoints", {}).get(region)
+        for variant in (endpoint or {}).get("variants", []):
+            if variant.get("tags") == ["dualstack"] and variant.get("hostname"):
+                return variant["hostname"]
+    return None
+
+
+_ENDPOINT_DATA: dict | None = None
 
 
 # ------------------------------------------------------------------------------------------ validation
@@ -412,8 +438,10 @@ def _patch() -> None:
         private_dns = _truthy(private_dns_enabled)
         if private_dns:
             _check_private_dns(self, vpc_id, service)
-        ep = create(self, vpc_id, service_name, "Interface", policy, [], [], None, None, client_token,
-                    security_group_ids, tags, private_dns)
+        # An interface endpoint's default policy has no Version (as AWS lists it; moto's default, that of
+        # gateway endpoints, has "2008-10-17").
+        ep = create(self, vpc_id, service_name, "Interface", policy or json.dumps(DEFAULT_POLICY), [], [], None,
+                    None, client_token, security_group_ids, tags, private_dns)
         ep.subnet_ids = subnet_ids
         ep.private_dns_enabled = private_dns
         ep.requester_managed = False
@@ -427,6 +455,10 @@ def _patch() -> None:
         return ep
 
     VPCBackend.create_vpc_endpoint = create_vpc_endpoint
+    # DescribeVpcEndpoints lists the service's Region (ServiceRegion, recorded from AWS in 2025); moto 5.2.1
+    # does not. The sandbox's endpoint services are all in the endpoint's own Region.
+    if not hasattr(VPCEndPoint, "service_region"):
+        VPCEndPoint.service_region = property(lambda ep: ep.ec2_backend.region_name)
 
     delete = VPCBackend.delete_vpc_endpoints
 
@@ -468,7 +500,8 @@ def modify(backend, endpoint_id: str, *, policy_document: str | None = None, res
     ep = backend.get_vpc_end_point(endpoint_id)
     if ep.state in ("deleting", "deleted"):
         raise _err("IncorrectState", f"The endpoint '{endpoint_id}' is not in a state that allows this operation.")
-    new_policy = json.dumps(VPCEndPoint.DEFAULT_POLICY) if reset_policy else validate_policy(policy_document)
+    default = DEFAULT_POLICY if (ep.vpc_endpoint_type or "").lower() == "interface" else VPCEndPoint.DEFAULT_POLICY
+    new_policy = json.dumps(default) if reset_policy else validate_policy(policy_document)
     interface = (ep.vpc_endpoint_type or "").lower() == "interface"
     if not interface:
         ep.modify(new_policy, None, None, list(add_route_tables), list(remove_route_tables), None, None)

@@ -2,11 +2,18 @@
 
 - `Invoke` runs the deployed handler in a warm execution environment (`sandbox.lambda_runtime`), for
   functions created by the API and by CloudFormation (`Code.ZipFile`, stored by moto as a zip with index.py).
-- Function states as on Lambda: State Pending -> Active after CreateFunction, LastUpdateStatus
-  InProgress -> Successful after UpdateFunctionCode/UpdateFunctionConfiguration (both after
-  `SETTINGS.delay("lambda_update")`, computed lazily from timestamps). While an update is in progress the
-  function keeps running its previous code and configuration, and further updates fail with
-  ResourceConflictException; while it is Pending, invocations fail.
+- Function states as on Lambda: CreateFunction answers State Pending (StateReason "The function is being
+  created.", StateReasonCode "Creating"), then Active; UpdateFunctionCode/UpdateFunctionConfiguration answer
+  LastUpdateStatus InProgress, then Successful. A state lasts `SETTINGS.delay("lambda_update")` (computed lazily
+  from timestamps) and at least until the next read of the function (GetFunction, GetFunctionConfiguration), so
+  at timing scale 0 it advances on that read and nothing waits. While it lasts, further updates fail with 409
+  ResourceConflictException as on AWS, and invocations fail while the function is Pending; during an update
+  invocations run the previous code and configuration for the update's delay. Functions created by
+  CloudFormation are Active when the stack reports them created.
+- Answers as AWS records them (tests/parity/cases/lambda.json): RevisionId, LoggingConfig, RuntimeVersionConfig,
+  Environment when given, VpcConfig.Ipv6AllowedForDualStack; function names read as Lambda reads them (ARNs of
+  another Region, a qualifier in the name and another in Qualifier, "Function not found" texts); a ZipFile that
+  is no .zip archive is refused.
 - `VpcConfig` as on Lambda: the execution role must allow the EC2 actions of the Lambda Developer Guide's
   "Required IAM permissions" (awsfacts.awslambda.VPC_ACCESS_ACTIONS); subnets and security groups must exist and
   be in one VPC; Lambda's hyperplane ENIs (one per subnet and security-group set, shared by the functions that
@@ -69,15 +76,29 @@ class ResourceConflict(LambdaClientError):
 class FunctionState:
     pending_until: float = 0.0  # State Pending until then (creation)
     update_until: float = 0.0  # LastUpdateStatus InProgress until then
+    # Lambda reports Pending (after CreateFunction) and InProgress (after an update) in that call's own answer,
+    # whatever the timing: the state holds until the next read of the function (GetFunction,
+    # GetFunctionConfiguration), so that at timing scale 0 it advances on that read and nothing waits. Calls
+    # between the change and that read see it as AWS would: a second update fails with 409.
+    create_hold: bool = False
+    update_hold: bool = False
+    revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # new at every change, as on Lambda
+    has_environment: bool = False  # Environment given (even empty): Lambda then lists it
+    logging_config: dict | None = None
     prev_spec: lambda_runtime.Spec | None = None  # what invocations run while an update is in progress
     prev_attachment: dict | None = None
     attachment: dict | None = None  # the configured VPC attachment (with its ENIs)
     vpc_ids: dict = field(default_factory=dict)  # subnet id -> VPC id, remembered for VpcConfig.VpcId
 
     def pending(self, now: float | None = None) -> bool:
-        return (now or time.time()) < self.pending_until
+        return self.create_hold or (now or time.time()) < self.pending_until
 
     def updating(self, now: float | None = None) -> bool:
+        return self.update_hold or (now or time.time()) < self.update_until
+
+    def applying(self, now: float | None = None) -> bool:
+        """Whether Lambda is still applying the last update, so that invocations run the previous code and
+        network: only while the update's delay lasts (the hold above only concerns what Lambda reports)."""
         return (now or time.time()) < self.update_until
 
 
@@ -95,10 +116,42 @@ def _state(region: str, name: str, account: str | None = None) -> FunctionState:
         return _STATES.setdefault(_key(region, name, account), FunctionState())
 
 
+def _runtime_version_arn(region: str, runtime: str) -> str:
+    """RuntimeVersionConfig.RuntimeVersionArn: `arn:aws:lambda:<region>::runtime:<64 hex>` (Lambda Developer
+    Guide, "Understanding how Lambda manages runtime version updates"); the hash here stands for the version
+    that the sandbox's runtime emulates, one per runtime and Region."""
+    import hashlib
+
+    digest = hashlib.sha256(f"sandbox:{runtime}".encode()).hexdigest()
+    return f"arn:aws:lambda:{region}::runtime:{digest}"
+
+
 def _overlay(config: dict, state: FunctionState | None, on_create: bool = False) -> dict:
-    """Set State and LastUpdateStatus in a configuration as Lambda reports them now."""
+    """Set State and LastUpdateStatus in a configuration as Lambda reports them now, and the fields that
+    GetFunctionConfiguration has on Lambda and moto 5.2.1 lacks or adds (as recorded from AWS, see
+    tests/parity/cases/lambda.json)."""
+    if not config.get("Layers"):
+        config.pop("Layers", None)
+    for key in ("SigningProfileVersionArn", "SigningJobArn"):
+        if config.get(key) is None:
+            config.pop(key, None)
+    if config.get("VpcConfig") is not None:
+        config["VpcConfig"].setdefault("Ipv6AllowedForDualStack", False)
+    name = config.get("FunctionName") or ""
+    arn_parts = (config.get("FunctionArn") or "").split(":")
+    region = arn_parts[3] if len(arn_parts) > 3 else "us-east-1"
+    if config.get("PackageType", "Zip") == "Zip" and config.get("Runtime"):
+        config.setdefault("RuntimeVersionConfig", {"RuntimeVersionArn": _runtime_version_arn(region,
+                                                                                             config["Runtime"])})
     if state is None:
+        config.setdefault("LoggingConfig", {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"})
         return config
+    config["RevisionId"] = state.revision_id
+    config["LoggingConfig"] = dict(state.logging_config or {"LogFormat": "Text"})
+    config["LoggingConfig"].setdefault("LogFormat", "Text")
+    config["LoggingConfig"].setdefault("LogGroup", f"/aws/lambda/{name}")
+    if state.has_environment and "Environment" not in config:
+        config["Environment"] = {"Variables": {}}
     now = time.time()
     if state.pending(now):
         config["State"] = "Pending"
@@ -318,8 +371,8 @@ def vpc_attachment(region: str, function_name: str) -> dict | None:
         if state is None:
             return None
         now = time.time()
-        attachment = state.prev_attachment if state.updating(now) else state.attachment
-        if state.pending(now) or not attachment:
+        attachment = state.prev_attachment if state.applying(now) else state.attachment
+        if now < state.pending_until or not attachment:
             return None
         return {
             "vpc_id": attachment["vpc_id"],
@@ -381,6 +434,8 @@ def _check_not_updating(fn) -> FunctionState:
 
 
 def _start_update(fn, state: FunctionState, prev_spec, prev_attachment) -> None:
+    state.update_hold = True
+    state.revision_id = str(uuid.uuid4())
     delay = SETTINGS.delay("lambda_update")
     if delay > 0:
         state.update_until = time.time() + delay
@@ -406,6 +461,30 @@ def _check_content_first(backend, spec: dict) -> None:
         _validate_s3_bucket_and_key(backend.account_id, backend.partition, code)
 
 
+def _check_zip(code: dict | None) -> None:
+    """A ZipFile that is not a .zip archive: InvalidParameterValueException "Could not unzip uploaded file.
+    Please check your file, then try to upload again." (recorded from AWS for CreateFunction; UpdateFunctionCode
+    takes the same ZipFile member). moto 5.2.1 stores it."""
+    import base64
+    import binascii
+    import io
+    import zipfile
+
+    data = (code or {}).get("ZipFile")
+    if not data:
+        return
+    # base64 text from the API's JSON, base64 bytes from moto's CloudFormation code
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        raise InvalidParameterValue("Could not unzip uploaded file. Please check your file, then try to upload "
+                                    "again.")
+
+
 def _create_function(self, spec: dict):
     name = str(spec.get("FunctionName") or "")
     if ":" not in name and len(name) > 64:  # Lambda API Reference, CreateFunction: FunctionName
@@ -414,6 +493,7 @@ def _create_function(self, spec: dict):
 
         raise ValidationException(name, "functionName", "Member must have length less than or equal to 64")
     _check_runtime(spec.get("Runtime"), creating=True)
+    _check_zip(spec.get("Code"))
     if (spec.get("VpcConfig") or {}).get("SubnetIds"):
         _check_content_first(self, spec)
     plan = _plan_vpc(self.region_name, spec.get("Role") or "", spec.get("VpcConfig") or {})
@@ -421,7 +501,8 @@ def _create_function(self, spec: dict):
     name = fn.function_name
     lambda_runtime.prepare()  # a spare environment process, so that the first invocation starts quickly
     with _LOCK:
-        state = _STATES[_key(self.region_name, name, self.account_id)] = FunctionState()
+        state = _STATES[_key(self.region_name, name, self.account_id)] = FunctionState(
+            create_hold=True, has_environment="Environment" in spec, logging_config=spec.get("LoggingConfig"))
         delay = SETTINGS.delay("lambda_update")
         state.pending_until = time.time() + (delay if plan else delay / 10)
         if plan:
@@ -444,6 +525,10 @@ def _update_function_configuration(self, function_name: str, qualifier, body: di
     prev_attachment = state.attachment
     _orig_update_configuration(self, function_name, qualifier, body)
     with _LOCK:
+        if "Environment" in body:
+            state.has_environment = True
+        if body.get("LoggingConfig"):
+            state.logging_config = {**(state.logging_config or {}), **body["LoggingConfig"]}
         if plan is not _UNCHANGED:
             new_attachment = _attach(fn.region, fn.function_name, plan) if plan else None
             if plan:
@@ -461,6 +546,7 @@ def _update_function_code(self, function_name: str, qualifier, body: dict):
         return _orig_update_code(self, function_name, qualifier, body)
     state = _check_not_updating(fn)
     _check_runtime(fn.run_time, creating=False)
+    _check_zip(body)
     prev_spec = current_spec(fn)
     result = _orig_update_code(self, function_name, qualifier, body)
     with _LOCK:
@@ -500,6 +586,81 @@ LambdaBackend.update_function_configuration = _update_function_configuration
 LambdaBackend.update_function_code = _update_function_code
 LambdaBackend.publish_version = _publish_version
 LambdaBackend.delete_function = _delete_function
+
+
+_ARN_REGION = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):")
+
+
+@route(service="lambda", path=r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/[^/]*)?/?$")
+def _other_region_arn(req, name: str) -> None:
+    """A function ARN of another Region: Lambda answers 404 ResourceNotFoundException "Functions from '<region>'
+    are not reachable in this region ('<region>')" (recorded from AWS for GetFunction, GetFunctionConfiguration,
+    DeleteFunction and Invoke; tests/parity/cases/lambda.json). moto has no route for such an ARN."""
+    m = _ARN_REGION.match(name)
+    if m and m.group(1) != req.region:
+        raise AwsError("ResourceNotFoundException",
+                       f"Functions from '{m.group(1)}' are not reachable in this region ('{req.region}')", 404)
+    return None
+
+
+# FunctionName as Lambda reads it (the pattern of the Lambda API model, which request validation has checked):
+# [arn:aws:lambda:][region:][account:][function:]name[:qualifier]
+_FUNCTION_NAME = re.compile(r"^(?:arn:aws[a-zA-Z-]*:lambda:)?(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d:)?(?:\d{12}:)?"
+                            r"(?:function:)?(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>[^:]+))?$")
+
+
+@route(service="lambda", method="GET", path=r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/configuration)?/?$")
+@route(service="lambda", method="DELETE", path=r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
+@route(service="lambda", method="POST", path=r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+def _function_name_checks(req, name: str) -> None:
+    """GetFunction, GetFunctionConfiguration, DeleteFunction, Invoke: as recorded from AWS
+    (tests/parity/cases/lambda.json),
+    - a qualifier in the name and another in Qualifier: 400 InvalidParameterValueException "The derived qualifier
+      from the function name does not match the specified qualifier.";
+    - no such function: 404 "Function not found: <unqualified ARN>[:<qualifier>]", where Invoke names $LATEST
+      when no qualifier is given; a full ARN's last part before any qualifier is the name
+      ("arn:aws:lambda:us-east-1:123456789012:function" names the function "function").
+    Otherwise moto answers."""
+    m = _FUNCTION_NAME.match(name)
+    if m is None:
+        return None
+    qualifier = req.query.get("Qualifier")
+    derived = m.group("qualifier")
+    if derived and qualifier and derived != qualifier:
+        raise AwsError("InvalidParameterValueException",
+                       "The derived qualifier from the function name does not match the specified qualifier.", 400)
+    fname = m.group("name")
+    backend = backends.awslambda(req.region)
+    if fname in backend._lambdas._functions:
+        return None
+    qualifier = derived or qualifier
+    if not qualifier and req.method == "POST":
+        qualifier = "$LATEST"
+    arn = f"arn:aws:lambda:{req.region}:{backend.account_id}:function:{fname}"
+    raise AwsError("ResourceNotFoundException", f"Function not found: {arn}{':' + qualifier if qualifier else ''}",
+                   404)
+
+
+def settle(fn) -> None:
+    """The function's state as after a read: CloudFormation reports a function CREATE_COMPLETE only once it is
+    Active ("AWS::Lambda::Function": the resource waits for the function to stabilize)."""
+    state = _STATES.get(_key(fn.region, fn.function_name, fn.account_id))
+    if state is not None:
+        state.create_hold = state.update_hold = False
+
+
+@route(service="lambda", method="GET",
+       path=r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/configuration)?/?$")
+def _read_advances_state(req, name: str) -> None:
+    """GetFunction and GetFunctionConfiguration: a read lets a Pending or InProgress state advance (see
+    FunctionState); moto answers, and the answer shows the state after the read."""
+    try:
+        fn = backends.awslambda(req.region).get_function(name, None)
+    except (JsonRESTError, ValueError, KeyError):
+        return None  # moto answers with its error
+    if fn is not None:
+        settle(fn)
+    return None
 
 
 # ---------------------------------------------------------------- Invoke
@@ -555,7 +716,7 @@ def _invoke(req, name: str) -> Response:
     headers = {"x-amzn-RequestId": request_id}
     if invocation_type == "DryRun":
         return Response(b"", status=204, headers=headers)
-    if str(fn.version) == "$LATEST" and state is not None and state.updating(now) and state.prev_spec:
+    if str(fn.version) == "$LATEST" and state is not None and state.applying(now) and state.prev_spec:
         spec = state.prev_spec  # an update is in progress: the previous code and configuration run
     else:
         spec = current_spec(fn)

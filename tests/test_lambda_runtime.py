@@ -119,13 +119,19 @@ def make_role(aws, name: str = "fn-role", eni_policy: bool = False) -> str:
 
 
 def deploy(aws, name: str = "probe", code: str = PROBE, handler: str = "app.handler", timeout: int = 10,
-           env: dict | None = None, role: str | None = None, **extra) -> dict:
+           env: dict | None = None, role: str | None = None, wait: bool = True, **extra) -> dict:
+    """CreateFunction, then (unless `wait` is false) the function_active_v2 waiter: a new function is Pending
+    until Lambda has created it, and refuses invocations and updates until then, as on AWS."""
     role = role or make_role(aws)
-    return aws("lambda").create_function(
+    created = aws("lambda").create_function(
         FunctionName=name, Runtime="python3.12", Role=role, Handler=handler, Timeout=timeout,
         Code={"ZipFile": zip_of({"app.py": code})}, Environment={"Variables": env or {"MY_SETTING": "42"}},
         **extra,
     )
+    if wait:
+        aws("lambda").get_waiter("function_active_v2").wait(FunctionName=name,
+                                                            WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    return created
 
 
 def call(aws, name: str = "probe", event: dict | None = None, **kwargs) -> tuple[dict, object]:
@@ -454,7 +460,7 @@ def test_update_in_progress_keeps_previous_code_and_refuses_more_updates(aws, sa
 
 def test_pending_function_cannot_be_invoked(aws, sandbox):
     set_settings(sandbox.url, {"timing_scale": 0.1})
-    created = deploy(aws)
+    created = deploy(aws, wait=False)
     assert created["State"] == "Pending"
     assert created["StateReasonCode"] == "Creating"
     with pytest.raises(ClientError) as err:
@@ -485,6 +491,7 @@ def test_bundled_sdk_wins_over_the_runtime_copy(aws):
     }
     aws("lambda").create_function(FunctionName="bundled", Runtime="python3.12", Role=make_role(aws),
                                   Handler="app.handler", Code={"ZipFile": zip_of(files)})
+    aws("lambda").get_waiter("function_active_v2").wait(FunctionName="bundled")
     assert call(aws, "bundled")[1] == "bundled copy"
 
 
@@ -522,6 +529,7 @@ def test_environments_end_with_a_killed_sandbox(tmp_path):
         lam = boto3.client("lambda", **kw)
         lam.create_function(FunctionName="probe", Runtime="python3.12", Role=role, Handler="app.handler",
                             Code={"ZipFile": zip_of({"app.py": PROBE})})
+        lam.get_waiter("function_active_v2").wait(FunctionName="probe")
         pid = json.loads(lam.invoke(FunctionName="probe", Payload=b"{}")["Payload"].read())["pid"]
         children = [int(p) for p in subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
                                                    text=True).stdout.split()]

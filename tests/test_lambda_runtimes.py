@@ -18,8 +18,10 @@ REFUSED = ("The runtime parameter of {} is no longer supported for creating or u
 
 
 def _create(aws, runtime: str, name: str = "probe"):
-    return aws("lambda").create_function(FunctionName=name, Runtime=runtime, Role=make_role(aws, f"{name}-role"),
-                                         Handler="app.handler", Code={"ZipFile": zip_of({"app.py": PROBE})})
+    created = aws("lambda").create_function(FunctionName=name, Runtime=runtime, Role=make_role(aws, f"{name}-role"),
+                                            Handler="app.handler", Code={"ZipFile": zip_of({"app.py": PROBE})})
+    aws("lambda").get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    return created
 
 
 def test_the_newest_python_runtime_runs(aws):

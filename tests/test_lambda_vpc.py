@@ -99,7 +99,9 @@ def test_attach_with_enivpce_policy_creates_lambda_enis(aws, net):
         "vpc_id": net["vpc"], "subnet_ids": net["subnet_ids"], "security_group_ids": [net["sg"]],
         "eni_ids": {e["SubnetId"]: e["NetworkInterfaceId"] for e in enis},
     }
-    assert config["LastUpdateStatus"] == "Successful"  # at timing_scale 0 everything is ready at once
+    # The update's own answer says InProgress, as on AWS; at timing_scale 0 the next read says Successful.
+    assert config["LastUpdateStatus"] == "InProgress"
+    assert aws("lambda").get_function_configuration(FunctionName="probe")["LastUpdateStatus"] == "Successful"
 
 
 def test_enis_hold_subnets_and_groups_until_detached(aws, net):
@@ -109,6 +111,7 @@ def test_enis_hold_subnets_and_groups_until_detached(aws, net):
     with pytest.raises(ClientError) as err:
         ec2.delete_subnet(SubnetId=net["subnet_ids"][0])
     assert err.value.response["Error"]["Code"] == "DependencyViolation"
+    aws("lambda").get_waiter("function_updated_v2").wait(FunctionName="probe")  # one update at a time, as on AWS
     config = attach(aws, net, subnets=[], groups=[])
     assert config["VpcConfig"]["SubnetIds"] == [] and config["VpcConfig"]["VpcId"] == ""
     assert lambda_service.vpc_attachment(REGION, "probe") is None

@@ -23,6 +23,9 @@ def function_create_from_cloudformation_json(
     tags = {t["Key"]: t["Value"] for t in (cloudformation_json.get("Properties") or {}).get("Tags") or []}
     if tags:
         lambda_backends[account_id][region_name].tag_resource(function.function_arn, tags)
+    from .. import lambda_service  # imports this package: imported here, at the first stack operation
+
+    lambda_service.settle(function)  # CREATE_COMPLETE once the function is Active (no Pending left to read)
     return function
 
 

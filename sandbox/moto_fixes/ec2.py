@@ -323,3 +323,77 @@ def route_table_create_from_cloudformation_json(
 def fix_route_table_tags_from_template() -> None:
     replace(RouteTable, "create_from_cloudformation_json", route_table_create_from_cloudformation_json,
             kind="classmethod")
+
+
+# ---------------------------------------------------------------- answers as AWS records them
+# (tests/parity/cases/ec2.json replays LocalStack's AWS-validated recordings of these calls)
+
+
+def vpc_backend_create_vpc(self: VPCBackend, *args: Any, **kwargs: Any) -> VPC:
+    """CreateVpc answers State "pending" (recorded from AWS); the VPC is "available" from the next
+    DescribeVpcs on. moto 5.2.1 answers "available" at once."""
+    vpc = original(VPCBackend, "create_vpc")(self, *args, **kwargs)
+    vpc.state = "pending"
+    return vpc
+
+
+def vpc_backend_describe_vpcs(self: VPCBackend, *args: Any, **kwargs: Any) -> list[VPC]:
+    """A read lets a new VPC's state advance: pending -> available (see vpc_backend_create_vpc)."""
+    for vpc in self.vpcs.values():
+        if vpc.state == "pending":
+            vpc.state = "available"
+    return original(VPCBackend, "describe_vpcs")(self, *args, **kwargs)
+
+
+@fix
+def fix_vpc_pending_on_create() -> None:
+    replace(VPCBackend, "create_vpc", vpc_backend_create_vpc)
+    replace(VPCBackend, "describe_vpcs", vpc_backend_describe_vpcs)
+
+
+def _region_description(region: str) -> str | None:
+    """"US East (N. Virginia)" for us-east-1, from botocore's endpoint data."""
+    import botocore.loaders
+
+    for partition in botocore.loaders.create_loader().load_data("endpoints").get("partitions", []):
+        described = partition.get("regions", {}).get(region)
+        if described:
+            return described.get("description")
+    return None
+
+
+def _zone_group_name(zone: Any) -> str:
+    return f"{zone.region_name}-zg-1"
+
+
+def _zone_group_long_name(zone: Any) -> str | None:
+    description = _region_description(zone.region_name)
+    return f"{description} 1" if description else None
+
+
+def _zone_opt_in_status(zone: Any) -> str:
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    return ("opt-in-not-required" if zone.region_name in RegionsAndZonesBackend.regions_opt_in_not_required
+            else "opted-in")
+
+
+@fix
+def fix_availability_zone_groups() -> None:
+    """DescribeAvailabilityZones lists, for an Availability Zone, GroupName "<region>-zg-1", GroupLongName
+    "<Region description> 1", NetworkBorderGroup "<region>" and OptInStatus (recorded from AWS in us-east-1);
+    moto 5.2.1 lists none of them."""
+    from moto.ec2.models.availability_zones_and_regions import Zone
+
+    Zone.group_name = property(_zone_group_name)
+    Zone.group_long_name = property(_zone_group_long_name)
+    Zone.network_border_group = property(lambda zone: zone.region_name)
+    Zone.opt_in_status = property(_zone_opt_in_status)
+
+
+@fix
+def fix_route_table_propagating_vgws() -> None:
+    """DescribeRouteTables lists PropagatingVgws (empty without a virtual private gateway; recorded from AWS);
+    moto 5.2.1 leaves it out."""
+    if not hasattr(RouteTable, "propagating_vgws"):
+        RouteTable.propagating_vgws = property(lambda table: [])

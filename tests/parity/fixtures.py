@@ -35,15 +35,50 @@ def python_zip(ctx, source: str = "def handler(event, context):\n    return even
 
 
 @function
-def lambda_role(ctx, name: str = "parity-lambda-role", vpc: bool = False) -> dict:
-    """An IAM role that Lambda can assume (with AWSLambdaVPCAccessExecutionRole when `vpc`); returns the role."""
+def lambda_role(ctx, name: str = "parity-lambda-role", vpc: bool = True) -> dict:
+    """An IAM role that Lambda can assume (with AWSLambdaVPCAccessExecutionRole when `vpc`); returns the role.
+    Idempotent: an existing role of that name is returned."""
     iam = ctx.client("iam")
+    try:
+        return iam.get_role(RoleName=name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]
     iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
     if vpc:
         iam.attach_role_policy(
             RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
     return role
+
+
+ECHO = "def handler(event, context):\n    return event\n"
+
+
+@function
+def lambda_function(ctx, FunctionName: str, Runtime: str = "python3.12", Handler: str = "handler.handler",
+                    source: str = ECHO, wait: bool = True, **params) -> dict:
+    """CreateFunction with a one-file Python package and the parity role, then (unless `wait` is false) the
+    function_active_v2 waiter, as LocalStack's create_lambda_function fixture does; returns CreateFunction's
+    answer. Extra params go to CreateFunction as they are."""
+    role = lambda_role(ctx)["Arn"]
+    module = Handler.rsplit(".", 1)[0]
+    code = python_zip(ctx, source=source, filename=f"{module}.py")
+    lam = ctx.client("lambda")
+    created = lam.create_function(FunctionName=FunctionName, Runtime=Runtime, Handler=Handler, Role=role,
+                                  Code=code, **params)
+    if wait:
+        lam.get_waiter("function_active_v2").wait(FunctionName=FunctionName,
+                                                  WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    return created
+
+
+@function
+def timestamps(ctx) -> dict:
+    """Now and two days ago, in milliseconds since the epoch (CloudWatch Logs event timestamps)."""
+    import time
+
+    now = int(time.time() * 1000)
+    return {"now": now, "two_days_ago": now - 2 * 86_400_000}
 
 
 @function
