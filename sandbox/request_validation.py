@@ -177,6 +177,11 @@ def _all_constraints(shape, service: str) -> list[str]:
                    else f"Member must satisfy enum value set: [{', '.join(enum)}]")
     if "pattern" in meta:
         out.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+    # Recorded: IAM ends every list member's constraints with it ('tagKeys', "untag-role-key-too-long"); Lambda
+    # ends an enum member's with it ('architectures': "[Member must satisfy enum value set: [x86_64, arm64],
+    # Member must not be null]") and a pattern member's without it ('layers', 'vpcConfig.subnetIds').
+    if service in _VALUE_HIDDEN or enum:
+        out.append("Member must not be null")
     return out
 
 

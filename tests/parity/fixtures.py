@@ -118,9 +118,10 @@ def stack_set_roles(ctx) -> dict:
     administrator account. Returns {"AdministrationRoleARN", "Account"}."""
     iam = ctx.client("iam")
     account = ctx.client("sts").get_caller_identity()["Account"]
-    admin = iam.create_role(RoleName="AWSCloudFormationStackSetAdministrationRole", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))["Role"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    admin = iam.create_role(RoleName="AWSCloudFormationStackSetAdministrationRole",
+                            AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     iam.put_role_policy(RoleName=admin["RoleName"], PolicyName="AssumeRole-AWSCloudFormationStackSetExecutionRole",
                         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
                             "Effect": "Allow", "Action": "sts:AssumeRole",
