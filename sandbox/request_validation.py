@@ -84,19 +84,18 @@ def _model(service: str):
 
 @functools.lru_cache(maxsize=4096)
 def _pattern(text: str):
-    """A model pattern (Java syntax, matched against the whole value) compiled for Python. Unicode classes
-    (\\p{L}, ...) need the `regex` package; without it such a pattern is not checked (None)."""
-    try:
-        return re.compile(text)
-    except re.error:
-        pass
-    try:
-        import regex
-    except ImportError:
-        return None
+    """A model pattern (Java syntax, matched against the whole value), compiled with `regex` (installed with
+    cfn-lint, which moto[server] requires), which reads Java's Unicode classes (\\p{L}, ...) as well; None for a
+    pattern neither `regex` nor `re` can read (not checked)."""
+    import regex
+
     try:
         return regex.compile(text)
     except regex.error:
+        pass
+    try:
+        return re.compile(text)
+    except re.error:
         return None
 
 
