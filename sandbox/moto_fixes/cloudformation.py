@@ -1,4 +1,6 @@
-"""CloudFormation fixes (moto.cloudformation): template parameter constraints and the stack life cycle.
+"""CloudFormation fixes (moto.cloudformation): template parameter constraints, the stack life cycle, template
+format errors (check_template, run before moto for every action with a TemplateBody), and answers as recorded
+from AWS (DescribeStacks members, NoEcho, "No updates are to be performed.", error texts).
 
 These need moto's CloudFormation code, which takes about a second to import, so they are registered with
 `@fix(lazy=True)`: the sandbox applies them at its first CloudFormation request, and `apply_all()` at once.
