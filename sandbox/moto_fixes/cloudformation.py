@@ -907,6 +907,9 @@ def fix_stack_answers() -> None:
     def _validate_different_update(self, incoming_params, stack_body, old_stack) -> None:
         """UpdateStack with the stack's template, parameters and tags: ValidationError "No updates are to be
         performed." (recorded "no_change_exception"). moto 5.2.1 checks only when the request has parameters."""
+        if self._get_action() != "UpdateStack":  # a change set without changes is created FAILED (moto does so)
+            return original(Response, "_validate_different_update")(self, incoming_params, stack_body, old_stack)
+        self._validate_status(old_stack)  # a stack that cannot be updated says so first
         if not stack_body or old_stack.template != stack_body:
             return
         new_params = self._get_param_values(incoming_params or [], old_stack.stack_parameters)
