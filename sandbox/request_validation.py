@@ -56,7 +56,10 @@ SERVICES: dict[str, tuple[str, str, int]] = {
 # metadata to add. Each one is recorded (LocalStack snapshot) or documented:
 _OVERLAY: dict[tuple[str, str, str], dict] = {
     # test_stacks.snapshot.json "test_stack_name_creation" (CreateStack, recorded 2023-04-19)
-    ("cloudformation", "CreateStack", "StackName"): {"pattern": "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"},
+    # and as AWS prints it for CreateChangeSet, whose botocore pattern reads differently (the recording's call:
+    # LocalStack's deploy_cfn_template fixture creates a change set)
+    **{("cloudformation", op, "StackName"): {"pattern": "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"}
+       for op in ("CreateStack", "CreateChangeSet")},
     # test_template_engine.snapshot.json "error_response" ('templateBody' length 51200); CloudFormation User
     # Guide, "CloudFormation quotas": "Template body size in a request: 51,200 bytes"
     **{("cloudformation", op, "TemplateBody"): {"max": 51200}
@@ -81,19 +84,18 @@ def _model(service: str):
 
 @functools.lru_cache(maxsize=4096)
 def _pattern(text: str):
-    """A model pattern (Java syntax, matched against the whole value) compiled for Python. Unicode classes
-    (\\p{L}, ...) need the `regex` package; without it such a pattern is not checked (None)."""
-    try:
-        return re.compile(text)
-    except re.error:
-        pass
-    try:
-        import regex
-    except ImportError:
-        return None
+    """A model pattern (Java syntax, matched against the whole value), compiled with `regex` (installed with
+    cfn-lint, which moto[server] requires), which reads Java's Unicode classes (\\p{L}, ...) as well; None for a
+    pattern neither `regex` nor `re` can read (not checked)."""
+    import regex
+
     try:
         return regex.compile(text)
     except regex.error:
+        pass
+    try:
+        return re.compile(text)
+    except re.error:
         return None
 
 
@@ -174,6 +176,11 @@ def _all_constraints(shape, service: str) -> list[str]:
                    else f"Member must satisfy enum value set: [{', '.join(enum)}]")
     if "pattern" in meta:
         out.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+    # Recorded: IAM ends every list member's constraints with it ('tagKeys', "untag-role-key-too-long"); Lambda
+    # ends an enum member's with it ('architectures': "[Member must satisfy enum value set: [x86_64, arm64],
+    # Member must not be null]") and a pattern member's without it ('layers', 'vpcConfig.subnetIds').
+    if service in _VALUE_HIDDEN or enum:
+        out.append("Member must not be null")
     return out
 
 

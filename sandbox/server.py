@@ -28,7 +28,7 @@ from urllib.parse import parse_qs
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from . import persistence, runtime_info
+from . import persistence, request_validation, runtime_info
 from .errors import AwsError
 from .settings import LOCK, SETTINGS
 
@@ -203,8 +203,6 @@ class SandboxApp:
             backends.reset_account(token)
 
     def _dispatch(self, req: AwsRequest, environ, start_response):
-        from . import request_validation
-
         try:
             # AWS checks a request against its operation's model before anything acts on it (IAM, STS,
             # CloudFormation, Lambda; sandbox/request_validation.py says which recordings show it).

@@ -174,3 +174,37 @@ def test_simulation_with_a_boundary_input_replaces_the_roles_boundary(role):
     plain = iam.simulate_principal_policy(PolicySourceArn=role["arn"], ActionNames=["bedrock:ListFoundationModels"])
     assert plain["EvaluationResults"][0]["EvalDecision"] == "allowed"
     assert "PermissionsBoundaryDecisionDetail" not in plain["EvaluationResults"][0]
+
+
+def test_simulation_answers_in_the_shape_aws_records(aws):
+    """LocalStack's test_iam.snapshot.json, test_simulate_principle_policy[role] (recorded 2025-04-21): the statement
+    of a one-line policy is located at Line 1, Columns 41 to 113; ResourceSpecificResults repeats the decision per
+    resource; EvalDecisionDetails is empty. utils.diagnosis.simulate reads that shape."""
+    from sandbox.iam_simulation import statement_spans
+    from utils import diagnosis
+
+    iam = aws("iam")
+    doc = json.dumps({"Version": "2012-10-17", "Statement": {"Sid": "", "Effect": "Allow", "Action": "s3:PutObject",
+                                                             "Resource": "*"}})
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=doc)["Policy"]["Arn"]
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+                                               "Action": "sts:AssumeRole"}}))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    result = iam.simulate_principal_policy(PolicySourceArn=role, ActionNames=["s3:PutObject"],
+                                           ResourceArns=["arn:aws:s3:::bucket"])["EvaluationResults"][0]
+    matched = [{"SourcePolicyId": "p", "SourcePolicyType": "IAM Policy", "StartPosition": {"Line": 1, "Column": 41},
+                "EndPosition": {"Line": 1, "Column": 113}}]
+    assert result["MatchedStatements"] == matched
+    assert result["EvalDecisionDetails"] == {}
+    assert result["ResourceSpecificResults"] == [{"EvalResourceName": "arn:aws:s3:::bucket",
+                                                  "EvalResourceDecision": "allowed", "MatchedStatements": matched,
+                                                  "MissingContextValues": []}]
+    assert "OrganizationsDecisionDetail" not in result  # the account is in no organization
+    iam.put_role_policy(RoleName="r", PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": diagnosis.ACTION, "Resource": FM_ARN}]}))
+    seen = diagnosis.simulate(iam, role, FM_ARN, {})
+    assert (seen["decision"], seen["matched"], seen["organizations_allowed"]) == ("allowed", ["invoke"], None)
+    # several statements, over several lines
+    text = '{\n  "Statement": [\n    {"Effect": "Allow"},\n    {"Effect": "Deny"}\n  ]\n}'
+    assert [(text[a], text[b]) for a, b in statement_spans(text)] == [("{", "}"), ("{", "}")]

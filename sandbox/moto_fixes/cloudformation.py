@@ -1,4 +1,6 @@
-"""CloudFormation fixes (moto.cloudformation): template parameter constraints and the stack life cycle.
+"""CloudFormation fixes (moto.cloudformation): template parameter constraints, the stack life cycle, template
+format errors (check_template, run before moto for every action with a TemplateBody), and answers as recorded
+from AWS (DescribeStacks members, NoEcho, "No updates are to be performed.", error texts).
 
 These need moto's CloudFormation code, which takes about a second to import, so they are registered with
 `@fix(lazy=True)`: the sandbox applies them at its first CloudFormation request, and `apply_all()` at once.
@@ -761,7 +763,7 @@ def check_template(body: str) -> dict:
       resource property 'Invalid'" (no prefix); a name not alphanumeric: "Resource name X is non alphanumeric.";
     - an output without Value: "Every Outputs member must contain a Value object"; a null one:
       "[/Outputs/O/Value] 'null' values are not allowed in templates" (no prefix);
-    - a Ref or Fn::GetAtt to no parameter or resource: "Unresolved resource dependencies [X] in the Resources
+    - a Ref, Fn::GetAtt or DependsOn to no parameter or resource: "Unresolved resource dependencies [X] in the Resources
       block of the template".
     A template with a Transform is checked only for its format (its macros may add what it lacks)."""
     prefix = "Template format error: "
@@ -797,7 +799,11 @@ def check_template(body: str) -> dict:
         if output["Value"] is None:
             raise TemplateFormatError(f"[/Outputs/{name}/Value] 'null' values are not allowed in templates")
     known = set(resources) | set(parameters if isinstance(parameters, dict) else ()) | PSEUDO_PARAMETERS
-    missing = sorted(_refs(resources, set()) - known)
+    wanted = _refs(resources, set())
+    for resource in resources.values():
+        depends = resource.get("DependsOn") or []
+        wanted.update([depends] if isinstance(depends, str) else [d for d in depends if isinstance(d, str)])
+    missing = sorted(wanted - known)
     if missing:
         raise TemplateFormatError(prefix + f"Unresolved resource dependencies [{', '.join(missing)}] in the "
                                   "Resources block of the template")
@@ -810,6 +816,12 @@ def _template_format_route(req) -> None:
     HTTP 500 page."""
     body = req.form.get("TemplateBody")
     if body is None:
+        if req.action == "UpdateStack" and not req.form.get("TemplateURL") and \
+                req.form.get("UsePreviousTemplate", "").lower() != "true":
+            from ..errors import AwsError
+
+            # recorded: test_update_stack.snapshot.json, test_no_template_error
+            raise AwsError("ValidationError", "Either Template URL or Template Body must be specified.")
         return None
     try:
         check_template(body)
@@ -829,3 +841,204 @@ def _register_routes() -> None:
 
 
 _register_routes()
+
+
+# ---------------------------------------------------------------- answers in AWS's words
+# Recorded from AWS in LocalStack's tests/aws/services/cloudformation/api/test_stacks.snapshot.json and
+# test_update_stack.snapshot.json.
+
+class _StackView:
+    """A stack as DescribeStacks shows it: DriftInformation {"StackDriftStatus": "NOT_CHECKED"} until drift is
+    detected, RollbackConfiguration {}, no Parameters member when the stack has none (recorded
+    "describe_stack", test_stack_description_special_chars). moto 5.2.1 sends no DriftInformation and no
+    RollbackConfiguration, and an empty Parameters list."""
+
+    _EMPTY_PARAMETERS = {"Parameters", "parameters", "parameter_list"}  # the last: moto's alias (Stack.Meta)
+
+    def __init__(self, stack: Any) -> None:
+        self.__dict__["_stack"] = stack
+
+    def __getattr__(self, name: str) -> Any:
+        stack = self._stack
+        if name in ("DriftInformation", "drift_information"):
+            return getattr(stack, "drift_information", None) or {"StackDriftStatus": "NOT_CHECKED"}
+        if name in ("RollbackConfiguration", "rollback_configuration"):
+            return getattr(stack, "rollback_configuration", None) or {}
+        if name in self._EMPTY_PARAMETERS and not stack.parameters:
+            raise AttributeError(name)
+        if name in ("Outputs", "outputs") and stack.__dict__.get("_outputs_stale") and \
+                str(stack.status).endswith("_COMPLETE"):
+            stack.output_map = stack._create_output_map()  # the resources exist now (Fn::GetAtt resolves)
+            stack.__dict__["_outputs_stale"] = False
+        extra = stack.__dict__.get("_describe") or {}
+        for key, value in extra.items():
+            if name in (key, _snake(key)):
+                return value
+        return getattr(stack, name)
+
+
+def _snake(name: str) -> str:
+    from botocore import xform_name
+
+    return xform_name(name)
+
+
+def _note(stack: Any, **members: Any) -> None:
+    """Members that DescribeStacks shows and moto's Stack does not keep (Capabilities, ChangeSetId,
+    LastUpdatedTime, Description)."""
+    stack.__dict__.setdefault("_describe", {}).update({k: v for k, v in members.items() if v is not None})
+
+
+@fix(lazy=True)
+def fix_stack_answers() -> None:
+    from moto.cloudformation import models, responses
+    from moto.cloudformation.exceptions import ValidationError
+
+    Backend = models.CloudFormationBackend
+    Response = responses.CloudFormationResponse
+
+    def describe_stacks(self):
+        result = original(Response, "describe_stacks")(self)
+        result.result["Stacks"] = [_StackView(s) for s in result.result["Stacks"]]
+        return result
+
+    replace(Response, "describe_stacks", describe_stacks)
+
+    def _validate_different_update(self, incoming_params, stack_body, old_stack) -> None:
+        """UpdateStack with the stack's template, parameters and tags: ValidationError "No updates are to be
+        performed." (recorded "no_change_exception"). moto 5.2.1 checks only when the request has parameters."""
+        if self._get_action() != "UpdateStack":  # a change set without changes is created FAILED (moto does so)
+            return original(Response, "_validate_different_update")(self, incoming_params, stack_body, old_stack)
+        self._validate_status(old_stack)  # a stack that cannot be updated says so first
+        if not stack_body or old_stack.template != stack_body:
+            return
+        new_params = self._get_param_values(incoming_params or [], old_stack.stack_parameters)
+        tags = {t["Key"]: t["Value"] for t in self._get_param("Tags", []) or []}
+        if old_stack.stack_parameters == new_params and (not tags or tags == old_stack.tags):
+            raise ValidationError(old_stack.name, message="No updates are to be performed.")
+
+    replace(Response, "_validate_different_update", _validate_different_update)
+
+    def create_change_set(self):
+        """An UPDATE change set for a deleted stack: ValidationError "Stack:<stack id> is in DELETE_COMPLETE
+        state and can not be updated." (recorded, test_update_stack.snapshot.json, test_update_deleted_stack)."""
+        if self._get_param("ChangeSetType") == "UPDATE":
+            name = self._get_param("StackName")
+            backend = self.cloudformation_backend
+            stack = dict(backend.deleted_stacks, **backend.stacks).get(name)
+            if stack is not None and stack.status == "DELETE_COMPLETE":
+                raise ValidationError(name, message=f"Stack:{stack.stack_id} is in DELETE_COMPLETE state and can "
+                                                    "not be updated.")
+        return original(Response, "create_change_set")(self)
+
+    replace(Response, "create_change_set", create_change_set)
+
+    def _capabilities(self) -> list[str] | None:
+        caps = self._get_param("Capabilities", [])
+        return sorted(caps) if caps else None
+
+    def create_stack(self):
+        """DescribeStacks shows the Capabilities the stack was created with (recorded "describe_stack")."""
+        result = original(Response, "create_stack")(self)
+        stack = self.cloudformation_backend.stacks.get(result.result["StackId"])
+        if stack is not None:
+            _note(stack, Capabilities=_capabilities(self))
+        return result
+
+    replace(Response, "create_stack", create_stack)
+
+    def create_change_set_noting(self):
+        result = create_change_set(self)
+        if self._get_param("ChangeSetType") == "CREATE":
+            stack = self.cloudformation_backend.stacks.get(result.result.get("StackId"))
+            if stack is not None:
+                _note(stack, Capabilities=_capabilities(self))
+        return result
+
+    replace(Response, "create_change_set", create_change_set_noting)
+
+    def execute_change_set(self):
+        """A stack created by a change set shows its ChangeSetId, LastUpdatedTime (the execution) and its
+        template's Description (recorded "describe_stack", test_stack_description_special_chars)."""
+        backend = self.cloudformation_backend
+        name = self._get_param("ChangeSetName")
+        change_set = backend.change_sets.get(name) or next(
+            (c for c in backend.change_sets.values() if c.change_set_name == name), None)
+        result = original(Response, "execute_change_set")(self)
+        if change_set is not None:
+            stack = backend.stacks.get(change_set.stack_id)
+            if stack is not None:
+                template = getattr(change_set, "template_dict", None)
+                template = template if isinstance(template, dict) else {}
+                if change_set.change_set_type == "CREATE" and template:
+                    # the stack's template and Outputs are the change set's (moto 5.2.1 keeps the empty
+                    # template of REVIEW_IN_PROGRESS, so DescribeStacks shows no Outputs)
+                    stack.template, stack.template_dict = change_set.template, template
+                    stack.__dict__["_outputs_stale"] = True  # built at the next DescribeStacks (_StackView)
+                _note(stack, ChangeSetId=change_set.change_set_id, LastUpdatedTime=_now(),
+                      Description=template.get("Description"))
+        return result
+
+    replace(Response, "execute_change_set", execute_change_set)
+
+    def parameter_list(self) -> list[dict[str, Any]]:
+        """A NoEcho parameter's value shows as "****" (CloudFormation User Guide, "Parameters": NoEcho; recorded
+        "describe_stacks", test_no_echo_parameter). moto 5.2.1 compares the parameter's value, not its key, with
+        the NoEcho keys, and so shows the secret."""
+        declared = (self.template_dict or {}).get("Parameters") or {}
+        hidden = set(self.resource_map.no_echo_parameter_keys) | {
+            k for k, spec in declared.items() if isinstance(spec, dict) and str(spec.get("NoEcho")).lower() == "true"}
+        return [{"ParameterKey": k, "ParameterValue": "****" if k in hidden else v}
+                for k, v in self.resource_map.resolved_parameters.items()]
+
+    models.Stack.parameter_list = property(parameter_list)
+
+    events = Backend.describe_stack_events  # the sandbox's own (fix_stack_lifecycle) or moto's
+
+    def describe_stack_events(self, stack_name: str):
+        """An unknown stack: ValidationError "Stack [X] does not exist" (recorded
+        "describe_stack_events_stack_not_found"; DescribeStacks says "Stack with id X does not exist")."""
+        try:
+            return events(self, stack_name)
+        except ValidationError:
+            raise ValidationError(stack_name, message=f"Stack [{stack_name}] does not exist") from None
+
+    if not getattr(events, "_sandbox_events_message", False):
+        describe_stack_events._sandbox_events_message = True
+        Backend.describe_stack_events = describe_stack_events
+
+
+@fix(lazy=True)
+def fix_ssm_parameter_generated_name() -> None:
+    """`AWS::SSM::Parameter` without Name: "If you don't specify a name, AWS CloudFormation generates a unique
+    physical ID for the parameter name" (CloudFormation User Guide, AWS::SSM::Parameter, Name). moto 5.2.1
+    fails with an AttributeError (HTTP 500); the name is now the physical ID moto generated for the resource."""
+    from moto.ssm.models import Parameter
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name,
+                                        **kwargs):
+        properties = dict(cloudformation_json.get("Properties") or {})
+        properties.setdefault("Name", resource_name)
+        return original(Parameter, "create_from_cloudformation_json")(
+            cls, resource_name, dict(cloudformation_json, Properties=properties), account_id, region_name, **kwargs)
+
+    replace(Parameter, "create_from_cloudformation_json", create_from_cloudformation_json, kind="classmethod")
+
+
+@fix(lazy=True)
+def fix_sns_topic_arn_attribute() -> None:
+    """`Fn::GetAtt` on `AWS::SNS::Topic` returns TopicArn and TopicName (CloudFormation User Guide,
+    AWS::SNS::Topic, "Return values"). moto 5.2.1 knows TopicName only, and an output that reads TopicArn fails
+    the request with HTTP 500."""
+    from moto.sns.models import Topic
+
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("TopicArn", "TopicName")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "TopicArn":
+            return self.arn
+        return original(Topic, "get_cfn_attribute")(self, attribute_name)
+
+    replace(Topic, "has_cfn_attr", has_cfn_attr, kind="classmethod")
+    replace(Topic, "get_cfn_attribute", get_cfn_attribute)

@@ -1,4 +1,7 @@
-"""IAM fixes (moto.iam): AWS managed policies, and roles and policies created by CloudFormation.
+"""IAM fixes (moto.iam): AWS managed policies, roles and policies created by CloudFormation, and IAM's answers
+in AWS's words (errors and members as recorded from AWS in LocalStack's snapshots: trust policies that are not
+JSON, NoSuchEntity texts, ARN checks, permissions boundaries, CreateRole/CreatePolicyVersion members), plus one
+message fix for every query-protocol error of IAM, STS and CloudFormation (Message once).
 
 Each replacement has the signature of the moto method it replaces, so that it could be proposed upstream.
 """

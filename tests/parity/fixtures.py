@@ -86,3 +86,49 @@ def json_dumps(ctx, value) -> str:
     """`value` (after `{name}` substitution) as JSON text, e.g. a policy document naming the sandbox's account;
     returns the text (save it with ".")."""
     return json.dumps(value)
+
+
+@function
+def deploy_cfn_template(ctx, template, stack_name: str, parameters: dict | None = None,
+                        is_update: bool = False) -> dict:
+    """A stack deployed as LocalStack's `deploy_cfn_template` fixture deploys the stacks of its recordings: a
+    change set with all three capabilities (CAPABILITY_AUTO_EXPAND, CAPABILITY_IAM, CAPABILITY_NAMED_IAM),
+    executed, then the stack waiter. `template` is text or a dict (sent as JSON). Returns
+    {"StackId", "StackName", "ChangeSetId"}."""
+    cfn = ctx.client("cloudformation")
+    body = template if isinstance(template, str) else json.dumps(template)
+    created = cfn.create_change_set(
+        StackName=stack_name, ChangeSetName=f"change-set-{ctx.saved['uid']}", TemplateBody=body,
+        Capabilities=["CAPABILITY_AUTO_EXPAND", "CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        ChangeSetType="UPDATE" if is_update else "CREATE",
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()])
+    wait = {"Delay": 1, "MaxAttempts": 60}
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=created["Id"], WaiterConfig=wait)
+    cfn.execute_change_set(ChangeSetName=created["Id"])
+    cfn.get_waiter("stack_update_complete" if is_update else "stack_create_complete").wait(
+        StackName=created["StackId"], WaiterConfig=wait)
+    return {"StackId": created["StackId"], "StackName": stack_name, "ChangeSetId": created["Id"]}
+
+
+@function
+def stack_set_roles(ctx) -> dict:
+    """The self-managed StackSets roles in the caller's account, as "Grant self-managed permissions"
+    (CloudFormation User Guide) sets them up: AWSCloudFormationStackSetAdministrationRole, trusted by
+    cloudformation.amazonaws.com and allowed to assume AWSCloudFormationStackSetExecutionRole, which trusts the
+    administrator account. Returns {"AdministrationRoleARN", "Account"}."""
+    iam = ctx.client("iam")
+    account = ctx.client("sts").get_caller_identity()["Account"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    admin = iam.create_role(RoleName="AWSCloudFormationStackSetAdministrationRole",
+                            AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName=admin["RoleName"], PolicyName="AssumeRole-AWSCloudFormationStackSetExecutionRole",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow", "Action": "sts:AssumeRole",
+                            "Resource": "arn:*:iam::*:role/AWSCloudFormationStackSetExecutionRole"}]}))
+    iam.create_role(RoleName="AWSCloudFormationStackSetExecutionRole", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                                                "Action": "sts:AssumeRole"}]}))
+    iam.attach_role_policy(RoleName="AWSCloudFormationStackSetExecutionRole",
+                           PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    return {"AdministrationRoleARN": admin["Arn"], "Account": account}
