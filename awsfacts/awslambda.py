@@ -60,6 +60,16 @@ BLOCKED_RUNTIME_MESSAGE = ("The runtime parameter of {runtime} is no longer supp
                            "Lambda functions. We recommend you use a supported runtime while creating or updating "
                            "functions.")
 
+# AWS's answer to CreateFunction or UpdateFunctionConfiguration with a runtime Lambda does not know (a typo, a
+# wrong case): InvalidParameterValueException with this message, not the "N validation error(s) detected" of the
+# request validation, listing the runtimes Lambda accepts that day in an order of its own. Source: LocalStack's
+# AWS-validated snapshot tests/aws/services/lambda_/test_lambda_api.snapshot.json,
+# TestLambdaFunction::test_create_lambda_exceptions and ::test_update_lambda_exceptions, entries
+# "invalid_runtime_exc" ("non-existent-runtime") and "uppercase_runtime_exc" ("PYTHON3.9"), recorded against AWS on
+# 2026-01-12, read on 2026-12-07. The set is `accepted_runtimes(today)`.
+UNKNOWN_RUNTIME_MESSAGE = ("Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value "
+                           "set: [{runtimes}] or be a valid ARN")
+
 _lifecycle: dict[str, dict] | None = None
 
 
@@ -92,3 +102,17 @@ def blocked(runtime: str | None, creating: bool, today: str) -> bool:
     if dates is None:
         return False
     return today >= dates["create-block" if creating else "update-block"]
+
+
+def known_runtimes() -> tuple[str, ...]:
+    """Every runtime identifier botocore's Lambda model names (its Runtime enum, in the model's order)."""
+    import botocore.session
+
+    return tuple(botocore.session.get_session().get_service_model("lambda").shape_for("Runtime").enum)
+
+
+def accepted_runtimes(today: str) -> tuple[str, ...]:
+    """The runtimes Lambda lists as accepted on `today` (ISO date): botocore's Runtime enum minus those past their
+    create-block date in cfn-lint's lifecycle data. Preview runtimes (PREVIEW_RUNTIMES) are accepted, as Lambda
+    accepts them for testing."""
+    return tuple(r for r in known_runtimes() if not blocked(r, creating=True, today=today))

@@ -199,10 +199,18 @@ def _role_allows(role_arn: str, action: str, region: str) -> bool:
 
 
 def _check_runtime(runtime: str | None, creating: bool) -> None:
-    """Lambda refuses a deprecated runtime after its block dates (AWS Lambda Developer Guide, "Lambda runtimes":
-    block function create, then block function update), with AWS's InvalidParameterValueException. The dates are
-    cfn-lint's runtime lifecycle data (awsfacts.awslambda.runtime_lifecycle)."""
-    if lambda_facts.blocked(runtime, creating, time.strftime("%Y-%m-%d", time.gmtime())):
+    """Lambda's own check of the runtime, after the request validation (sandbox/request_validation.py leaves the
+    Runtime of CreateFunction and UpdateFunctionConfiguration to it): a runtime it does not know is refused with
+    InvalidParameterValueException listing the runtimes it accepts today (awsfacts.awslambda.UNKNOWN_RUNTIME_MESSAGE);
+    a deprecated one after its block dates (AWS Lambda Developer Guide, "Lambda runtimes": block function create,
+    then block function update), with BLOCKED_RUNTIME_MESSAGE. The dates are cfn-lint's runtime lifecycle data
+    (awsfacts.awslambda.runtime_lifecycle). A runtime ARN (the "or be a valid ARN" of AWS's message) is not
+    emulated: it is refused as an unknown runtime."""
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    if runtime is not None and runtime not in lambda_facts.known_runtimes():
+        raise InvalidParameterValue(lambda_facts.UNKNOWN_RUNTIME_MESSAGE.format(
+            runtime=runtime, runtimes=", ".join(lambda_facts.accepted_runtimes(today))))
+    if lambda_facts.blocked(runtime, creating, today):
         raise InvalidParameterValue(lambda_facts.BLOCKED_RUNTIME_MESSAGE.format(runtime=runtime))
 
 

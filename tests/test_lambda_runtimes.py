@@ -15,12 +15,16 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, runtime_lifecycle
+from awsfacts.awslambda import NEWEST_PYTHON_RUNTIME, accepted_runtimes, runtime_lifecycle
 from tests.test_lambda_runtime import PROBE, make_role, zip_of
 
 # AWS's text, written out here (not read from awsfacts) so that the test checks the sandbox against the source:
 # LocalStack, tests/aws/services/lambda_/test_lambda_api.snapshot.json, TestRuntimeValidation::
 # test_create_deprecated_function_runtime_with_validation_enabled[python3.7], recorded against AWS on 2026-01-12.
+# LocalStack, test_lambda_api.snapshot.json, TestLambdaFunction::test_create_lambda_exceptions "invalid_runtime_exc"
+# (recorded 2026-01-12): the runtime list is the one of the day, compared as a set.
+UNKNOWN = ("Value {} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [{}] "
+           "or be a valid ARN")
 REFUSED = ("The runtime parameter of {} is no longer supported for creating or updating AWS Lambda functions. "
            "We recommend you use a supported runtime while creating or updating functions.")
 
@@ -79,4 +83,29 @@ def test_changing_to_a_runtime_past_its_update_block_is_refused(aws):
         lam.update_function_configuration(FunctionName="probe", Runtime="python3.6")
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert err.value.response["Error"]["Message"] == REFUSED.format("python3.6")
+    assert lam.get_function_configuration(FunctionName="probe")["Runtime"] == NEWEST_PYTHON_RUNTIME
+
+
+def test_accepted_runtimes_leave_out_those_past_their_create_block():
+    accepted = accepted_runtimes(_today())
+    assert NEWEST_PYTHON_RUNTIME in accepted and "python3.11" in accepted
+    assert "python3.7" not in accepted and "go1.x" not in accepted  # create blocked 2024-01-09 and 2024-02-08
+
+
+@pytest.mark.parametrize("runtime", ["non-existent-runtime", "PYTHON3.9"])
+def test_an_unknown_runtime_is_refused_with_the_runtimes_lambda_accepts(aws, runtime):
+    """CreateFunction and UpdateFunctionConfiguration answer InvalidParameterValueException (not the request
+    validation's ValidationException), listing the runtimes accepted today; nothing is created or changed."""
+    lam = aws("lambda")
+    with pytest.raises(ClientError) as err:
+        _create(aws, runtime, name="refused")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err.value.response["Error"]["Message"] == UNKNOWN.format(runtime, ", ".join(accepted_runtimes(_today())))
+    assert lam.list_functions()["Functions"] == []
+    _create(aws, NEWEST_PYTHON_RUNTIME)
+    with pytest.raises(ClientError) as err:
+        lam.update_function_configuration(FunctionName="probe", Runtime=runtime)
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert err.value.response["Error"]["Message"] == UNKNOWN.format(runtime, ", ".join(accepted_runtimes(_today())))
     assert lam.get_function_configuration(FunctionName="probe")["Runtime"] == NEWEST_PYTHON_RUNTIME

@@ -12,6 +12,9 @@ Comparison rules:
   `"compare": "values"` (default) every scalar must be equal, except that a `<...>` placeholder matches any
   non-empty string or number and the same placeholder binds to the same value within a case; `"compare": "keys"`
   checks the key structure only (and list lengths).
+- an enum value set in a message ("Member must satisfy enum value set: [a, b, c]") is compared as a set: AWS
+  lists the values in an order of its own that changes between recordings; a set that differs is reported with
+  the values only the recording has and those only the sandbox has.
 - LocalStack's snapshot transformers write the test account as 111111111111 and dates as "<datetime>",
   "datetime" or "date"; these stand for the sandbox's account and any date or timestamp.
 """
@@ -196,7 +199,17 @@ def run_case(case: dict, client_factory: Callable[..., Any],
                "HTTPStatusCode": error.get("ResponseMetadata", {}).get("HTTPStatusCode")}
         diffs = []
         for key in ("Code", "HTTPStatusCode", "Message"):
-            if key in want and not matcher.scalar(substitute(want[key], ctx.saved), got[key]):
+            if key not in want:
+                continue
+            expected = substitute(want[key], ctx.saved)
+            if key == "Message" and isinstance(expected, str) and isinstance(got[key], str):
+                # the text around the enum value sets, then each set as a set
+                if not matcher.scalar(_without_enum_sets(expected), _without_enum_sets(got[key])):
+                    diffs.append(f"error {key}: expected {want[key]!r}, got {got[key]!r}")
+                else:
+                    diffs.extend(f"error {key}: {d}" for d in enum_set_differences(expected, got[key]))
+                continue
+            if not matcher.scalar(expected, got[key]):
                 diffs.append(f"error {key}: expected {want[key]!r}, got {got[key]!r}")
         return diffs
     if error is not None:
@@ -230,6 +243,32 @@ def run_case(case: dict, client_factory: Callable[..., Any],
         matcher.bind(want, got)
     matcher.compare(want, got, "", mode, diffs)
     return diffs
+
+
+_ENUM_SET = re.compile(r"(enum value set: \[)([^\[\]]*)(\])")
+
+
+def _enum_items(inner: str) -> list[str]:
+    return [item.strip() for item in inner.split(",") if item.strip()]
+
+
+def _without_enum_sets(text: str) -> str:
+    return _ENUM_SET.sub(lambda m: m.group(1) + "..." + m.group(3), text)
+
+
+def enum_set_differences(expected: str, actual: str) -> list[str]:
+    """For each "enum value set: [...]" of the recorded message whose set differs from the same-placed one of the
+    actual message: which values only the recording lists and which only the sandbox lists."""
+    want_sets = [set(_enum_items(m.group(2))) for m in _ENUM_SET.finditer(expected)]
+    got_sets = [set(_enum_items(m.group(2))) for m in _ENUM_SET.finditer(actual)]
+    if len(want_sets) != len(got_sets):
+        return []  # the messages differ in shape; the text comparison reports it
+    out = []
+    for i, (w, g) in enumerate(zip(want_sets, got_sets, strict=True)):
+        if w != g:
+            out.append(f"enum value set {i + 1} differs: only recorded {sorted(w - g)}, only in the sandbox "
+                       f"{sorted(g - w)}")
+    return out
 
 
 def _strip(response: dict | None) -> dict:

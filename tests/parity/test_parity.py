@@ -57,3 +57,40 @@ def test_known_differences_are_listed():
     readme = (Path(__file__).parent / "README.md").read_text(encoding="utf-8")
     missing = [c["id"] for c in CASES if c.get("known_difference") and f"`{c['id']}`" not in readme]
     assert not missing, f"tests/parity/README.md does not list these known differences: {missing}"
+
+
+def test_enum_value_sets_compare_as_sets():
+    """An enum value set in an error message matches in any order; a differing set names the values."""
+    from .replay import _without_enum_sets, enum_set_differences
+
+    recorded = "Value x at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [b, a, c] or x"
+    assert _without_enum_sets(recorded) == _without_enum_sets(recorded.replace("[b, a, c]", "[c, b, a]"))
+    assert enum_set_differences(recorded, recorded.replace("[b, a, c]", "[a, c, b]")) == []
+    assert enum_set_differences(recorded, recorded.replace("[b, a, c]", "[a, b, d]")) == [
+        "enum value set 1 differs: only recorded ['c'], only in the sandbox ['d']"]
+
+
+def test_runtime_set_differences_are_named():
+    """A case whose recorded runtime list differs from the runtimes Lambda accepts today (awsfacts.awslambda) is a
+    known difference whose reason names exactly the runtimes that differ; one whose list is the same is not."""
+    import re
+    import time
+
+    from awsfacts.awslambda import accepted_runtimes, known_runtimes
+
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    accepted = set(accepted_runtimes(today))
+    checked = 0
+    for case in CASES:
+        message = (case["expect"].get("error") or {}).get("Message") or ""
+        m = re.search(r"at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: \[([^\]]*)\]",
+                      message)
+        if not m:
+            continue
+        checked += 1
+        differ = accepted ^ {r.strip() for r in m.group(1).split(",")}
+        reason = case.get("known_difference") or ""
+        named = {r for r in set(known_runtimes()) | differ if re.search(rf"(?<![\w.]){re.escape(r)}(?![\w.])", reason)}
+        assert named == differ, (f"{case['id']}: the runtimes that differ today are {sorted(differ)}; its "
+                                 f"known_difference names {sorted(named)}")
+    assert checked >= 4
