@@ -283,14 +283,21 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
     if slow:
         echo(f"Network interfaces released for {len(slow)} participant(s) in {took:.1f} s (one wait for all).")
 
-    own = [w for w in works if not w.error and any(not stack.is_adopted(d) for d in w.stacks)]
+    # A stack set's stack is deleted with its instance (phase 4), except one that no instance holds any more (a
+    # failed stack left behind when its instance was deployed again): that one only a DeleteStack removes.
+    held = {s.get("StackId") for summaries in r.instances.values() for s in summaries}
+
+    def deletable(desc: dict) -> bool:
+        return not stack.is_adopted(desc) or (desc["StackId"] not in held and desc["StackStatus"] in stack.FAILED)
+
+    own = [w for w in works if not w.error and any(deletable(d) for d in w.stacks)]
     phase = _Phase("Cleanup 3/4: the participants' own stacks deleted", len(own), echo)
 
     def delete(w: Work):
         try:
             cfn = w.make("cloudformation")
             for desc in w.stacks:
-                if not stack.is_adopted(desc):
+                if deletable(desc):
                     cfn.delete_stack(StackName=desc["StackId"])
                     w.deleting.append(desc)
         except Exception as exc:
