@@ -79,7 +79,7 @@ class Work:
     make: object = None
     stacks: list = field(default_factory=list)  # workshop stacks found in phase 1
     endpoints: list = field(default_factory=list)  # (ec2, ids) deleted, awaited
-    functions: list = field(default_factory=list)  # (lam, ec2, function, vpc_ids) detached, awaited
+    functions: list = field(default_factory=list)  # (function, vpc_ids) detached, awaited
     deleting: list = field(default_factory=list)  # stack descriptions whose deletion was started
     removed: list = field(default_factory=list)
     left: list = field(default_factory=list)
@@ -91,11 +91,15 @@ class Work:
         return self.participant.id
 
 
+PHASE_SECONDS: dict[str, float] = {}  # the last cleanup's phases and how long each took (benchmarks read it)
+
+
 class _Phase:
     """A tqdm bar over the participants of one phase (a widget in a notebook, stderr in a terminal), and one line
     per participant as it finishes."""
 
     def __init__(self, title: str, total: int, echo):
+        self.title = title
         from tqdm.auto import tqdm
 
         self.echo, self.t0, self.lock = echo, time.monotonic(), threading.Lock()
@@ -115,7 +119,9 @@ class _Phase:
 
     def close(self) -> float:
         self.bar.close()
-        return time.monotonic() - self.t0
+        took = time.monotonic() - self.t0
+        PHASE_SECONDS[self.title.split(":")[0]] = PHASE_SECONDS.get(self.title.split(":")[0], 0.0) + took
+        return took
 
 
 def _settled(lam, function: str) -> dict:
@@ -136,43 +142,58 @@ def _is_settled(fn: dict) -> bool:
 
 # ------------------------------------------------------------------------------------------------ phases 1-3
 
-def start_participant(r: room.Room, w: Work) -> None:
-    """Phase 1 for one participant: start every slow deletion, wait for none. Never raises (sets w.error)."""
+def _stack_config(cfg: config.WorkshopConfig, desc: dict) -> config.WorkshopConfig:
+    who = room.tags_of(desc.get("Tags")).get("participant", "default")
+    return config.WorkshopConfig(cfg.target, cfg.region, cfg.account_id, cfg.model_id, "" if who == "default" else who)
+
+
+def detach_participant(r: room.Room, w: Work) -> None:
+    """Phase 1, first pass, for one participant: find the workshop stacks and detach each function from its VPC,
+    which starts the room's longest wait (Lambda's release of the network interfaces). Never raises."""
     try:
         make = w.make
         cfg = w.participant.config(r)
-        cfn, ec2, lam, iam = make("cloudformation"), make("ec2"), make("lambda"), make("iam")
-        wanted = {cfg.participant} if r.mode == "shared" else None
-        w.stacks = workshop_stacks(cfn, wanted)
+        lam = make("lambda")
+        w.stacks = workshop_stacks(make("cloudformation"), {cfg.participant} if r.mode == "shared" else None)
         for desc in w.stacks:
-            tags = room.tags_of(desc.get("Tags"))
-            who = tags.get("participant", "default")
-            stack_cfg = config.WorkshopConfig(cfg.target, cfg.region, cfg.account_id, cfg.model_id,
-                                              "" if who == "default" else who)
+            out = stack.outputs_of(desc)
+            function = out.get("FunctionName")
+            if not function:
+                continue
+            try:
+                fn = lam.get_function_configuration(FunctionName=function)
+                if not _is_settled(fn):
+                    fn = _settled(lam, function)
+            except lam.exceptions.ResourceNotFoundException:
+                fn = None
+            if fn is not None and lambda_fn.in_vpc(fn):
+                lam.update_function_configuration(FunctionName=function,
+                                                  VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+                w.removed.append(f"VPC attachment of {function}")
+            if out.get("VpcId"):
+                w.functions.append((function, [out["VpcId"]]))  # the EC2 client comes later: not on this path
+    except Exception as exc:
+        w.error = f"{aws.error_code(exc)}: {exc}"
+
+
+def start_participant(r: room.Room, w: Work) -> None:
+    """Phase 1, second pass, for one participant: delete the interface endpoints (waited for in phase 2) and the
+    inline policies of the function's role. Never raises (sets w.error)."""
+    try:
+        make = w.make
+        cfg = w.participant.config(r)
+        ec2, iam = make("ec2"), make("iam")
+        for desc in w.stacks:
             out = stack.outputs_of(desc)
             vpc_ids = [out["VpcId"]] if out.get("VpcId") else []
-            ids = sorted(e["VpcEndpointId"] for e in endpoint.find_all(ec2, vpc_ids, stack_cfg.tag_filters)
-                         if e["State"].lower() not in ("deleted", "deleting"))
+            found = endpoint.find_all(ec2, vpc_ids, _stack_config(cfg, desc).tag_filters)
+            ids = sorted(e["VpcEndpointId"] for e in found if e["State"].lower() not in ("deleted", "deleting"))
             if ids:
                 result = ec2.delete_vpc_endpoints(VpcEndpointIds=ids)
                 if result.get("Unsuccessful"):
                     raise RuntimeError(f"DeleteVpcEndpoints refused {result['Unsuccessful']}")
                 w.endpoints.append((ec2, ids))
-                w.removed += [f"endpoint {i}" for i in ids]
-            function = out.get("FunctionName")
-            if function:
-                try:
-                    fn = lam.get_function_configuration(FunctionName=function)
-                    if not _is_settled(fn):
-                        fn = _settled(lam, function)
-                except lam.exceptions.ResourceNotFoundException:
-                    fn = None
-                if fn is not None and lambda_fn.in_vpc(fn):
-                    lam.update_function_configuration(FunctionName=function,
-                                                      VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
-                    w.removed.append(f"VPC attachment of {function}")
-                if vpc_ids:
-                    w.functions.append((lam, ec2, function, vpc_ids))
+                w.removed[0:0] = [f"endpoint {i}" for i in ids]  # listed first: what notebook 02 created
             role = out.get("FunctionRoleName")
             if role:
                 for name in policies.INLINE_POLICY_NAMES:
@@ -191,7 +212,8 @@ def _released(w: Work) -> bool:
         if any(e is not None and e["State"].lower() != "deleted" for e in (endpoint.describe_one(ec2, i)
                                                                              for i in ids)):
             return False
-    for lam, ec2, function, vpc_ids in w.functions:
+    lam, ec2 = w.make("lambda"), w.make("ec2")
+    for function, vpc_ids in w.functions:
         try:
             fn = lam.get_function_configuration(FunctionName=function)
         except lam.exceptions.ResourceNotFoundException:
@@ -243,10 +265,10 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
         return len(todo)
 
     if todo:
-        # Backoff 1.1 and at most 15 s apart: a check comes at most about 10 % after the moment everything is
-        # done, whether that takes 20 s (the sandbox) or 20 minutes (AWS).
+        # Backoff 1.05 and at most 15 s apart: a check comes at most about 5 % after the moment everything is
+        # done, whether that takes 20 s (the sandbox) or 20 minutes (AWS, about 140 rounds).
         wait_until(round_, what=what, timeout=timeout, until=lambda n: n == 0, quiet=True,
-                   interval=0.25, backoff=1.1, max_interval=15.0,
+                   interval=0.25, backoff=1.05, max_interval=15.0,
                    hint="Run cleanup again later: it continues from where it stopped.")
 
 
@@ -258,24 +280,28 @@ def _pool_each(items, fn):
 def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
     """Phases 1 to 3 for every participant of the room."""
     works = [Work(p) for p in r.participants]
-    phase = _Phase("Cleanup 1/4: start deleting endpoints, detaching functions, removing inline policies",
+    phase = _Phase("Cleanup 1/5: detach every function from its VPC, then delete endpoints and inline policies",
                    len(works), echo)
 
-    def start(w: Work):
+    def detach(w: Work):
         try:
             w.make = r.clients(w.participant, role) if r.mode == "accounts" else r.clients(w.participant, None)
         except Exception as exc:
             w.error = f"{aws.error_code(exc)}: {exc}"
-            phase.done(f"{w.id}: ERROR {w.error}")
             return
-        start_participant(r, w)
+        detach_participant(r, w)
+
+    def start(w: Work):
+        if not w.error:
+            start_participant(r, w)
         phase.done(f"{w.id}: ERROR {w.error}" if w.error else None)
 
+    _pool_each(works, detach)  # every function first: Lambda's release of their ENIs is the long wait
     _pool_each(works, start)
     phase.close()
 
     slow = [w for w in works if (w.endpoints or w.functions) and not w.error]
-    phase = _Phase("Cleanup 2/4: endpoints deleted and network interfaces released", len(slow), echo)
+    phase = _Phase("Cleanup 2/5: endpoints deleted and network interfaces released", len(slow), echo)
     wait_all(slow, _released, what="every participant's endpoints and Lambda network interfaces",
              timeout=eni_timeout(), phase=phase,
              line=lambda w: "endpoints deleted, network interfaces released")
@@ -291,7 +317,7 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
         return not stack.is_adopted(desc) or (desc["StackId"] not in held and desc["StackStatus"] in stack.FAILED)
 
     own = [w for w in works if not w.error and any(deletable(d) for d in w.stacks)]
-    phase = _Phase("Cleanup 3/4: the participants' own stacks deleted", len(own), echo)
+    phase = _Phase("Cleanup 3/5: the participants' own stacks deleted", len(own), echo)
 
     def delete(w: Work):
         try:
@@ -384,7 +410,7 @@ def verify_participant(r: room.Room, p: room.Participant, make) -> dict:
 
 def verify_room(cfn, r: room.Room, role: str | None, echo) -> tuple[dict, dict]:
     """Phase 5: ({who: [left]}, {who: error}) over the whole scope of the room."""
-    phase = _Phase(f"Cleanup 4/4: verifying {r.mode} room {r.name}", len(r.participants), echo)
+    phase = _Phase(f"Cleanup 5/5: verifying {r.mode} room {r.name}", len(r.participants), echo)
 
     def one(p):
         try:
@@ -421,6 +447,7 @@ def verify_room(cfn, r: room.Room, role: str | None, echo) -> tuple[dict, dict]:
 def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | None = None, echo=print) -> dict:
     """Every phase, for every form of the room. Returns {"removed", "left", "errors", "verified_empty",
     "participants", "scope", "outside", "notes", "found"}."""
+    PHASE_SECONDS.clear()
     found, stacks = scope.rooms(region, room_name, echo)
     cfn = aws.client("cloudformation", region)
     me = aws.caller(region)["Account"]
@@ -446,11 +473,15 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
             if w.error:
                 result["errors"][w.id] = w.error
         if not any(w.error for w in works):
+            echo("Cleanup 4/5: " + ("the stack instances (one operation per stack set, both at once), then the stack "
+                                    "sets" if r.mode == "accounts" else "the room's role stack") + ".")
+            t0 = time.monotonic()
             try:
                 removed = clean_instructor(cfn, r, echo)
             except Exception as exc:
                 result["errors"]["instructor"] = f"{aws.error_code(exc)}: {exc}"
                 removed = []
+            PHASE_SECONDS["Cleanup 4/5"] = time.monotonic() - t0
             if removed:
                 result["removed"].setdefault("instructor", []).extend(removed)
         else:
