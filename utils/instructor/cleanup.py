@@ -463,7 +463,9 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
         role = (admin_role or r.admin_role) if r.mode == "accounts" else None
         where = (f"{len(r.participants)} account(s) through {role}" if r.mode == "accounts" else
                  f"prefixes {' '.join(p.id for p in r.participants) or '(none)'} in the account {me}")
-        result["scope"].append(f"{r.mode} room {r.name}: {where}, {region}")
+        result["scope"].append(f"{r.mode} room {r.name}: {where}, {region}"
+                               + "".join(f"; NOT covered: {u}" for u in r.uncovered))
+        result["uncovered"] = result.get("uncovered", []) + r.uncovered
         result["participants"] += len(r.participants)
         echo(f"Room {r.name} ({r.mode}): {where}.")
         works = clean_participants(r, role, echo)
@@ -497,7 +499,8 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
             note = _scp_note(region)
             if note:
                 result["notes"].append(note)
-    result["verified_empty"] = not result["left"] and not result["errors"]
+    # What could not be listed is not verified: "Verified" covers the whole scope or is not said.
+    result["verified_empty"] = not result["left"] and not result["errors"] and not result.get("uncovered")
     return result
 
 
@@ -536,6 +539,8 @@ def report(result: dict) -> str:
         lines.append(f"Verified: nothing of the workshop remains in any of the {result['participants']} "
                      "participant(s). Checked: " + "; ".join(result.get("scope", [])) + ".")
     else:
+        lines += [f"NOT covered: {u}" for u in result.get("uncovered", [])]
         lines.append(f"NOT verified empty: {len(result['left'])} place(s) with leftovers, {len(result['errors'])} "
-                     "error(s). Run cleanup again; it continues from where it stopped.")
+                     f"error(s), {len(result.get('uncovered', []))} part(s) of the room not covered. Run cleanup "
+                     "again; it continues from where it stopped.")
     return "\n".join(lines)

@@ -67,6 +67,7 @@ class Room:
     predeployed: bool = False
     hours: float = 2.0  # planned duration (tag workshop-hours), for the cost estimate
     instances: dict = field(default_factory=dict)  # stack set name -> ListStackInstances summaries
+    uncovered: list[str] = field(default_factory=list)  # parts of the room's scope that could not be listed
 
     @property
     def admin_role(self) -> str:

@@ -89,7 +89,15 @@ def _widen_accounts(r: room.Room, region: str, echo) -> None:
     org = aws.client("organizations", region)
     known = {p.id for p in r.participants}
     for ou in r.ou_ids:
-        for account in ou_accounts(org, ou):
+        try:
+            members = ou_accounts(org, ou)
+        except Exception as exc:  # not allowed to list the OU: say what is not covered
+            r.uncovered.append(f"the accounts of {ou} without a stack instance (ListAccountsForParent: "
+                               f"{aws.error_code(exc)})")
+            echo(f"Could not list the accounts of the OU {ou} ({aws.error_code(exc)}): only the accounts of the stack "
+                 "instances are checked.")
+            continue
+        for account in members:
             if account["Id"] not in known and account["Id"] != r.instructor_account:
                 known.add(account["Id"])
                 r.participants.append(room.Participant(account["Id"], account["Id"]))
