@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .. import config, endpoint, inventory, lambda_fn, policies, stack
-from ..waiting import headless, wait_until
+from ..waiting import WaitTimeout, headless, wait_until
 from . import PARTICIPANT_ROLE, aws, room, scope, stacksets
 from .status import workers
 
@@ -267,9 +267,13 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
     if todo:
         # Backoff 1.05 and at most 15 s apart: a check comes at most about 5 % after the moment everything is
         # done, whether that takes 20 s (the sandbox) or 20 minutes (AWS, about 140 rounds).
-        wait_until(round_, what=what, timeout=timeout, until=lambda n: n == 0, quiet=True,
-                   interval=0.25, backoff=1.05, max_interval=15.0,
-                   hint="Run cleanup again later: it continues from where it stopped.")
+        try:
+            wait_until(round_, what=what, timeout=timeout, until=lambda n: n == 0, quiet=True,
+                       interval=0.25, backoff=1.05, max_interval=15.0)
+        except WaitTimeout as exc:  # each participant still waited for says so; the others went on
+            for w in list(todo):
+                w.error = f"{exc} Run cleanup again later: it continues from where it stopped."
+                phase.done(f"{w.id}: ERROR {w.error}")
 
 
 def _pool_each(items, fn):

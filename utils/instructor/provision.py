@@ -341,8 +341,10 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
         az1, az2 = checked.zones
         sets.append((room.workshop_stack_set(plan.room), stack.template_body(), workshop_parameters(plan, az1, az2),
                      ["CAPABILITY_IAM"], room_tags(plan, "default")))
-    done, not_ready = {}, []
-    for name, body, params, caps, tags in sets:
+
+    def deploy(name, body, params, caps, tags):
+        """One stack set: created or updated, its instances deployed; (name, CURRENT count, problems)."""
+        not_ready: list[str] = []
         found = stacksets.describe(cfn, name)
         if found is None:
             kwargs = {"StackSetName": name, "TemplateBody": body, "Parameters": params, "Capabilities": caps,
@@ -408,7 +410,16 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
         not_ready += [f"{s['Account']} {name}: {s.get('Status')} {s.get('StatusReason', '')}".strip() for s in bad]
         if failed_op and not bad:
             not_ready.append(failed_op)
-        done[name] = len(summaries) - len(bad)
+        return name, len(summaries) - len(bad), not_ready
+
+    # The two stack sets are independent (the role, the workshop stack): their operations run side by side.
+    from concurrent.futures import ThreadPoolExecutor
+
+    done, not_ready = {}, []
+    with ThreadPoolExecutor(max_workers=len(sets), thread_name_prefix="stack-set") as pool:
+        for name, count, problems in pool.map(lambda args: deploy(*args), sets):
+            done[name] = count
+            not_ready += problems
     if not_ready:
         raise SystemExit(f"Not every participant is ready ({len(not_ready)} problem(s)): " + "; ".join(not_ready[:10])
                          + ". Fix the cause (the reason names it) and run the same command again: it deploys "
