@@ -223,6 +223,13 @@ def check(plan: Plan, echo=print) -> Checked:
                              "(or create them with Organizations CreateAccount) first.")
         size = len(members)
         echo(f"OU {plan.ou_id}: {size} active account(s), one per participant.")
+        try:
+            access = aws.client("cloudformation", region).describe_organizations_access()["Status"]
+        except Exception as exc:  # e.g. not the management account: the real run's activation will say why
+            access = f"unreadable ({aws.error_code(exc)})"
+        if access != "ENABLED":
+            echo(f"Trusted access between StackSets and Organizations is {access}: provisioning activates it "
+                 "(ActivateOrganizationsAccess, from the management account or a delegated administrator).")
     else:
         size = len(plan.accounts)
         _require_self_managed_roles(me, plan.accounts, region)
