@@ -65,9 +65,15 @@ def test_a_new_model_reaches_the_role_of_a_shared_room(instructor_env, aws, caps
     assert "model us.amazon.nova-lite-v1:0" in out
     policy = _role_models(iam)
     assert "foundation-model/amazon.nova-lite-v1:0" in policy and "nova-micro" not in policy
-    tags = {t["Key"]: t["Value"] for t in aws("cloudformation").describe_stacks(
-        StackName="bedrock-workshop-participant")["Stacks"][0]["Tags"]}
+    desc = aws("cloudformation").describe_stacks(StackName="bedrock-workshop-participant")["Stacks"][0]
+    tags = {t["Key"]: t["Value"] for t in desc["Tags"]}
     assert tags["workshop-model"] == "us.amazon.nova-lite-v1:0"
+    # A CommaDelimitedList parameter reads back as the comma-separated string it was given (API Reference,
+    # "Parameter"), so that a re-run with the same model sees nothing to update.
+    arns = {p["ParameterKey"]: p["ParameterValue"] for p in desc["Parameters"]}["ModelArns"]
+    assert arns.startswith("arn:aws:bedrock:us-east-1:*:inference-profile/us.amazon.nova-lite-v1:0,arn:aws:")
+    assert cli.main(["provision", "--shared", "2", "--model", "us.amazon.nova-lite-v1:0"]) == 0
+    assert "exists (UPDATE_COMPLETE) with prefixes p01 p02." in capsys.readouterr().out
 
 
 def test_a_new_model_reaches_the_stack_sets_of_an_ou_room(instructor_env, aws, capsys):
@@ -90,9 +96,11 @@ def test_a_new_model_reaches_the_stack_sets_of_an_ou_room(instructor_env, aws, c
     assert "amazon.nova-lite-v1:0" in role_params["ModelArns"] and "nova-micro" not in role_params["ModelArns"]
     r = room.require("us-east-1")
     assert r.model_id == "us.amazon.nova-lite-v1:0"
-    iam = r.clients(r.find(account), "OrganizationAccountAccessRole")("iam")  # the role in the account follows
-    policy = _role_models(iam)
+    make = r.clients(r.find(account), "OrganizationAccountAccessRole")
+    policy = _role_models(make("iam"))  # the role in the account follows
     assert "foundation-model/amazon.nova-lite-v1:0" in policy and "nova-micro" not in policy
+    functions = make("lambda").list_functions()["Functions"]  # and the pre-deployed function's MODEL_ID
+    assert [f["Environment"]["Variables"]["MODEL_ID"] for f in functions] == ["us.amazon.nova-lite-v1:0"]
     assert cli.main(["cleanup"]) == 0
 
 
