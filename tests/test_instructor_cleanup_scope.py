@@ -235,3 +235,53 @@ def test_every_participant_is_started_before_the_one_wait(instructor_env, aws, c
         assert f"  {p}: endpoints deleted, network interfaces released (" in out
     assert "Network interfaces released for 3 participant(s)" in out and "(one wait for all)" in out
     _nothing_of_the_workshop(aws)
+
+
+def _as_admin(aws, account: str, service: str):
+    creds = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                                   RoleSessionName="check")["Credentials"]
+    return aws(service, aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+               aws_session_token=creds["SessionToken"])
+
+
+def test_an_account_that_left_the_ou_stays_in_the_rooms_scope(instructor_env, aws, capsys):
+    """Automatic deployment removes the stack instance of an account that leaves the OU, not what was created
+    outside the stack: the account is still the room's (its stack sets' operations reached it), so cleanup checks
+    it, and names what it cannot remove there instead of saying "Verified"."""
+    from benchmarks.bench_room import make_org_room
+
+    org = aws("organizations")
+    ou, (stays, leaves) = make_org_room(org, 2)
+    assert cli.main(["provision", "--ou", ou]) == 0
+    vpc = _as_admin(aws, leaves, "ec2").create_vpc(CidrBlock="10.30.0.0/16", TagSpecifications=[{
+        "ResourceType": "vpc", "Tags": [{"Key": "workshop", "Value": "bedrock-privatelink"},
+                                        {"Key": "participant", "Value": "default"}]}])["Vpc"]["VpcId"]
+    org.move_account(AccountId=leaves, SourceParentId=ou, DestinationParentId=org.list_roots()["Roots"][0]["Id"])
+    cfn = aws("cloudformation")
+    assert [s["Account"] for s in cfn.list_stack_instances(StackSetName=ROOM_STACK)["Summaries"]] == [stays]
+    capsys.readouterr()
+
+    assert cli.main(["cleanup"]) == 1
+    out = capsys.readouterr().out
+    assert f"Account {leaves} had a stack instance of {ROOM_STACK} and has none now: checked too." in out
+    assert f"LEFT in {leaves}: vpc {vpc}" in out and "NOT verified empty" in out and "Verified:" not in out
+
+
+def test_an_account_that_left_the_ou_with_an_endpoint_is_cleaned(instructor_env, aws, capsys):
+    """With an endpoint in the pre-deployed stack's VPC, the stack of an account that leaves the OU cannot be
+    deleted (its instance stays, OUTDATED, as on AWS); cleanup removes the endpoint, then the instance."""
+    from benchmarks.bench_room import attach, make_org_room
+
+    org = aws("organizations")
+    ou, (_, leaves) = make_org_room(org, 2)
+    assert cli.main(["provision", "--ou", ou, "--predeploy"]) == 0
+    attach(leaves)  # an endpoint, and the function in the VPC
+    org.move_account(AccountId=leaves, SourceParentId=ou, DestinationParentId=org.list_roots()["Roots"][0]["Id"])
+    capsys.readouterr()
+    assert cli.main(["cleanup"]) == 0
+    out = capsys.readouterr().out
+    assert f"removed in {leaves}: endpoint vpce-" in out
+    assert "Verified: nothing of the workshop remains in any of the 2 participant(s)." in out
+    assert _live_stacks(_as_admin(aws, leaves, "cloudformation")) == []
+    assert [e for e in _as_admin(aws, leaves, "ec2").describe_vpc_endpoints()["VpcEndpoints"]
+            if e["State"].lower() != "deleted"] == []

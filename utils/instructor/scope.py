@@ -4,8 +4,9 @@ A room named `<room>` can exist in two forms, and both are looked for: one accou
 sets `<room>-participant` and `<room>-stack`) and a shared account (the stack `<room>-participant`, whose tag
 `workshop-room-prefixes` lists the prefixes). Its scope is:
 
-- one account per participant: the accounts of the stack sets' instances, plus, for SERVICE_MANAGED, every active
-  account of the OUs they target (automatic deployment seats an account that joins later);
+- one account per participant: the accounts of the stack sets' instances, every account their operations ever
+  reached (an account that left the OU keeps what its participant created outside the stacks), plus, for
+  SERVICE_MANAGED, every active account of the OUs they target (automatic deployment seats one that joins later);
 - shared account: the prefixes of the tag, plus the participant of every stack tagged `workshop-room=<room>` (a
   pre-deployed prefix stack), in the instructor's account; and, when the room stack itself is gone, a room made of
   those tagged stacks alone, so that a half-cleaned room is still found.
@@ -82,12 +83,33 @@ def rooms(region: str, name: str, echo=print) -> tuple[list[room.Room], list[dic
     return found, stacks
 
 
+def operation_accounts(cfn, name: str) -> set[str]:
+    """Every account that an operation of the stack set ever reached (ListStackSetOperations, then
+    ListStackSetOperationResults): an account whose instance is gone (it left the OU, or its instance was
+    deleted) is still one the room had."""
+    found: set[str] = set()
+    for page in cfn.get_paginator("list_stack_set_operations").paginate(StackSetName=name):
+        for op in page["Summaries"]:
+            for results in cfn.get_paginator("list_stack_set_operation_results").paginate(
+                    StackSetName=name, OperationId=op["OperationId"]):
+                found.update(res["Account"] for res in results["Summaries"] if res.get("Account"))
+    return found
+
+
 def _widen_accounts(r: room.Room, region: str, echo) -> None:
-    """Add the active accounts of the room's OUs (SERVICE_MANAGED) that have no stack instance (yet)."""
+    """Add the accounts the room ever had without a stack instance now: those its stack sets' operations reached,
+    and the active accounts of its OUs (SERVICE_MANAGED)."""
+    known = {p.id for p in r.participants}
+    cfn = aws.client("cloudformation", region)
+    for name in r.instances:
+        for account in sorted(operation_accounts(cfn, name) - known):
+            if account != r.instructor_account:
+                known.add(account)
+                r.participants.append(room.Participant(account, account))
+                echo(f"Account {account} had a stack instance of {name} and has none now: checked too.")
     if r.permission_model != "SERVICE_MANAGED" or not r.ou_ids:
         return
     org = aws.client("organizations", region)
-    known = {p.id for p in r.participants}
     for ou in r.ou_ids:
         try:
             members = ou_accounts(org, ou)
