@@ -1042,3 +1042,20 @@ def fix_sns_topic_arn_attribute() -> None:
 
     replace(Topic, "has_cfn_attr", has_cfn_attr, kind="classmethod")
     replace(Topic, "get_cfn_attribute", get_cfn_attribute)
+
+
+@fix(lazy=True)
+def fix_list_parameter_values() -> None:
+    """DescribeStacks returns a `CommaDelimitedList` or `List<...>` parameter as it was given: one comma-separated
+    string (CloudFormation API Reference, "Parameter": ParameterValue is a String).
+
+    moto 5.2.1 returns the Python repr of the list it split the value into ("['a', 'b']"), so a client that
+    compares a stack's parameters with the values it would pass sees a difference where there is none."""
+    from moto.cloudformation.models import Stack
+
+    def parameter_list(self) -> list[dict[str, Any]]:
+        return [dict(p, ParameterValue=",".join(map(str, p["ParameterValue"])))
+                if isinstance(p.get("ParameterValue"), list) else p
+                for p in original(Stack, "parameter_list").fget(self)]
+
+    replace(Stack, "parameter_list", property(parameter_list), kind="method")

@@ -368,3 +368,36 @@ def fix_iam_messages() -> None:
     replace(IamResponse, "create_role", response_create_role)
     replace(IamResponse, "create_policy_version", response_create_policy_version)
     ManagedPolicy.permissions_boundary_usage_count = property(_boundary_usage_count)
+
+
+def role_update_from_cloudformation_json(cls: type[Role], original_resource: Role, new_resource_name: str,
+                                         cloudformation_json: dict[str, Any], account_id: str,
+                                         region_name: str) -> Role:
+    """`AWS::IAM::Role` updates (CloudFormation User Guide, "AWS::IAM::Role": `Policies`,
+    `AssumeRolePolicyDocument` and `ManagedPolicyArns` update with "No interruption").
+
+    moto 5.2.1 updates only the description and the maximum session duration: a stack update that changes an
+    inline policy (for example the model ARNs a role may invoke) leaves the old policy in force."""
+    role = original(Role, "update_from_cloudformation_json")(cls, original_resource, new_resource_name,
+                                                             cloudformation_json, account_id, region_name)
+    backend = iam_backends[account_id][get_partition(region_name)]
+    properties = cloudformation_json.get("Properties") or {}
+    wanted = {p["PolicyName"]: _json_document(p.get("PolicyDocument")) for p in properties.get("Policies") or []}
+    for name in list(role.policies):
+        if name not in wanted:
+            backend.delete_role_policy(role.name, name)
+    for name, document in wanted.items():
+        backend.put_role_policy(role.name, name, document)
+    if properties.get("AssumeRolePolicyDocument"):
+        backend.update_assume_role_policy(role.name, _json_document(properties["AssumeRolePolicyDocument"]))
+    arns = set(properties.get("ManagedPolicyArns") or [])
+    for arn in set(role.managed_policies) - arns:
+        backend.detach_role_policy(arn, role.name)
+    for arn in arns - set(role.managed_policies):
+        backend.attach_role_policy(arn, role.name)
+    return role
+
+
+@fix
+def fix_role_update_from_template() -> None:
+    replace(Role, "update_from_cloudformation_json", role_update_from_cloudformation_json, kind="classmethod")

@@ -1,7 +1,7 @@
 """The instructor's tooling for a room of participants: provision, watch, help, and clean up.
 
     python -m utils instructor provision --ou OU_ID | --accounts ID,ID,... | --shared N [--prefix-base NAME]
-                                         [--predeploy] [--hours H] [--guardrail]
+                                         [--predeploy] [--model ID] [--hours H] [--guardrail] [--dry-run] [--yes]
     python -m utils instructor status [--json]
     python -m utils instructor env PARTICIPANT [--duration SECONDS]
     python -m utils instructor handout [--out DIR] [--duration SECONDS]

@@ -1,29 +1,44 @@
-"""Clean a whole room, then prove it: nothing of the workshop left in any participant's account (or prefix).
+"""Clean a whole room, then prove it: nothing of the workshop left anywhere the room ever reached.
 
-Order, and why:
+Scope (utils.instructor.scope): every form of the room (stack sets, or the shared account's room stack, or the
+stacks tagged with the room when that stack is gone), every account of its stack instances and of its OUs, every
+prefix of its roster and of the stacks tagged with it; in each, everything tagged `workshop=bedrock-privatelink`
+in the room's Region (and the IAM roles).
 
-1. In every account, what the notebooks created outside the stacks: the interface endpoints, the function's VPC
-   attachment (then its network interfaces, which Lambda releases), the inline policies on the function's role.
-   A stack a participant created themselves (notebook 01, not pre-deployed) is deleted here too.
-2. The stack instances (DeleteStackInstances, one operation, waited for), then the stack sets; in a shared
-   account, the prefix stacks and the room's role stack.
-3. Verification, in every account, through the instructor's administrative role there
+Phases, each started for every participant first and then waited for together (one wait, not one per
+participant; a progress bar per phase and a line per participant as it finishes):
+
+1. Start: delete the interface endpoints, detach the function from the VPC, delete the inline policies on the
+   function's role (what notebooks 02 and 03 created outside the stacks).
+2. Wait: endpoints deleted, the function's update done, and its network interfaces released by Lambda (about
+   20 minutes on AWS, so this is the room's one long wait; bound WORKSHOP_ENI_TIMEOUT, default 2700 s).
+3. The stacks participants created themselves (notebook 01, or pre-deployed in a shared account): deleted
+   together, waited for together.
+4. The instructor's part: the stack instances (DeleteStackInstances, one operation per stack set, both stack sets
+   at once), then the stack sets; in a shared account the room's role stack; the guardrail SCP.
+5. Verification, in every account of the scope, through the instructor's administrative role there
    (OrganizationAccountAccessRole for an OU, AWSCloudFormationStackSetExecutionRole for a list of accounts):
    no workshop stack, no workshop resource (utils.inventory), no WorkshopParticipant role, no stack set.
+   "Verified" is printed only when this whole inventory is empty and every account could be read.
 
-Step 1 comes first because the endpoints' network interfaces sit in the stack's subnets and use its security
-group: deleting the stacks first fails (DELETE_FAILED on the subnets and groups), which leaves the stack set's
-instances failed; and DeleteStackSet refuses a stack set that still has instances (StackSetNotEmptyException).
+Phases 1-2 come before 3-4 because the endpoints' network interfaces sit in the stack's subnets and use its
+security group: deleting the stacks first fails (DELETE_FAILED on the subnets and groups), which leaves the stack
+set's instances failed; and DeleteStackSet refuses a stack set that still has instances
+(StackSetNotEmptyException).
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from .. import config, endpoint, inventory, lambda_fn, policies, stack
-from ..waiting import wait_until
-from . import PARTICIPANT_ROLE, aws, room, stacksets
+from ..waiting import WaitTimeout, headless, wait_until
+from . import PARTICIPANT_ROLE, aws, room, scope, stacksets
 from .status import workers
 
 
@@ -33,6 +48,12 @@ def eni_timeout() -> float:
 
 def stack_timeout() -> float:
     return float(os.environ.get("WORKSHOP_STACK_TIMEOUT", 3600))
+
+
+def cleanup_workers() -> int:
+    """Participants handled at once in each round of calls (WORKSHOP_CLEANUP_WORKERS, default 16): the waits
+    themselves are shared by the whole room whatever this is."""
+    return max(1, int(os.environ.get("WORKSHOP_CLEANUP_WORKERS", max(16, workers()))))
 
 
 def workshop_stacks(cfn, participants: set[str] | None = None) -> list[dict]:
@@ -50,55 +71,61 @@ def workshop_stacks(cfn, participants: set[str] | None = None) -> list[dict]:
     return found
 
 
-def clean_stack_leftovers(make, desc: dict, cfg: config.WorkshopConfig, delete_stack: bool) -> list[str]:
-    """Undo notebooks 02 and 03 around one workshop stack; delete the stack unless it is a stack set's."""
-    removed: list[str] = []
-    cfn, ec2, lam, iam = make("cloudformation"), make("ec2"), make("lambda"), make("iam")
-    out = stack.outputs_of(desc)
-    vpc_ids = [out["VpcId"]] if out.get("VpcId") else []
-    ids = sorted(e["VpcEndpointId"] for e in endpoint.find_all(ec2, vpc_ids, cfg.tag_filters))
-    if ids:
-        result = ec2.delete_vpc_endpoints(VpcEndpointIds=ids)
-        if result.get("Unsuccessful"):
-            raise RuntimeError(f"DeleteVpcEndpoints refused {result['Unsuccessful']}")
-        _quiet_wait_endpoints(ec2, ids)
-        removed += [f"endpoint {i}" for i in ids]
-    function = out.get("FunctionName")
-    if function:
-        try:
-            fn = _settled(lam, function)
-        except lam.exceptions.ResourceNotFoundException:
-            fn = None
-        if fn is not None and lambda_fn.in_vpc(fn):
-            lam.update_function_configuration(FunctionName=function, VpcConfig={"SubnetIds": [],
-                                                                               "SecurityGroupIds": []})
-            _settled(lam, function)
-            removed.append(f"VPC attachment of {function}")
-        for vpc_id in vpc_ids:
-            wait_until(lambda vpc_id=vpc_id: lambda_fn.function_enis(ec2, function, vpc_id), quiet=True,
-                       what=f"the ENIs of {function} to be released", timeout=eni_timeout(), until=lambda e: not e,
-                       max_interval=15.0)
-    role = out.get("FunctionRoleName")
-    if role:
-        for name in policies.INLINE_POLICY_NAMES:
-            try:
-                iam.delete_role_policy(RoleName=role, PolicyName=name)
-                removed.append(f"inline policy {name} of {role}")
-            except iam.exceptions.NoSuchEntityException:
-                pass
-    if delete_stack:
-        cfn.delete_stack(StackName=desc["StackId"])
-        final = wait_until(lambda: cfn.describe_stacks(StackName=desc["StackId"])["Stacks"][0], quiet=True,
-                           what=f"{desc['StackName']} to be deleted", timeout=stack_timeout(),
-                           until=lambda s: not s["StackStatus"].endswith("_IN_PROGRESS"), max_interval=10.0)
-        if final["StackStatus"] != "DELETE_COMPLETE":
-            raise RuntimeError(f"{desc['StackName']} ended {final['StackStatus']}: {final.get('StackStatusReason')}")
-        removed.append(f"stack {desc['StackName']}")
-    return removed
+@dataclass
+class Work:
+    """One participant's cleanup: what was started, what is awaited, what was removed."""
+
+    participant: room.Participant
+    make: object = None
+    stacks: list = field(default_factory=list)  # workshop stacks found in phase 1
+    endpoints: list = field(default_factory=list)  # (ec2, ids) deleted, awaited
+    functions: list = field(default_factory=list)  # (function, vpc_ids) detached, awaited
+    deleting: list = field(default_factory=list)  # stack descriptions whose deletion was started
+    removed: list = field(default_factory=list)
+    left: list = field(default_factory=list)
+    error: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def id(self) -> str:
+        return self.participant.id
+
+
+PHASE_SECONDS: dict[str, float] = {}  # the last cleanup's phases and how long each took (benchmarks read it)
+
+
+class _Phase:
+    """A tqdm bar over the participants of one phase (a widget in a notebook, stderr in a terminal), and one line
+    per participant as it finishes."""
+
+    def __init__(self, title: str, total: int, echo):
+        self.title = title
+        from tqdm.auto import tqdm
+
+        self.echo, self.t0, self.lock = echo, time.monotonic(), threading.Lock()
+        self.bar = tqdm(total=total, desc=title, unit="participant", file=sys.stderr, leave=False,
+                        disable=None if headless() else False)
+        echo(f"{title}: {total} participant(s).")
+
+    def done(self, text: str | None = None) -> None:
+        with self.lock:
+            self.bar.update(1)
+            if text:
+                line = f"  {text} ({time.monotonic() - self.t0:.1f} s)"
+                if self.echo is print and not self.bar.disable:
+                    self.bar.write(line, file=sys.stdout)
+                else:
+                    self.echo(line)
+
+    def close(self) -> float:
+        self.bar.close()
+        took = time.monotonic() - self.t0
+        PHASE_SECONDS[self.title.split(":")[0]] = PHASE_SECONDS.get(self.title.split(":")[0], 0.0) + took
+        return took
 
 
 def _settled(lam, function: str) -> dict:
-    """The function's configuration once no update is in progress (quietly: many accounts are cleaned at once)."""
+    """The function's configuration once no update is in progress."""
     def check():
         fn = lam.get_function_configuration(FunctionName=function)
         if fn.get("LastUpdateStatus") == "Failed":
@@ -106,35 +133,263 @@ def _settled(lam, function: str) -> dict:
         return fn
 
     return wait_until(check, what=f"{function} to finish its update", timeout=600, quiet=True,
-                      until=lambda fn: fn.get("LastUpdateStatus", "Successful") == "Successful"
-                      and fn.get("State", "Active") == "Active")
+                      until=_is_settled)
 
 
-def _quiet_wait_endpoints(ec2, ids: list[str]) -> None:
-    def left():
-        return [e for e in (endpoint.describe_one(ec2, i) for i in ids)
-                if e is not None and e["State"].lower() != "deleted"]
-
-    wait_until(left, what=f"endpoint(s) {', '.join(ids)} to be deleted", timeout=600, until=lambda x: not x,
-               quiet=True)
+def _is_settled(fn: dict) -> bool:
+    return fn.get("LastUpdateStatus", "Successful") == "Successful" and fn.get("State", "Active") == "Active"
 
 
-def clean_participant(r: room.Room, p: room.Participant, make) -> dict:
-    """Step 1 for one participant; never raises (a problem goes into "error")."""
-    result = {"participant": p.id, "removed": [], "error": ""}
+# ------------------------------------------------------------------------------------------------ phases 1-3
+
+def _stack_config(cfg: config.WorkshopConfig, desc: dict) -> config.WorkshopConfig:
+    who = room.tags_of(desc.get("Tags")).get("participant", "default")
+    return config.WorkshopConfig(cfg.target, cfg.region, cfg.account_id, cfg.model_id, "" if who == "default" else who)
+
+
+def detach_participant(r: room.Room, w: Work) -> None:
+    """Phase 1, first pass, for one participant: find the workshop stacks and detach each function from its VPC,
+    which starts the room's longest wait (Lambda's release of the network interfaces). Never raises."""
     try:
-        cfg = p.config(r)
-        wanted = {cfg.participant} if r.mode == "shared" else None
-        for desc in workshop_stacks(make("cloudformation"), wanted):
-            tags = room.tags_of(desc.get("Tags"))
-            stack_cfg = config.WorkshopConfig(cfg.target, cfg.region, cfg.account_id, cfg.model_id,
-                                              "" if tags.get("participant", "default") == "default"
-                                              else tags["participant"])
-            result["removed"] += clean_stack_leftovers(make, desc, stack_cfg, delete_stack=not stack.is_adopted(desc))
+        make = w.make
+        cfg = w.participant.config(r)
+        lam = make("lambda")
+        w.stacks = workshop_stacks(make("cloudformation"), {cfg.participant} if r.mode == "shared" else None)
+        for desc in w.stacks:
+            out = stack.outputs_of(desc)
+            function = out.get("FunctionName")
+            if not function:
+                continue
+            try:
+                fn = lam.get_function_configuration(FunctionName=function)
+                if not _is_settled(fn):
+                    fn = _settled(lam, function)
+            except lam.exceptions.ResourceNotFoundException:
+                fn = None
+            if fn is not None and lambda_fn.in_vpc(fn):
+                lam.update_function_configuration(FunctionName=function,
+                                                  VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+                w.removed.append(f"VPC attachment of {function}")
+            if out.get("VpcId"):
+                w.functions.append((function, [out["VpcId"]]))  # the EC2 client comes later: not on this path
     except Exception as exc:
-        result["error"] = f"{aws.error_code(exc)}: {exc}"
-    return result
+        w.error = f"{aws.error_code(exc)}: {exc}"
 
+
+def start_participant(r: room.Room, w: Work) -> None:
+    """Phase 1, second pass, for one participant: delete the interface endpoints (waited for in phase 2) and the
+    inline policies of the function's role. Never raises (sets w.error)."""
+    try:
+        make = w.make
+        cfg = w.participant.config(r)
+        ec2, iam = make("ec2"), make("iam")
+        for desc in w.stacks:
+            out = stack.outputs_of(desc)
+            vpc_ids = [out["VpcId"]] if out.get("VpcId") else []
+            found = endpoint.find_all(ec2, vpc_ids, _stack_config(cfg, desc).tag_filters)
+            ids = sorted(e["VpcEndpointId"] for e in found if e["State"].lower() not in ("deleted", "deleting"))
+            if ids:
+                result = ec2.delete_vpc_endpoints(VpcEndpointIds=ids)
+                if result.get("Unsuccessful"):
+                    raise RuntimeError(f"DeleteVpcEndpoints refused {result['Unsuccessful']}")
+                w.endpoints.append((ec2, ids))
+                w.removed[0:0] = [f"endpoint {i}" for i in ids]  # listed first: what notebook 02 created
+            role = out.get("FunctionRoleName")
+            if role:
+                for name in policies.INLINE_POLICY_NAMES:
+                    try:
+                        iam.delete_role_policy(RoleName=role, PolicyName=name)
+                        w.removed.append(f"inline policy {name} of {role}")
+                    except iam.exceptions.NoSuchEntityException:
+                        pass
+    except Exception as exc:
+        w.error = f"{aws.error_code(exc)}: {exc}"
+
+
+def _released(w: Work) -> bool:
+    """Phase 2 check for one participant: endpoints gone, function settled, its ENIs released."""
+    for ec2, ids in w.endpoints:
+        if any(e is not None and e["State"].lower() != "deleted" for e in (endpoint.describe_one(ec2, i)
+                                                                             for i in ids)):
+            return False
+    lam, ec2 = w.make("lambda"), w.make("ec2")
+    for function, vpc_ids in w.functions:
+        try:
+            fn = lam.get_function_configuration(FunctionName=function)
+        except lam.exceptions.ResourceNotFoundException:
+            fn = None
+        if fn is not None:
+            if fn.get("LastUpdateStatus") == "Failed":
+                raise RuntimeError(f"The update of {function} failed: {fn.get('LastUpdateStatusReason')}")
+            if not _is_settled(fn):
+                return False
+        if any(lambda_fn.function_enis(ec2, function, vpc_id) for vpc_id in vpc_ids):
+            return False
+    return True
+
+
+def _stack_deleted(w: Work) -> bool:
+    cfn = w.make("cloudformation")
+    for desc in list(w.deleting):
+        final = cfn.describe_stacks(StackName=desc["StackId"])["Stacks"][0]
+        if final["StackStatus"].endswith("_IN_PROGRESS"):
+            return False
+        w.deleting.remove(desc)
+        if final["StackStatus"] != "DELETE_COMPLETE":
+            raise RuntimeError(f"{desc['StackName']} ended {final['StackStatus']}: {final.get('StackStatusReason')}")
+        w.removed.append(f"stack {desc['StackName']}")
+    return True
+
+
+def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Phase, line) -> None:
+    """Poll every pending participant each round (in parallel), with backoff, until all are done: one wait for
+    the room. `done(w)` says whether w is finished (an exception ends w with an error)."""
+    todo = [w for w in pending if not w.error]
+    for w in pending:
+        if w.error:
+            phase.done()
+
+    def check_one(w: Work):
+        try:
+            return w, done(w)
+        except Exception as exc:
+            w.error = f"{aws.error_code(exc)}: {exc}"
+            return w, True
+
+    def round_():
+        with ThreadPoolExecutor(max_workers=cleanup_workers(), thread_name_prefix="cleanup-wait") as pool:
+            for w, finished in pool.map(check_one, list(todo)):
+                if finished:
+                    todo.remove(w)
+                    phase.done(f"{w.id}: " + (f"ERROR {w.error}" if w.error else line(w)))
+        return len(todo)
+
+    if todo:
+        # Backoff 1.05 and at most 15 s apart: a check comes at most about 5 % after the moment everything is
+        # done, whether that takes 20 s (the sandbox) or 20 minutes (AWS, about 140 rounds).
+        try:
+            wait_until(round_, what=what, timeout=timeout, until=lambda n: n == 0, quiet=True,
+                       interval=0.25, backoff=1.05, max_interval=15.0)
+        except WaitTimeout as exc:  # each participant still waited for says so; the others went on
+            for w in list(todo):
+                w.error = f"{exc} Run cleanup again later: it continues from where it stopped."
+                phase.done(f"{w.id}: ERROR {w.error}")
+
+
+def _pool_each(items, fn):
+    with ThreadPoolExecutor(max_workers=cleanup_workers(), thread_name_prefix="cleanup") as pool:
+        return list(pool.map(fn, items))
+
+
+def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
+    """Phases 1 to 3 for every participant of the room."""
+    works = [Work(p) for p in r.participants]
+    phase = _Phase("Cleanup 1/5: detach every function from its VPC, then delete endpoints and inline policies",
+                   len(works), echo)
+
+    def detach(w: Work):
+        try:
+            w.make = r.clients(w.participant, role) if r.mode == "accounts" else r.clients(w.participant, None)
+        except Exception as exc:
+            w.error = f"{aws.error_code(exc)}: {exc}"
+            return
+        detach_participant(r, w)
+
+    def start(w: Work):
+        if not w.error:
+            start_participant(r, w)
+        phase.done(f"{w.id}: ERROR {w.error}" if w.error else None)
+
+    _pool_each(works, detach)  # every function first: Lambda's release of their ENIs is the long wait
+    _pool_each(works, start)
+    phase.close()
+
+    slow = [w for w in works if (w.endpoints or w.functions) and not w.error]
+    phase = _Phase("Cleanup 2/5: endpoints deleted and network interfaces released", len(slow), echo)
+    wait_all(slow, _released, what="every participant's endpoints and Lambda network interfaces",
+             timeout=eni_timeout(), phase=phase,
+             line=lambda w: "endpoints deleted, network interfaces released")
+    took = phase.close()
+    if slow:
+        echo(f"Network interfaces released for {len(slow)} participant(s) in {took:.1f} s (one wait for all).")
+
+    # A stack set's stack is deleted with its instance (phase 4), except one that no instance holds any more (a
+    # failed stack left behind when its instance was deployed again): that one only a DeleteStack removes.
+    held = {s.get("StackId") for summaries in r.instances.values() for s in summaries}
+
+    def deletable(desc: dict) -> bool:
+        return not stack.is_adopted(desc) or (desc["StackId"] not in held and desc["StackStatus"] in stack.FAILED)
+
+    own = [w for w in works if not w.error and any(deletable(d) for d in w.stacks)]
+    phase = _Phase("Cleanup 3/5: the participants' own stacks deleted", len(own), echo)
+
+    def delete(w: Work):
+        try:
+            cfn = w.make("cloudformation")
+            for desc in w.stacks:
+                if deletable(desc):
+                    cfn.delete_stack(StackName=desc["StackId"])
+                    w.deleting.append(desc)
+        except Exception as exc:
+            w.error = f"{aws.error_code(exc)}: {exc}"
+
+    _pool_each(own, delete)
+    wait_all(own, _stack_deleted, what="the participants' own stacks to be deleted", timeout=stack_timeout(),
+             phase=phase, line=lambda w: "stack(s) deleted")
+    phase.close()
+    return works
+
+
+# ------------------------------------------------------------------------------------------------ phase 4
+
+def _delete_instances(cfn, r: room.Room, name: str) -> list[str]:
+    summaries = stacksets.instances(cfn, name)
+    if not summaries:
+        return []
+    if r.permission_model == "SERVICE_MANAGED":
+        ous = sorted({s["OrganizationalUnitId"] for s in summaries if s.get("OrganizationalUnitId")}) or r.ou_ids
+        targets = {"OrganizationalUnitIds": ous}
+    else:
+        targets = {"Accounts": sorted({s["Account"] for s in summaries})}
+    regions = sorted({s["Region"] for s in summaries})
+
+    def start():
+        return cfn.delete_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=regions,
+                                          RetainStacks=False, OperationPreferences=stacksets.OPERATION_PREFERENCES)
+
+    stacksets.run(cfn, name, start, what=f"the stack instances of {name} to be deleted", quiet=True)
+    return [f"{len(summaries)} stack instance(s) of {name}"]
+
+
+def clean_instructor(cfn, r: room.Room, echo) -> list[str]:
+    """Phase 4: the room's stack sets (both at once) or its role stack, and the guardrail SCP."""
+    removed: list[str] = []
+    if r.mode == "accounts":
+        names = scope.live_stack_sets(cfn, r.name)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-sets") as pool:
+            for done in pool.map(lambda n: _delete_instances(cfn, r, n), names):
+                removed += done
+        for name in names:
+            stacksets.wait_idle(cfn, name, quiet=True)
+            cfn.delete_stack_set(StackSetName=name)
+            removed.append(f"stack set {name}")
+        if removed:
+            echo("Deleted " + "; ".join(removed) + ".")
+        if r.permission_model == "SERVICE_MANAGED":
+            from . import guardrail
+
+            removed += guardrail.remove(r.region, r.name, echo)
+    else:
+        desc = stack.describe(cfn, room.shared_stack(r.name))
+        if desc is not None:
+            cfn.delete_stack(StackName=desc["StackId"])
+            stack.follow(cfn, desc["StackName"], stack_id=desc["StackId"],
+                         what=f"{desc['StackName']} to be deleted", timeout=stack_timeout())
+            removed.append(f"stack {desc['StackName']} (role {PARTICIPANT_ROLE})")
+    return removed
+
+
+# ------------------------------------------------------------------------------------------------ phase 5
 
 def verify_participant(r: room.Room, p: room.Participant, make) -> dict:
     """What is left of the workshop for this participant: {"participant", "left": [...], "error"}."""
@@ -144,112 +399,129 @@ def verify_participant(r: room.Room, p: room.Participant, make) -> dict:
         cfn = make("cloudformation")
         for desc in workshop_stacks(cfn, {cfg.participant} if r.mode == "shared" else None):
             result["left"].append(f"stack {desc['StackName']} {desc['StackStatus']}")
-        for row in inventory.collect(cfg, lambda service, region=None: make(service), include_adopted=True):
+        rows = inventory.collect(cfg, lambda service, region=None: make(service), include_adopted=True)
+        for row in rows:
             if row["type"] != "cloudformation stack":
                 result["left"].append(f"{row['type']} {row['id']} {row['state']}".strip())
-        iam = make("iam")
         if r.mode == "accounts":
-            try:
-                iam.get_role(RoleName=PARTICIPANT_ROLE)
-                result["left"].append(f"iam role {PARTICIPANT_ROLE}")
-            except iam.exceptions.NoSuchEntityException:
-                pass
+            left = scope.role_left(make("iam"), r.name)
+            if left:
+                result["left"].append(left)
     except Exception as exc:
         result["error"] = f"{aws.error_code(exc)}: {exc}"
     return result
 
 
-def _delete_stack_set(cfn, r: room.Room, name: str, echo) -> list[str]:
-    if stacksets.describe(cfn, name) is None:
-        return []
-    summaries = stacksets.instances(cfn, name)
-    removed = []
-    if summaries:
-        if r.permission_model == "SERVICE_MANAGED":
-            ous = sorted({s["OrganizationalUnitId"] for s in summaries if s.get("OrganizationalUnitId")}) or r.ou_ids
-            targets = {"OrganizationalUnitIds": ous}
+def verify_room(cfn, r: room.Room, role: str | None, echo) -> tuple[dict, dict]:
+    """Phase 5: ({who: [left]}, {who: error}) over the whole scope of the room."""
+    phase = _Phase(f"Cleanup 5/5: verifying {r.mode} room {r.name}", len(r.participants), echo)
+
+    def one(p):
+        try:
+            make = r.clients(p, role) if r.mode == "accounts" else r.clients(p, None)
+        except Exception as exc:
+            res = {"participant": p.id, "left": [], "error": f"{aws.error_code(exc)}: {exc}"}
         else:
-            targets = {"Accounts": sorted({s["Account"] for s in summaries})}
-        regions = sorted({s["Region"] for s in summaries})
+            res = verify_participant(r, p, make)
+        phase.done(f"{p.id}: " + ("ERROR " + res["error"] if res["error"] else
+                                  f"{len(res['left'])} thing(s) LEFT" if res["left"] else "empty")
+                   if res["error"] or res["left"] else None)
+        return res
 
-        def start():
-            return cfn.delete_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=regions,
-                                              RetainStacks=False, OperationPreferences=stacksets.OPERATION_PREFERENCES)
+    checked = _pool_each(r.participants, one)
+    phase.close()
+    left = {c["participant"]: c["left"] for c in checked if c["left"]}
+    errors = {c["participant"]: c["error"] for c in checked if c["error"]}
+    instructor = []
+    if r.mode == "accounts":
+        instructor += [f"stack set {n}" for n in scope.live_stack_sets(cfn, r.name)]
+    else:
+        if stack.describe(cfn, room.shared_stack(r.name)) is not None:
+            instructor.append(f"stack {room.shared_stack(r.name)}")
+        role_left = scope.role_left(aws.client("iam", r.region), r.name)
+        if role_left:
+            instructor.append(role_left)
+    if instructor:
+        left.setdefault("instructor", []).extend(instructor)
+    return left, errors
 
-        stacksets.run(cfn, name, start, what=f"the stack instances of {name} to be deleted")
-        removed.append(f"{len(summaries)} stack instance(s) of {name}")
-        echo(f"Deleted {len(summaries)} stack instance(s) of {name}.")
-    stacksets.wait_idle(cfn, name)
-    cfn.delete_stack_set(StackSetName=name)
-    echo(f"Deleted the stack set {name}.")
-    return [*removed, f"stack set {name}"]
 
+# ------------------------------------------------------------------------------------------------ the whole room
 
 def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | None = None, echo=print) -> dict:
-    """Steps 1 to 3. Returns {"removed", "left", "errors", "verified_empty"}."""
-    r = room.find(region, room_name)
-    if r is None:
-        echo(f"No room {room_name!r} in {region}: no stack set and no room stack. Nothing to clean.")
-        return {"removed": {}, "left": {}, "errors": {}, "verified_empty": True, "participants": 0}
-    role = admin_role or r.admin_role
+    """Every phase, for every form of the room. Returns {"removed", "left", "errors", "verified_empty",
+    "participants", "scope", "outside", "notes", "found"}."""
+    PHASE_SECONDS.clear()
+    found, stacks = scope.rooms(region, room_name, echo)
     cfn = aws.client("cloudformation", region)
-    echo(f"Room {r.name}: {len(r.participants)} participant(s) ({r.mode}); cleaning as "
-         + (f"{role} in each account." if r.mode == "accounts" else "the instructor in the shared account."))
-
-    def each_participant(action, key: str, prefix: str) -> list[dict]:
-        """`action(r, p, make)` for every participant, in parallel; a participant whose clients cannot be made
-        (AssumeRole refused, ...) gets {key: [], "error": ...} instead."""
-        def one(p):
+    me = aws.caller(region)["Account"]
+    result = {"room": room_name, "region": region, "found": bool(found), "removed": {}, "left": {}, "errors": {},
+              "participants": 0, "scope": [], "outside": scope.outside(stacks, found), "notes": []}
+    if not found:
+        echo(f"No room {room_name!r} in {region}: no stack set {room.role_stack_set(room_name)} or "
+             f"{room.workshop_stack_set(room_name)}, no stack {room.shared_stack(room_name)}, and no stack tagged "
+             f"workshop-room={room_name} in the account {me}.")
+        result["verified_empty"] = True
+        return result
+    for r in found:
+        role = (admin_role or r.admin_role) if r.mode == "accounts" else None
+        where = (f"{len(r.participants)} account(s) through {role}" if r.mode == "accounts" else
+                 f"prefixes {' '.join(p.id for p in r.participants) or '(none)'} in the account {me}")
+        result["scope"].append(f"{r.mode} room {r.name}: {where}, {region}"
+                               + "".join(f"; NOT covered: {u}" for u in r.uncovered))
+        result["uncovered"] = result.get("uncovered", []) + r.uncovered
+        result["participants"] += len(r.participants)
+        echo(f"Room {r.name} ({r.mode}): {where}.")
+        works = clean_participants(r, role, echo)
+        for w in works:
+            if w.removed:
+                result["removed"].setdefault(w.id, []).extend(w.removed)
+            if w.error:
+                result["errors"][w.id] = w.error
+        if not any(w.error for w in works):
+            echo("Cleanup 4/5: " + ("the stack instances (one operation per stack set, both at once), then the stack "
+                                    "sets" if r.mode == "accounts" else "the room's role stack") + ".")
+            t0 = time.monotonic()
             try:
-                make = r.clients(p, role) if r.mode == "accounts" else r.clients(p, None)
+                removed = clean_instructor(cfn, r, echo)
             except Exception as exc:
-                return {"participant": p.id, key: [], "error": f"{aws.error_code(exc)}: {exc}"}
-            return action(r, p, make)
-
-        with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix=prefix) as pool:
-            return list(pool.map(one, r.participants))
-
-    cleaned = each_participant(clean_participant, "removed", "cleanup")
-    removed = {c["participant"]: c["removed"] for c in cleaned if c["removed"]}
-    errors = {c["participant"]: c["error"] for c in cleaned if c["error"]}
-    echo(f"Step 1: removed what the notebooks created outside the stacks in {len(r.participants)} participant(s)"
-         + (f"; {len(errors)} error(s)" if errors else "") + ".")
-
-    instructor: list[str] = []
-    if not errors:
-        if r.mode == "accounts":
-            instructor += _delete_stack_set(cfn, r, room.workshop_stack_set(r.name), echo)
-            instructor += _delete_stack_set(cfn, r, room.role_stack_set(r.name), echo)
-            if r.permission_model == "SERVICE_MANAGED":
-                from . import guardrail
-
-                instructor += guardrail.remove(region, r.name, echo)
+                result["errors"]["instructor"] = f"{aws.error_code(exc)}: {exc}"
+                removed = []
+            PHASE_SECONDS["Cleanup 4/5"] = time.monotonic() - t0
+            if removed:
+                result["removed"].setdefault("instructor", []).extend(removed)
         else:
-            desc = stack.describe(cfn, room.shared_stack(r.name))
-            if desc is not None:
-                cfn.delete_stack(StackName=desc["StackId"])
-                stack.follow(cfn, desc["StackName"], stack_id=desc["StackId"],
-                             what=f"{desc['StackName']} to be deleted", timeout=stack_timeout())
-                instructor.append(f"stack {desc['StackName']} (role {PARTICIPANT_ROLE})")
-    else:
-        echo("The stack sets stay until step 1 succeeds in every account (their deletion would fail on the "
-             "endpoints' network interfaces). Fix the errors below and run cleanup again.")
-    if instructor:
-        removed["instructor"] = instructor
+            echo("The room's stack sets and role stay until the participants' part succeeds everywhere (their "
+                 "deletion would fail on the endpoints' network interfaces). Fix the errors below and run cleanup "
+                 "again.")
+        left, errors = verify_room(cfn, r, role, echo)
+        for who, items in left.items():
+            result["left"].setdefault(who, []).extend(items)
+        for who, err in errors.items():
+            result["errors"].setdefault(who, err)
+        if r.mode == "accounts" and r.permission_model == "SERVICE_MANAGED":
+            note = _scp_note(region)
+            if note:
+                result["notes"].append(note)
+    # What could not be listed is not verified: "Verified" covers the whole scope or is not said.
+    result["verified_empty"] = not result["left"] and not result["errors"] and not result.get("uncovered")
+    return result
 
-    checked = each_participant(verify_participant, "left", "verify")
-    left = {c["participant"]: c["left"] for c in checked if c["left"]}
-    for c in checked:
-        if c["error"]:
-            errors[c["participant"]] = c["error"]
-    for name in (room.workshop_stack_set(r.name), room.role_stack_set(r.name)):
-        if r.mode == "accounts" and stacksets.describe(cfn, name) is not None:
-            left.setdefault("instructor", []).append(f"stack set {name}")
-    if r.mode == "shared" and stack.describe(cfn, room.shared_stack(r.name)) is not None:
-        left.setdefault("instructor", []).append(f"stack {room.shared_stack(r.name)}")
-    verified = not left and not errors
-    return {"removed": removed, "left": left, "errors": errors, "verified_empty": verified,
-            "participants": len(r.participants)}
+
+def _scp_note(region: str) -> str:
+    """Service control policies stay enabled on the organization's root (provision's --guardrail enables them;
+    other policies may rely on them): say so, with the command that turns them off."""
+    try:
+        org = aws.client("organizations", region)
+        root = org.list_roots()["Roots"][0]
+    except Exception:
+        return ""
+    if any(t.get("Type") == "SERVICE_CONTROL_POLICY" and t.get("Status") == "ENABLED"
+           for t in root.get("PolicyTypes", [])):
+        return (f"Service control policies stay enabled on the root {root['Id']} (the room's SCP is gone; other "
+                "policies may rely on the type). If nothing else uses them: aws organizations disable-policy-type "
+                f"--root-id {root['Id']} --policy-type SERVICE_CONTROL_POLICY")
+    return ""
 
 
 def report(result: dict) -> str:
@@ -260,9 +532,19 @@ def report(result: dict) -> str:
         lines.append(f"LEFT in {who}: " + "; ".join(items))
     for who, err in result["errors"].items():
         lines.append(f"ERROR in {who}: {err}")
-    n = result["participants"]
-    lines.append(f"Verified: nothing of the workshop remains in any of the {n} participant(s)." if
-                 result["verified_empty"] else
-                 f"NOT verified empty: {len(result['left'])} place(s) with leftovers, {len(result['errors'])} "
-                 "error(s). Run cleanup again; it continues from where it stopped.")
+    lines += [f"note: {n}" for n in result.get("notes", [])]
+    if result.get("outside"):
+        lines.append("Not of this room, left alone (workshop stacks of other participants in this account): "
+                     + "; ".join(result["outside"]))
+    if not result.get("found", True):
+        lines.append(f"Nothing of the room {result.get('room')} was found in {result.get('region')}: nothing to "
+                     "clean.")
+    elif result["verified_empty"]:
+        lines.append(f"Verified: nothing of the workshop remains in any of the {result['participants']} "
+                     "participant(s). Checked: " + "; ".join(result.get("scope", [])) + ".")
+    else:
+        lines += [f"NOT covered: {u}" for u in result.get("uncovered", [])]
+        lines.append(f"NOT verified empty: {len(result['left'])} place(s) with leftovers, {len(result['errors'])} "
+                     f"error(s), {len(result.get('uncovered', []))} part(s) of the room not covered. Run cleanup "
+                     "again; it continues from where it stopped.")
     return "\n".join(lines)

@@ -121,6 +121,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--guardrail", action="store_true",
                    help="--ou only: attach an SCP that allows only the workshop's Region and model")
     p.add_argument("--dry-run", action="store_true", help="check and show the plan and its cost; create nothing")
+    p.add_argument("--yes", action="store_true", help="on AWS, confirm the cost estimate without a prompt")
     _common(p)
 
     p = sub.add_parser("status", help="one row per participant", epilog=EXIT_CODES)
@@ -250,7 +251,7 @@ def _run(args, plan) -> int:
         return rehearse.main(args)
     target.activate()
     if args.command == "provision":
-        return _provision(plan, args.dry_run)
+        return _provision(plan, args.dry_run, args.yes)
     if args.command == "status":
         return _status(args)
     if args.command == "env":
@@ -310,31 +311,13 @@ def _status(args) -> int:
     return OK
 
 
-def _provision(plan, dry_run: bool) -> int:
+def _provision(plan, dry_run: bool, yes: bool = False) -> int:
     from . import provision
 
     if dry_run:
-        return _dry_run(plan)
-    summary = provision.provision(plan)
+        return provision.dry_run(plan)
+    summary = provision.provision(plan, yes=yes)
     print(json.dumps({k: v for k, v in summary.items()}, indent=2, default=str))
-    return OK
-
-
-def _dry_run(plan) -> int:
-    from . import aws, provision
-
-    if plan.mode == "shared":
-        facts = provision.check_shared_fits(plan, aws.client("ec2", plan.region), provision._quotas(plan.region))
-        size = plan.shared
-        print(f"Fits: quota {facts['quota']} ({facts['source']}), {len(facts['vpcs'])} VPC(s) exist.")
-    elif plan.mode == "ou":
-        size = len(provision.ou_accounts(aws.client("organizations", plan.region), plan.ou_id))
-    else:
-        size = len(plan.accounts)
-    est = provision.room_estimate(plan, size)
-    print(f"{size} participant(s) in {plan.region}; estimated cost for {plan.hours:g} h: ${est['total_usd']:.2f} "
-          f"(${est['per_participant_usd']:.4f} each). One participant's estimate:\n{est['estimate']}")
-    print("Dry run: nothing was created.")
     return OK
 
 

@@ -1,7 +1,14 @@
 """Seat a room: one account per participant (stack sets) or N prefixes in one shared account.
 
-Everything is checked before anything is created: the room's size (the OU's accounts, the account list, or the
-VPC quota of a shared account), the cost for the planned duration, and the roles stack sets need.
+Everything is checked before anything is created (`check`, which `--dry-run` runs alone): the model (the same
+checks as notebook 00: offered in the Region, lifecycle, geography, profile-only), the room as it already is (a
+provision never leaves a prefix or an account out of its room, nor reuses its name in the other form), the room's
+size (the OU's accounts, the account list, or the VPC quota of a shared account), the roles stack sets need, the
+zones, and the cost for the planned duration.
+
+Provisioning converges: a re-run creates what is missing, replaces a stack whose creation failed
+(ROLLBACK_COMPLETE), retries failed stack instances, brings the role and the stacks to the current model, and
+exits 0 only when every participant's stacks are ready.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from . import (
     ROOM_TAG,
     aws,
     room,
+    scope,
     stacksets,
 )
 
@@ -53,16 +61,7 @@ class Plan:
 
 # ------------------------------------------------------------------------------------------------ room size
 
-def ou_accounts(org, ou_id: str) -> list[dict]:
-    """Every ACTIVE account in the OU and its child OUs (a SERVICE_MANAGED stack set deploys to all of them)."""
-    found, todo = [], [ou_id]
-    while todo:
-        parent = todo.pop()
-        for page in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
-            found.extend(a for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE")
-        for page in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
-            todo.extend(ou["Id"] for ou in page["OrganizationalUnits"])
-    return found
+ou_accounts = scope.ou_accounts
 
 
 def vpc_room(ec2, quotas) -> dict:
@@ -173,16 +172,44 @@ def zones(ec2, region: str) -> tuple[str, str]:
     return usable[0], usable[1]
 
 
-# ------------------------------------------------------------------------------------------------ provisioning
+# ------------------------------------------------------------------------------------------------ checks
 
-def provision(plan: Plan, echo=print) -> dict:
-    """Seat the room. Returns a summary; raises SystemExit with a clear message when it cannot."""
+@dataclass
+class Checked:
+    """What `check` found: everything `apply` needs, read before anything is created."""
+
+    me: str
+    size: int
+    model_arns: list[str]
+    existing: room.Room | None
+    estimate: dict
+    zones: tuple[str, str] | None = None
+    facts: dict | None = None
+
+
+def check_model(plan: Plan, bedrock) -> None:
+    """The model passes notebook 00's checks (utils.validation.model_id against what the Region offers:
+    ListFoundationModels and ListInferenceProfiles, lifecycle, geography, profile-only), else SystemExit."""
+    offered = models.offer(models.catalog(bedrock), plan.region)
+    try:
+        validation.model_id(plan.model_id, plan.region, offered)
+    except validation.InvalidInput as exc:
+        raise SystemExit(f"--model {plan.model_id}: {exc} Nothing was created.") from None
+
+
+def check(plan: Plan, echo=print) -> Checked:
+    """Every check of a provision, read-only; SystemExit with the reason when one fails. `--dry-run` is this."""
     region = plan.region
-    cfn = aws.client("cloudformation", region)
     ec2 = aws.client("ec2", region)
     me = aws.caller(region)["Account"]
-    model_arns = room_model_arns(models.resource_arns(aws.client("bedrock", region), plan.model_id, region))
-
+    bedrock = aws.client("bedrock", region)
+    check_model(plan, bedrock)
+    model_arns = room_model_arns(models.resource_arns(bedrock, plan.model_id, region))
+    existing = scope.check_provision(plan, region, me)
+    if existing is not None:
+        echo(f"The room {plan.room} exists ({existing.mode}, {len(existing.participants)} participant(s), model "
+             f"{existing.model_id}): provisioning again brings it to this plan.")
+    facts = None
     if plan.mode == "shared":
         facts = check_shared_fits(plan, ec2, _quotas(region))
         echo(f"Shared account {me}: quota 'VPCs per Region' {facts['quota']} ({facts['source']}), "
@@ -196,26 +223,23 @@ def provision(plan: Plan, echo=print) -> dict:
                              "(or create them with Organizations CreateAccount) first.")
         size = len(members)
         echo(f"OU {plan.ou_id}: {size} active account(s), one per participant.")
+        try:
+            access = aws.client("cloudformation", region).describe_organizations_access()["Status"]
+        except Exception as exc:  # e.g. not the management account: the real run's activation will say why
+            access = f"unreadable ({aws.error_code(exc)})"
+        if access != "ENABLED":
+            echo(f"Trusted access between StackSets and Organizations is {access}: provisioning activates it "
+                 "(ActivateOrganizationsAccess, from the management account or a delegated administrator).")
     else:
         size = len(plan.accounts)
-        _require_self_managed_roles(me, region)
-        echo(f"{size} account(s), one per participant (SELF_MANAGED).")
-
+        _require_self_managed_roles(me, plan.accounts, region)
+        echo(f"{size} account(s), one per participant (SELF_MANAGED): {ADMINISTRATION_ROLE} here and "
+             f"{EXECUTION_ROLE} in each account can be used.")
+    pair = zones(ec2, region) if plan.predeploy else None
     estimate = room_estimate(plan, size)
     echo(f"Estimated cost of the room for {plan.hours:g} h: ${estimate['total_usd']:.2f} "
          f"(${estimate['per_participant_usd']:.4f} per participant; {estimate['note']}).")
-
-    summary = {"room": plan.room, "mode": plan.mode, "region": region, "participants": size,
-               "estimate_usd": estimate["total_usd"], "instructor_account": me}
-    if plan.mode == "shared":
-        summary.update(_provision_shared(plan, cfn, ec2, me, model_arns, echo))
-    else:
-        summary.update(_provision_stack_sets(plan, cfn, ec2, me, model_arns, echo))
-    if plan.guardrail:
-        from . import guardrail
-
-        summary["guardrail"] = guardrail.attach(plan, model_arns, echo)
-    return summary
+    return Checked(me, size, model_arns, existing, estimate, pair, facts)
 
 
 def _quotas(region: str):
@@ -225,16 +249,72 @@ def _quotas(region: str):
         return None
 
 
-def _require_self_managed_roles(me: str, region: str) -> None:
+def _require_self_managed_roles(me: str, accounts, region: str) -> None:
+    """SELF_MANAGED stack sets need AWSCloudFormationStackSetAdministrationRole here and
+    AWSCloudFormationStackSetExecutionRole in every account, which cleanup uses too: AssumeRole proves it."""
     iam = aws.client("iam", region)
+    how = ("Create them from AWS's templates (AWS CloudFormation User Guide, 'Grant self-managed permissions'), "
+           "or use --ou with AWS Organizations (SERVICE_MANAGED), which needs neither.")
     try:
         iam.get_role(RoleName=ADMINISTRATION_ROLE)
     except iam.exceptions.NoSuchEntityException:
         raise SystemExit(
             f"SELF_MANAGED stack sets need the role {ADMINISTRATION_ROLE} in this account ({me}) and "
-            f"{EXECUTION_ROLE} in every participant account, trusting this account. Create them from AWS's "
-            "templates (AWS CloudFormation User Guide, 'Grant self-managed permissions'), or use --ou with "
-            "AWS Organizations (SERVICE_MANAGED), which needs neither.") from None
+            f"{EXECUTION_ROLE} in every participant account, trusting this account. {how}") from None
+    from concurrent.futures import ThreadPoolExecutor
+
+    def refused(account):
+        try:
+            aws.assume(account, EXECUTION_ROLE, region, session_name="workshop-provision-check")
+            return None
+        except Exception as exc:
+            return f"{account} ({aws.error_code(exc)})"
+
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="check") as pool:
+        bad = [b for b in pool.map(refused, accounts) if b]
+    if bad:
+        raise SystemExit(f"{EXECUTION_ROLE} cannot be assumed from this account in {len(bad)} account(s): "
+                         f"{', '.join(bad[:10])}. Nothing was created. {how}")
+
+
+def confirm_cost(plan: Plan, checked: Checked, yes: bool, ask=input) -> None:
+    """On AWS, the instructor confirms the estimate before anything is created (`--yes` answers for them)."""
+    if yes or _on_sandbox():
+        return
+    import sys
+
+    question = (f"Provision {checked.size} participant(s) in {plan.region} for about "
+                f"${checked.estimate['total_usd']:.2f} over {plan.hours:g} h? [y/N] ")
+    if not sys.stdin or not sys.stdin.isatty():
+        raise SystemExit("Provisioning on AWS costs money and nobody can answer the confirmation here: run it "
+                         "again with --yes to confirm the estimate above. Nothing was created.")
+    if ask(question).strip().lower() not in ("y", "yes"):
+        raise SystemExit("Not confirmed. Nothing was created.")
+
+
+# ------------------------------------------------------------------------------------------------ provisioning
+
+def provision(plan: Plan, echo=print, yes: bool = True) -> dict:
+    """Check, confirm (on AWS, unless `yes`), then seat the room. Returns a summary; raises SystemExit with a
+    clear message when it cannot, or when some participant is not ready at the end."""
+    checked = check(plan, echo)
+    confirm_cost(plan, checked, yes)
+    region = plan.region
+    cfn = aws.client("cloudformation", region)
+    summary = {"room": plan.room, "mode": plan.mode, "region": region, "participants": checked.size,
+               "estimate_usd": checked.estimate["total_usd"], "instructor_account": checked.me}
+    try:
+        if plan.mode == "shared":
+            summary.update(_provision_shared(plan, cfn, checked, echo))
+        else:
+            summary.update(_provision_stack_sets(plan, cfn, checked, echo))
+    except stacksets.OperationFailed as exc:
+        raise SystemExit(str(exc)) from None
+    if plan.guardrail:
+        from . import guardrail
+
+        summary["guardrail"] = guardrail.attach(plan, checked.model_arns, echo)
+    return summary
 
 
 def _ensure_org_access(cfn, echo) -> None:
@@ -249,22 +329,31 @@ def _ensure_org_access(cfn, echo) -> None:
         echo("Activated trusted access between CloudFormation StackSets and AWS Organizations.")
 
 
-def _provision_stack_sets(plan: Plan, cfn, ec2, me: str, model_arns: list[str], echo) -> dict:
+def _differs(current: list[dict] | None, wanted: list[dict], key: str, value: str) -> bool:
+    have = {p[key]: p.get(value) for p in current or []}
+    return any(have.get(p[key]) != p[value] for p in wanted)
+
+
+def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
     service = plan.mode == "ou"
+    me = checked.me
     if service:
         _ensure_org_access(cfn, echo)
         targets = {"OrganizationalUnitIds": [plan.ou_id]}
     else:
         targets = {"Accounts": list(plan.accounts)}
-    sets = [(room.role_stack_set(plan.room), role_template(), role_parameters(plan, me, model_arns),
+    sets = [(room.role_stack_set(plan.room), role_template(), role_parameters(plan, me, checked.model_arns),
              ["CAPABILITY_NAMED_IAM"], room_tags(plan, None))]
     if plan.predeploy:
-        az1, az2 = zones(ec2, plan.region)
+        az1, az2 = checked.zones
         sets.append((room.workshop_stack_set(plan.room), stack.template_body(), workshop_parameters(plan, az1, az2),
                      ["CAPABILITY_IAM"], room_tags(plan, "default")))
-    done = {}
-    for name, body, params, caps, tags in sets:
-        if stacksets.describe(cfn, name) is None:
+
+    def deploy(name, body, params, caps, tags):
+        """One stack set: created or updated, its instances deployed; (name, CURRENT count, problems)."""
+        not_ready: list[str] = []
+        found = stacksets.describe(cfn, name)
+        if found is None:
             kwargs = {"StackSetName": name, "TemplateBody": body, "Parameters": params, "Capabilities": caps,
                       "Tags": tags,
                       "Description": f"Bedrock PrivateLink workshop, room {plan.room} (python -m utils instructor)"}
@@ -277,6 +366,16 @@ def _provision_stack_sets(plan: Plan, cfn, ec2, me: str, model_arns: list[str], 
                               ExecutionRoleName=EXECUTION_ROLE)
             cfn.create_stack_set(**kwargs)
             echo(f"Created the stack set {name} ({kwargs['PermissionModel']}).")
+        elif _differs(found.get("Parameters"), params, "ParameterKey", "ParameterValue") or \
+                _differs(found.get("Tags"), tags, "Key", "Value") or found.get("TemplateBody", body) != body:
+            # A new model (the role's ARNs, the stack's ModelId) or template: every instance follows.
+            def update(name=name, body=body, params=params, caps=caps, tags=tags):
+                return cfn.update_stack_set(StackSetName=name, TemplateBody=body, Parameters=params,
+                                            Capabilities=caps, Tags=tags,
+                                            OperationPreferences=stacksets.OPERATION_PREFERENCES)
+
+            stacksets.run(cfn, name, update, what=f"{name} to be updated (model {plan.model_id})")
+            echo(f"Updated the stack set {name} and its instances (model {plan.model_id}).")
         else:
             echo(f"The stack set {name} exists: deploying any missing instances.")
 
@@ -284,57 +383,155 @@ def _provision_stack_sets(plan: Plan, cfn, ec2, me: str, model_arns: list[str], 
             return cfn.create_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=[plan.region],
                                               OperationPreferences=stacksets.OPERATION_PREFERENCES)
 
-        stacksets.run(cfn, name, start, what=f"the stack instances of {name}")
+        have = {s["Account"] for s in stacksets.instances(cfn, name) if s.get("Region") == plan.region}
+        failed_op = None
+        if service or set(plan.accounts) - have:
+            if not service:
+                missing = sorted(set(plan.accounts) - have)
+
+                def start(name=name, missing=missing):  # noqa: F811 - only the accounts without an instance
+                    return cfn.create_stack_instances(
+                        StackSetName=name, Accounts=missing, Regions=[plan.region],
+                        OperationPreferences=stacksets.OPERATION_PREFERENCES)
+            try:
+                stacksets.run(cfn, name, start, what=f"the stack instances of {name}")
+            except stacksets.OperationFailed as exc:
+                failed_op = str(exc)
+        bad = _not_current(cfn, name, plan.region)
+        if bad and failed_op is None:  # from an earlier run: retry them (UpdateStackInstances redeploys them)
+            echo(f"{name}: {len(bad)} stack instance(s) not CURRENT from an earlier run: deploying them again.")
+            accounts = sorted({s["Account"] for s in bad})
+            retry = ({"DeploymentTargets": {"OrganizationalUnitIds": sorted({s["OrganizationalUnitId"] for s in bad
+                                                                            if s.get("OrganizationalUnitId")}),
+                                            "Accounts": accounts, "AccountFilterType": "INTERSECTION"}}
+                     if service else {"Accounts": accounts})
+            try:
+                stacksets.run(cfn, name, lambda name=name, retry=retry: cfn.update_stack_instances(
+                    StackSetName=name, Regions=[plan.region], OperationPreferences=stacksets.OPERATION_PREFERENCES,
+                    **retry), what=f"the failed stack instances of {name} to be deployed again")
+            except stacksets.OperationFailed as exc:
+                failed_op = str(exc)
+            bad = _not_current(cfn, name, plan.region)
         summaries = [s for s in stacksets.instances(cfn, name) if s.get("Region") == plan.region]
-        bad = [s for s in summaries if s.get("Status") != "CURRENT"]
         echo(f"{name}: {len(summaries) - len(bad)} of {len(summaries)} stack instance(s) CURRENT.")
-        if bad:
-            raise SystemExit("Some stack instances are not CURRENT: " + "; ".join(
-                f"{s['Account']}: {s.get('Status')} {s.get('StatusReason', '')}".strip() for s in bad))
-        done[name] = len(summaries)
+        not_ready += [f"{s['Account']} {name}: {s.get('Status')} {s.get('StatusReason', '')}".strip() for s in bad]
+        if failed_op and not bad:
+            not_ready.append(failed_op)
+        return name, len(summaries) - len(bad), not_ready
+
+    # The two stack sets are independent (the role, the workshop stack): their operations run side by side.
+    from concurrent.futures import ThreadPoolExecutor
+
+    done, not_ready = {}, []
+    with ThreadPoolExecutor(max_workers=len(sets), thread_name_prefix="stack-set") as pool:
+        for name, count, problems in pool.map(lambda args: deploy(*args), sets):
+            done[name] = count
+            not_ready += problems
+    if not_ready:
+        raise SystemExit(f"Not every participant is ready ({len(not_ready)} problem(s)): " + "; ".join(not_ready[:10])
+                         + ". Fix the cause (the reason names it) and run the same command again: it deploys "
+                         "the failed instances again.")
     return {"stack_sets": done}
 
 
-def _provision_shared(plan: Plan, cfn, ec2, me: str, model_arns: list[str], echo) -> dict:
-    name = room.shared_stack(plan.room)
+def _not_current(cfn, name: str, region: str) -> list[dict]:
+    return [s for s in stacksets.instances(cfn, name) if s.get("Region") == region and s.get("Status") != "CURRENT"]
+
+
+# A stack in one of these states cannot be updated: only deleted (CloudFormation User Guide, "Stack status codes":
+# ROLLBACK_COMPLETE "... can only be deleted").
+REPLACE = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"}
+
+
+def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
+    me, name = checked.me, room.shared_stack(plan.room)
     tags = [*room_tags(plan, None), {"Key": PREFIXES_TAG, "Value": " ".join(plan.prefixes)}]
+    params = role_parameters(plan, me, checked.model_arns)
     existing = stack.describe(cfn, name)
+    if existing is not None and existing["StackStatus"] in REPLACE:
+        echo(f"{name} is {existing['StackStatus']} (its creation failed): deleting it to create it again.")
+        _delete_and_wait(cfn, existing)
+        existing = None
     if existing is None:
-        resp = cfn.create_stack(StackName=name, TemplateBody=role_template(),
-                                Parameters=role_parameters(plan, me, model_arns),
+        resp = cfn.create_stack(StackName=name, TemplateBody=role_template(), Parameters=params,
                                 Capabilities=["CAPABILITY_NAMED_IAM"], Tags=tags)
         final = wait_stack(cfn, resp["StackId"], f"{name} to be created")
         if final["StackStatus"] not in stack.STABLE:
+            raise SystemExit(f"{name} ended {final['StackStatus']} ({final.get('StackStatusReason')}). Run the same "
+                             "command again: it replaces it.")
+    elif _tags_differ(existing, tags) or _differs(existing.get("Parameters"), params, "ParameterKey",
+                                                  "ParameterValue"):
+        # A bigger room (the roster is a stack tag) or a new model (the role's ARNs): the stack follows.
+        echo(f"{name} exists ({existing['StackStatus']}): updating it to prefixes {' '.join(plan.prefixes)}, "
+             f"model {plan.model_id}.")
+        resp = cfn.update_stack(StackName=name, TemplateBody=role_template(), Tags=tags, Parameters=params,
+                                Capabilities=["CAPABILITY_NAMED_IAM"])
+        final = wait_stack(cfn, resp["StackId"], f"{name} to be updated")
+        if final["StackStatus"] not in stack.STABLE - {"UPDATE_ROLLBACK_COMPLETE"}:
             raise SystemExit(f"{name} ended {final['StackStatus']} ({final.get('StackStatusReason')}).")
     else:
-        echo(f"{name} exists ({existing['StackStatus']}); the room's prefixes: {' '.join(plan.prefixes)}")
-        if _tags_differ(existing, tags):  # a different room size: the roster (a stack tag) follows
-            resp = cfn.update_stack(StackName=name, UsePreviousTemplate=True, Tags=tags,
-                                    Parameters=[{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
-                                                for p in role_parameters(plan, me, model_arns)],
-                                    Capabilities=["CAPABILITY_NAMED_IAM"])
-            wait_stack(cfn, resp["StackId"], f"{name} to be updated")
-    created = []
+        echo(f"{name} exists ({existing['StackStatus']}) with prefixes {' '.join(plan.prefixes)}.")
+    counts = {"created": [], "replaced": [], "updated": [], "unchanged": []}
+    not_ready = []
     if plan.predeploy:
-        az1, az2 = zones(ec2, plan.region)
+        az1, az2 = checked.zones
+        names = {p: config.WorkshopConfig("aws", plan.region, me, plan.model_id, p).stack_name for p in plan.prefixes}
+        found = {p: stack.describe(cfn, n) for p, n in names.items()}
+        broken = {p: d for p, d in found.items() if d is not None and d["StackStatus"] in REPLACE}
+        for d in broken.values():
+            echo(f"{d['StackName']} is {d['StackStatus']} ({d.get('StackStatusReason') or 'no reason'}): "
+                 "deleting it to create it again.")
+            cfn.delete_stack(StackName=d["StackId"])
+        for p, d in broken.items():
+            _wait_deleted(cfn, d)
+            found[p] = None
         started = {}
-        for prefix in plan.prefixes:
-            cfg = config.WorkshopConfig("aws", plan.region, me, plan.model_id, prefix)
-            if stack.describe(cfn, cfg.stack_name) is not None:
-                continue
-            resp = cfn.create_stack(StackName=cfg.stack_name, TemplateBody=stack.template_body(),
-                                    Parameters=workshop_parameters(plan, az1, az2, prefix),
-                                    Capabilities=["CAPABILITY_IAM"], Tags=room_tags(plan, prefix), OnFailure="ROLLBACK")
-            started[cfg.stack_name] = resp["StackId"]
-        for stack_name, stack_id in started.items():  # CloudFormation creates them side by side
-            final = wait_stack(cfn, stack_id, f"{stack_name} to be created")
+        for p, stack_name in names.items():
+            d = found[p]
+            wanted = workshop_parameters(plan, az1, az2, p)
+            if d is None:
+                resp = cfn.create_stack(StackName=stack_name, TemplateBody=stack.template_body(), Parameters=wanted,
+                                        Capabilities=["CAPABILITY_IAM"], Tags=room_tags(plan, p),
+                                        OnFailure="ROLLBACK")
+                started[p] = (resp["StackId"], "replaced" if p in broken else "created")
+            elif stack.is_adopted(d) or d["StackStatus"].endswith("_IN_PROGRESS"):
+                started[p] = (d["StackId"], "unchanged")
+            elif _differs(d.get("Parameters"), [w for w in wanted if w["ParameterKey"] == "ModelId"],
+                          "ParameterKey", "ParameterValue"):
+                resp = cfn.update_stack(StackName=d["StackId"], UsePreviousTemplate=True, Tags=room_tags(plan, p),
+                                        Parameters=[{"ParameterKey": w["ParameterKey"], "UsePreviousValue": True}
+                                                    if w["ParameterKey"] != "ModelId" else w for w in wanted],
+                                        Capabilities=["CAPABILITY_IAM"])
+                started[p] = (resp["StackId"], "updated")
+            else:
+                started[p] = (d["StackId"], "unchanged")
+        for p, (stack_id, how) in started.items():  # CloudFormation creates them side by side
+            final = wait_stack(cfn, stack_id, f"{names[p]} to be {'updated' if how == 'updated' else 'created'}")
             if final["StackStatus"] not in stack.STABLE:
-                raise SystemExit(f"{stack_name} ended {final['StackStatus']} ({final.get('StackStatusReason')}): "
-                                 "see its events in the CloudFormation console.")
-            created.append(stack_name)
+                why = final.get("StackStatusReason") or "see its events in the CloudFormation console"
+                not_ready.append(f"{names[p]} {final['StackStatus']} ({why})")
+            else:
+                counts[how].append(names[p])
+    ready = sum(len(v) for v in counts.values())
     echo(f"Shared room {plan.room}: prefixes {' '.join(plan.prefixes)}; role {PARTICIPANT_ROLE} in {me}"
-         + (f"; pre-deployed {len(created)} stack(s)" if plan.predeploy else ""))
-    return {"prefixes": plan.prefixes, "stacks": created}
+         + (f"; {ready} of {len(plan.prefixes)} pre-deployed stack(s) ready ("
+            + ", ".join(f"{len(v)} {k}" for k, v in counts.items() if v) + ")" if plan.predeploy else ""))
+    if not_ready:
+        raise SystemExit(f"Not every participant is ready: {'; '.join(not_ready)}. Fix the cause and run the same "
+                         "command again: it replaces a stack whose creation failed.")
+    return {"prefixes": plan.prefixes, "stacks": {k: v for k, v in counts.items() if v}}
+
+
+def _delete_and_wait(cfn, desc: dict) -> None:
+    cfn.delete_stack(StackName=desc["StackId"])
+    _wait_deleted(cfn, desc)
+
+
+def _wait_deleted(cfn, desc: dict) -> None:
+    final = wait_stack(cfn, desc["StackId"], f"{desc['StackName']} to be deleted")
+    if final["StackStatus"] != "DELETE_COMPLETE":
+        raise SystemExit(f"{desc['StackName']} could not be deleted: {final['StackStatus']} "
+                         f"({final.get('StackStatusReason')}). See its events in the CloudFormation console.")
 
 
 def wait_stack(cfn, stack_id: str, what: str) -> dict:
@@ -348,3 +545,14 @@ def wait_stack(cfn, stack_id: str, what: str) -> dict:
 
 def _tags_differ(existing: dict, tags: list[dict]) -> bool:
     return room.tags_of(existing.get("Tags")) != room.tags_of(tags)
+
+
+def dry_run(plan: Plan, echo=print) -> int:
+    """`provision --dry-run`: every check of the real run, and the cost; nothing is created."""
+    checked = check(plan, echo)
+    est = checked.estimate
+    echo(f"{checked.size} participant(s) in {plan.region}; estimated cost for {plan.hours:g} h: "
+         f"${est['total_usd']:.2f} (${est['per_participant_usd']:.4f} each). One participant's estimate:\n"
+         f"{est['estimate']}")
+    echo("Dry run: every check of the real run passed; nothing was created.")
+    return 0

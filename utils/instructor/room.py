@@ -67,6 +67,7 @@ class Room:
     predeployed: bool = False
     hours: float = 2.0  # planned duration (tag workshop-hours), for the cost estimate
     instances: dict = field(default_factory=dict)  # stack set name -> ListStackInstances summaries
+    uncovered: list[str] = field(default_factory=list)  # parts of the room's scope that could not be listed
 
     @property
     def admin_role(self) -> str:
@@ -100,10 +101,13 @@ def _hours(tags: dict) -> float:
 
 def find(region: str, room: str = DEFAULT_ROOM) -> Room | None:
     """The room as AWS knows it, or None when it has no stack set and no stack."""
-    from .. import stack
-
     cfn = aws.client("cloudformation", region)
     me = aws.caller(region)["Account"]
+    return find_accounts(cfn, region, room, me) or find_shared(cfn, region, room, me)
+
+
+def find_accounts(cfn, region: str, room: str, me: str) -> Room | None:
+    """The room's one-account-per-participant form (its stack sets), or None."""
     role_set = stacksets.describe(cfn, role_stack_set(room))
     if role_set is not None:
         tags = tags_of(role_set.get("Tags"))
@@ -124,6 +128,13 @@ def find(region: str, room: str = DEFAULT_ROOM) -> Room | None:
         found.participants = [Participant(a, a) for a in sorted(accounts)]
         found.ou_ids = list(ous)
         return found
+    return None
+
+
+def find_shared(cfn, region: str, room: str, me: str) -> Room | None:
+    """The room's shared-account form (its stack `<room>-participant`), or None."""
+    from .. import stack
+
     shared = stack.describe(cfn, shared_stack(room))
     if shared is not None:
         tags = tags_of(shared.get("Tags"))

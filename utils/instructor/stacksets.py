@@ -73,7 +73,7 @@ def wait_operation(cfn, name: str, operation_id: str, *, what: str, quiet: bool 
     return wait_until(
         lambda: cfn.describe_stack_set_operation(StackSetName=name, OperationId=operation_id)["StackSetOperation"],
         what=what, timeout=timeout, until=lambda op: op["Status"] in DONE_OPERATION,
-        status=lambda op: op["Status"], max_interval=15.0, quiet=quiet,
+        status=lambda op: op["Status"], backoff=1.2, max_interval=15.0, quiet=quiet,
         hint=f"See the operation {operation_id} of {name} in the CloudFormation console (StackSets).")
 
 
