@@ -438,7 +438,7 @@ def test_a_failed_stack_set_instance_is_a_problem_and_a_running_one_is_not():
 def test_a_refusal_midway_never_claims_that_nothing_was_created(instructor_env, aws, capsys, monkeypatch):
     from utils.instructor import provision
 
-    def refused(plan, echo=print):
+    def refused(plan, echo=print, **kwargs):
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "User is not authorized"}}, "CreateStackSet")
 
     monkeypatch.setattr(provision, "provision", refused)

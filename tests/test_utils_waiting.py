@@ -114,3 +114,28 @@ def test_retry_lets_errors_of_the_call_through():
     with pytest.raises(KeyError):
         while retry.again():
             raise KeyError("boom")
+
+
+def test_parallel_map_stops_the_workers_waits_when_the_caller_is_interrupted():
+    """Ctrl-C while a room's waits run in worker threads: every wait stops at its next check (WaitAbandoned), so the
+    CLI can say at once what still runs in AWS; the next parallel_map waits normally again."""
+    ended = []
+    started = __import__("threading").Event()
+
+    def work(i):
+        if i == 0:
+            started.wait(30)
+            raise KeyboardInterrupt
+        started.set()
+        try:
+            waiting.wait_until(lambda: False, what=f"item {i}", timeout=600, interval=0.05, max_interval=0.2,
+                               quiet=True)
+        except waiting.WaitAbandoned as exc:
+            ended.append(str(exc))
+            raise
+
+    with pytest.raises(KeyboardInterrupt):
+        waiting.parallel_map(work, [0, 1], workers=2, name="t")
+    assert ended == ["item 1"]
+    assert waiting.parallel_map(lambda i: waiting.wait_until(lambda: i, what="x", timeout=5, quiet=True), [1, 2],
+                                workers=2, name="t") == [1, 2]

@@ -20,11 +20,40 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from .lang import _
+
+_abandoned = threading.Event()
+
+
+class WaitAbandoned(Exception):
+    """A wait in a worker thread stopped because the main thread was interrupted (Ctrl-C)."""
+
+
+def parallel_map(fn: Callable[[Any], Any], items, *, workers: int, name: str) -> list:
+    """`[fn(item) for item in items]` on a bounded thread pool, in order.
+
+    On Ctrl-C (or any error) in the calling thread, the items not started are cancelled and every `wait_until` still
+    polling in a worker stops at its next check, so the caller can say at once what still runs in AWS instead of
+    waiting for each worker's wait to run out; AWS carries on with what it was asked to do."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=name)
+    try:
+        return list(pool.map(fn, items))
+    except BaseException:
+        _abandoned.set()
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            _abandoned.clear()
+        raise
+    finally:
+        pool.shutdown()
 
 
 class WaitTimeout(TimeoutError):
@@ -151,7 +180,11 @@ def wait_until(
                 progress = _Lines(what, timeout) if headless() else _Bar(what, timeout)
             if progress is not None:
                 progress.update(elapsed, last_status)
-            time.sleep(min(delay, max(0.0, deadline - now)))
+            pause = min(delay, max(0.0, deadline - now))
+            if threading.current_thread() is threading.main_thread():
+                time.sleep(pause)  # Ctrl-C interrupts the main thread's sleep itself
+            elif _abandoned.wait(pause):  # a worker of parallel_map whose caller was interrupted
+                raise WaitAbandoned(what)
             delay = min(delay * backoff, max_interval)
     finally:
         if progress is not None:

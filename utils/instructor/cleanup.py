@@ -33,11 +33,10 @@ import os
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .. import config, endpoint, inventory, lambda_fn, policies, stack
-from ..waiting import WaitTimeout, headless, wait_until
+from ..waiting import WaitTimeout, headless, parallel_map, wait_until
 from . import PARTICIPANT_ROLE, aws, room, scope, stacksets
 from .status import workers
 
@@ -257,11 +256,10 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
             return w, True
 
     def round_():
-        with ThreadPoolExecutor(max_workers=cleanup_workers(), thread_name_prefix="cleanup-wait") as pool:
-            for w, finished in pool.map(check_one, list(todo)):
-                if finished:
-                    todo.remove(w)
-                    phase.done(f"{w.id}: " + (f"ERROR {w.error}" if w.error else line(w)))
+        for w, finished in parallel_map(check_one, list(todo), workers=cleanup_workers(), name="cleanup-wait"):
+            if finished:
+                todo.remove(w)
+                phase.done(f"{w.id}: " + (f"ERROR {w.error}" if w.error else line(w)))
         return len(todo)
 
     if todo:
@@ -277,8 +275,7 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
 
 
 def _pool_each(items, fn):
-    with ThreadPoolExecutor(max_workers=cleanup_workers(), thread_name_prefix="cleanup") as pool:
-        return list(pool.map(fn, items))
+    return parallel_map(fn, items, workers=cleanup_workers(), name="cleanup")
 
 
 def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
@@ -366,9 +363,8 @@ def clean_instructor(cfn, r: room.Room, echo) -> list[str]:
     removed: list[str] = []
     if r.mode == "accounts":
         names = scope.live_stack_sets(cfn, r.name)
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-sets") as pool:
-            for done in pool.map(lambda n: _delete_instances(cfn, r, n), names):
-                removed += done
+        for done in parallel_map(lambda n: _delete_instances(cfn, r, n), names, workers=2, name="stack-sets"):
+            removed += done
         for name in names:
             stacksets.wait_idle(cfn, name, quiet=True)
             cfn.delete_stack_set(StackSetName=name)

@@ -32,6 +32,7 @@ from . import (
     scope,
     stacksets,
 )
+from .errors import Usage
 
 QUOTA_CODE = preflight.VPC_QUOTA_CODE  # Amazon VPC "VPCs per Region"
 
@@ -194,7 +195,7 @@ def check_model(plan: Plan, bedrock) -> None:
     try:
         validation.model_id(plan.model_id, plan.region, offered)
     except validation.InvalidInput as exc:
-        raise SystemExit(f"--model {plan.model_id}: {exc} Nothing was created.") from None
+        raise Usage(f"--model {plan.model_id}: {exc} Nothing was created.") from None
 
 
 def check(plan: Plan, echo=print) -> Checked:
@@ -286,7 +287,7 @@ def confirm_cost(plan: Plan, checked: Checked, yes: bool, ask=input) -> None:
     question = (f"Provision {checked.size} participant(s) in {plan.region} for about "
                 f"${checked.estimate['total_usd']:.2f} over {plan.hours:g} h? [y/N] ")
     if not sys.stdin or not sys.stdin.isatty():
-        raise SystemExit("Provisioning on AWS costs money and nobody can answer the confirmation here: run it "
+        raise Usage("Provisioning on AWS costs money and nobody can answer the confirmation here: run it "
                          "again with --yes to confirm the estimate above. Nothing was created.")
     if ask(question).strip().lower() not in ("y", "yes"):
         raise SystemExit("Not confirmed. Nothing was created.")
@@ -420,13 +421,12 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
         return name, len(summaries) - len(bad), not_ready
 
     # The two stack sets are independent (the role, the workshop stack): their operations run side by side.
-    from concurrent.futures import ThreadPoolExecutor
+    from ..waiting import parallel_map
 
     done, not_ready = {}, []
-    with ThreadPoolExecutor(max_workers=len(sets), thread_name_prefix="stack-set") as pool:
-        for name, count, problems in pool.map(lambda args: deploy(*args), sets):
-            done[name] = count
-            not_ready += problems
+    for name, count, problems in parallel_map(lambda args: deploy(*args), sets, workers=len(sets), name="stack-set"):
+        done[name] = count
+        not_ready += problems
     if not_ready:
         raise SystemExit(f"Not every participant is ready ({len(not_ready)} problem(s)): " + "; ".join(not_ready[:10])
                          + ". Fix the cause (the reason names it) and run the same command again: it deploys "

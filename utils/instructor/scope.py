@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from .. import config, stack
 from . import PARTICIPANT_ROLE, ROOM_TAG, aws, room, stacksets
+from .errors import Usage
 
 
-class RoomConflict(SystemExit):
-    """Provisioning would orphan part of an existing room; the message says what and what to do instead."""
+class RoomConflict(Usage):
+    """Provisioning would orphan part of an existing room (exit 2, the command line must change); the message says
+    what and what to do instead."""
 
 
 def ou_accounts(org, ou_id: str) -> list[dict]:
