@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_learner_time [--scale 1.0]    (from the repository root)
 
-One fresh `python -m utils run` (00 to 06) on its own sandbox, started with SANDBOX_TIMING_SCALE=<scale>: every
+One fresh `python -m utils run` (00 to 07) on its own sandbox, started with SANDBOX_TIMING_SCALE=<scale>: every
 AWS-like delay of sandbox/settings.py (AWS_DELAYS) lasts `scale` times what AWS takes, CloudTrail's delivery
 included (300 s at scale 1). For each notebook it compares the learner's wall time (the notebook's run time, as
 the runner measures it) with the floor: the sum of the readiness waits that no notebook can avoid on its critical
@@ -44,7 +44,7 @@ FLOOR = {
     "03": ["policy_propagation", "lambda_update"],
     "04": [],
     "05": ["policy_propagation", "policy_propagation"],
-    "06": ["lambda_update", "eni_release", "stack_operation"],
+    "07": ["lambda_update", "eni_release", "stack_operation"],
 }
 
 

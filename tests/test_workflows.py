@@ -80,7 +80,7 @@ def test_the_workshop_runs_on_aws_and_always_cleans_up(live):
     runs = {s.get("name"): s for s in steps}
     assert any("WORKSHOP_PREFIX=" in str(s.get("run", "")) and "GITHUB_RUN_ID" in str(s.get("run", ""))
                for s in steps)
-    cleanup = next(s for s in steps if "--only 06" in str(s.get("run", "")))
+    cleanup = next(s for s in steps if "--only 07" in str(s.get("run", "")))
     inventory = next(s for s in steps if "python -m utils inventory" in str(s.get("run", "")))
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     for step in (cleanup, inventory, upload):

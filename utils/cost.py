@@ -1,4 +1,4 @@
-"""What the workshop costs on AWS: an estimate before (notebooks 00 and 02), and the real endpoint hours after (06).
+"""What the workshop costs on AWS: an estimate before (notebooks 00 and 02), and the real endpoint hours after (07).
 
 Prices: us-east-1, USD, as listed in the README's "Cost on AWS" (looked up November 2026). The per-model token
 prices live in one place, `awsfacts.bedrock.TOKEN_PRICES_PER_1K`, which the sandbox serves too; the endpoint and
@@ -125,7 +125,7 @@ def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int 
     if not usage:
         est.notes.append(f"tokens per call assumed {TYPICAL_CALL} (notebook 04 prints the real usage)")
     est.notes.append("Lambda and endpoint data usually fall inside the free tier / round to zero; "
-                     "the endpoint hours are the cost that keeps running until notebook 06.")
+                     "the endpoint hours are the cost that keeps running until notebook 07.")
     if target == "sandbox":
         est.notes.append("On the sandbox nothing is billed: this is what the same steps would cost on AWS.")
     return est

@@ -2,7 +2,7 @@
 
 Tagged `workshop=bedrock-privatelink` and `participant=<prefix or "default">`: the
 stack, VPCs, subnets, route tables, security groups, endpoints, network interfaces
-(in those VPCs, plus Lambda's), functions and IAM roles. Notebook 06 prints it and
+(in those VPCs, plus Lambda's), functions and IAM roles. Notebook 07 prints it and
 expects it empty; the tests use it the same way.
 """
 

@@ -109,7 +109,7 @@ def outputs(cfn, name: str) -> dict:
     missing = [k for k in OUTPUT_KEYS if k not in out]
     if missing:
         raise StackMissing(f"The stack {name} lacks the outputs {missing}; it was not made from {TEMPLATE}. "
-                           "Run notebook 06 to remove it, then 01 again.")
+                           "Run notebook 07 to remove it, then 01 again.")
     return out
 
 

@@ -36,7 +36,7 @@ def state_of(row) -> str:
         return "bad"
     if row.get("policy_effect") == "Deny":
         return "deny"
-    if row.get("step") in ("04", "05", "06"):
+    if row.get("step") in ("04", "05", "07"):
         return "done"
     return "progress" if row.get("step") else "idle"
 

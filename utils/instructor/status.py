@@ -10,10 +10,10 @@ Fields (also the keys of `status --json`):
 - last_allow, last_deny: the newest Amazon Bedrock call through the participant's endpoint in CloudTrail's event
   history, answered or refused ({"time", "endpoint", "event"}); on AWS events arrive minutes after the call;
 - leftovers: what the notebooks create outside the stack and that still exists (endpoints, inline policies, the
-  VPC attachment): what notebook 06 or the instructor's cleanup removes;
+  VPC attachment): what notebook 07 or the instructor's cleanup removes;
 - endpoint_hours, endpoint_usd: hours since each live endpoint's creation and what they cost (utils.cost), and
   estimate_usd, utils.cost's estimate of a whole session for one participant;
-- step: the last notebook whose result is visible in AWS ("01" ... "06"), "" before 01;
+- step: the last notebook whose result is visible in AWS ("01" ... "07"), "" before 01;
 - error: why the row could not be read (e.g. the role cannot be assumed).
 
 Participants are read in parallel, at most `WORKSHOP_STATUS_WORKERS` (default 8) at a time.
@@ -32,9 +32,9 @@ from . import PARTICIPANT_ROLE, aws, room
 FIELDS = ["participant", "account_id", "prefix", "step", "stack", "stack_status", "adopted", "endpoint_id",
           "endpoint_state", "private_dns", "policy_effect", "function_in_vpc", "last_allow", "last_deny",
           "leftovers", "endpoint_hours", "endpoint_usd", "estimate_usd", "error"]
-STEPS = ["01", "02", "03", "04", "05", "06"]
+STEPS = ["01", "02", "03", "04", "05", "07"]
 STEP_NAMES = {"01": "stack", "02": "endpoint", "03": "function in VPC", "04": "Allow seen", "05": "Deny seen",
-              "06": "cleaned up"}
+              "07": "cleaned up"}
 DENIED = {"AccessDenied", "AccessDeniedException"}
 CLOUDTRAIL_HOURS = 24  # how far back the event history is read
 CLOUDTRAIL_PAGES = 3
@@ -160,7 +160,7 @@ def _fill(row: dict, r: room.Room, p: room.Participant, make, code_sha: str | No
     if step == "04" and deny:
         step = "05"
     if (allow or deny) and not leftovers and (desc is None or row["adopted"]):
-        step = "06"
+        step = "07"
     row["step"] = step
 
 
