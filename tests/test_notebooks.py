@@ -107,7 +107,7 @@ def test_runner_warm_up_matches_the_notebook():
 # ---------------------------------------------------------------- hygiene
 
 def test_seven_notebooks_with_the_fixed_numbering():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "07"]
+    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -145,8 +145,14 @@ def test_the_notebooks_show_the_api_calls_they_teach():
         "03": ["iam.put_role_policy(", "lam.invoke(", "lam.update_function_configuration("],
         "04": ["lam.invoke(", "cloudtrail.lookup_events(", "ec2.describe_vpc_endpoints("],
         "05": ["ec2.modify_vpc_endpoint(", "lam.invoke("],
+        "06": ["cfn.create_stack(", "ec2.create_transit_gateway(", "ec2.create_transit_gateway_vpc_attachment(",
+               "ec2.create_transit_gateway_route(", "ec2.create_route(", "ec2.authorize_security_group_ingress(",
+               "ec2.modify_vpc_endpoint(", "iam.put_role_policy(", "resolver.create_resolver_endpoint(",
+               "resolver.create_resolver_rule(", "resolver.associate_resolver_rule(", "r53.create_hosted_zone(",
+               "r53.change_resource_record_sets(", "lam.invoke("],
         "07": ["ec2.delete_vpc_endpoints(", "lam.update_function_configuration(", "iam.delete_role_policy(",
-               "cfn.delete_stack("],
+               "cfn.delete_stack(", "ec2.delete_transit_gateway_vpc_attachment(", "ec2.delete_transit_gateway(",
+               "resolver.delete_resolver_rule(", "resolver.delete_resolver_endpoint(", "r53.delete_hosted_zone("],
     }
     for number, calls in expected.items():
         for call in calls:

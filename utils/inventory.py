@@ -2,8 +2,9 @@
 
 Tagged `workshop=bedrock-privatelink` and `participant=<prefix or "default">`: the
 stack, VPCs, subnets, route tables, security groups, endpoints, network interfaces
-(in those VPCs, plus Lambda's), functions and IAM roles. Notebook 07 prints it and
-expects it empty; the tests use it the same way.
+(in those VPCs, plus Lambda's), functions and IAM roles; and notebook 06's transit gateways and
+their attachments, Route 53 Resolver endpoints and rules, and private hosted zones. Notebook 07
+prints it and expects it empty; the tests use it the same way.
 """
 
 from __future__ import annotations
@@ -135,4 +136,7 @@ def _collect(cfg: WorkshopConfig, client) -> list[dict]:
             if _ours(tags, cfg):
                 rows.append({"type": "iam role", "id": r["RoleName"], "name": r["Arn"].split(":role/")[-1],
                              "state": ""})
+    from .beyond import inventory_rows
+
+    rows += inventory_rows(cfg, client)
     return rows

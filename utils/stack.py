@@ -29,8 +29,12 @@ class StackMissing(LookupError):
     """The stack is not there (or not usable); the message says which notebook to run."""
 
 
-def template_body() -> str:
-    return (repo_root() / TEMPLATE).read_text(encoding="utf-8")
+CORPORATE_TEMPLATE = "cfn/corporate-network.yaml"  # notebook 06's corporate stand-in
+
+
+def template_body(path: str = TEMPLATE) -> str:
+    """A template of cfn/ as text (the workshop stack's by default)."""
+    return (repo_root() / path).read_text(encoding="utf-8")
 
 
 def describe(cfn, name: str) -> dict | None:
