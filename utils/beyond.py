@@ -131,7 +131,8 @@ def corporate_hops(cfg=None, client=None, state: dict | None = None) -> list[dic
     corp_table = s["route_tables"].get(c["CorporateRouteTableId"], {})
     client_hop = _hop(HOPS[0], [
         _check(_("route to the workshop VPC"), bool(tgw) and _vpc_route_to(corp_table, work_cidr, tgw_id),
-               _("{table}: {cidr} -> {tgw}").format(table=c["CorporateRouteTableId"], cidr=work_cidr, tgw=tgw_id),
+               _("route table {table}: {cidr} -> {tgw}").format(table=c["CorporateRouteTableId"], cidr=work_cidr,
+                                                                tgw=tgw_id),
                _("Add the route {cidr} -> the Transit Gateway to {table} (notebook 06, Step 2).").format(
                    cidr=work_cidr, table=c["CorporateRouteTableId"])),
     ])
