@@ -269,7 +269,11 @@ def _forward(region: str, rule, host: str, depth: int) -> dict:
         return {**base, "reason": f"the rule {rule.id} forwards {host} from outbound endpoint "
                                   f"{rule.resolver_endpoint_id} which is {state}; the query times out",
                 "failure": {"missing": "outbound-endpoint", "rule": rule.id}}
-    problems = []
+    problems: list[tuple[str, dict]] = []
+
+    def add(reason: str, facts: dict) -> None:
+        problems.append((reason, facts))
+
     for target in rule.target_ips or []:
         target_ip = target.get("Ip")
         inbound = next((e for e in backend.resolver_endpoints.values()
@@ -277,27 +281,26 @@ def _forward(region: str, rule, host: str, depth: int) -> dict:
                        None)
         for source_ip, subnet in _endpoint_addresses(ec2, outbound):
             if not _sg_allows_dns(ec2, outbound.security_group_ids, egress=True, peer_ip=target_ip):
-                problems.append((f"the outbound endpoint's security group(s) {', '.join(outbound.security_group_ids)} "
-                                 f"allow no DNS (port 53) to {target_ip}"),
-                                {"missing": "outbound-sg", "endpoint": outbound.id})
+                add(f"the outbound endpoint's security group(s) {', '.join(outbound.security_group_ids)} "
+                    f"allow no DNS (port 53) to {target_ip}", {"missing": "outbound-sg", "endpoint": outbound.id})
                 continue
             route = transit.path(region, subnet, source_ip, target_ip)
             if not route["ok"]:
-                problems.append((f"no route from the outbound endpoint ({source_ip}) to {target_ip}: {route['reason']}",
-                                 route["missing"]))
+                add(f"no route from the outbound endpoint ({source_ip}) to {target_ip}: {route['reason']}",
+                    route["missing"])
                 continue
             if inbound is None:
-                problems.append((f"no DNS server answers at {target_ip}", {"missing": "target"}))
+                add(f"no DNS server answers at {target_ip}", {"missing": "target"})
                 continue
             if inbound.status != "OPERATIONAL":
-                problems.append((f"the inbound endpoint {inbound.id} at {target_ip} is {inbound.status}",
-                                 {"missing": "inbound-endpoint", "endpoint": inbound.id}))
+                add(f"the inbound endpoint {inbound.id} at {target_ip} is {inbound.status}",
+                    {"missing": "inbound-endpoint", "endpoint": inbound.id})
                 continue
             if not _sg_allows_dns(ec2, inbound.security_group_ids, egress=False, peer_ip=source_ip):
-                problems.append((f"the inbound endpoint {inbound.id}'s security group(s) "
-                                 f"{', '.join(inbound.security_group_ids)} admit no DNS (port 53) from {source_ip}",
-                                 {"missing": "inbound-sg", "endpoint": inbound.id,
-                                  "security_groups": list(inbound.security_group_ids)}))
+                add(f"the inbound endpoint {inbound.id}'s security group(s) "
+                    f"{', '.join(inbound.security_group_ids)} admit no DNS (port 53) from {source_ip}",
+                    {"missing": "inbound-sg", "endpoint": inbound.id,
+                     "security_groups": list(inbound.security_group_ids)})
                 continue
             inner = lookup(region, ec2.get_vpc(inbound.host_vpc_id), host, depth=depth + 1)
             return {**inner, "kind": "forwarded", "rule": rule.id, "domain": rule.domain_name,

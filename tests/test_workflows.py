@@ -132,7 +132,7 @@ def test_the_live_role_may_make_every_call_the_notebooks_and_helpers_make():
     import nbformat
 
     clients = {"cfn": "cloudformation", "ec2": "ec2", "lam": "lambda", "iam": "iam", "sts": "sts",
-               "bedrock": "bedrock", "cloudtrail": "cloudtrail"}
+               "bedrock": "bedrock", "cloudtrail": "cloudtrail", "resolver": "route53resolver", "r53": "route53"}
     special = {("lambda", "invoke"): "lambda:InvokeFunction"}
     policy = json.loads((ROOT / ".github/aws-live/permissions-policy.json").read_text())
     allowed = {a for st in policy["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str)
