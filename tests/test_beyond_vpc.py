@@ -299,3 +299,64 @@ def test_cleanup_after_a_partial_06(workshop_env, monkeypatch, cut):
     assert report.ok, [(r.notebook, r.error) for r in report.results]
     text = json.dumps(nbformat.read(report.results[0].output, as_version=4))
     assert "Nothing of the workshop remains." in text
+
+
+# ---------------------------------------------------------------- the doctor names each break of the corporate path
+
+
+@pytest.mark.slow
+def test_the_doctor_names_each_break_of_the_corporate_path(workshop_env, monkeypatch, capsys):
+    from utils import config, doctor, runner, stack, target
+
+    monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
+    report = runner.run(only=["00", "01", "02", "03", "04", "06"], out_root=workshop_env / "runs",
+                        echo=lambda _l: None)
+    assert report.ok, [(r.notebook, r.error) for r in report.results]
+    cfg = config.load()
+    ec2, rr = target.client("ec2", cfg.region), target.client("route53resolver", cfg.region)
+    r53 = target.client("route53", cfg.region)
+    cfn = target.client("cloudformation", cfg.region)
+    out, corp = stack.outputs(cfn, cfg.stack_name), stack.outputs(cfn, cfg.corporate_stack_name)
+
+    def doctor_says() -> str:
+        capsys.readouterr()
+        doctor.main(["--no-path"])
+        return capsys.readouterr().out
+
+    text = doctor_says()
+    assert "[FAIL] beyond" not in text and "[PASS] beyond" in text, text
+
+    tgw_id = ec2.describe_transit_gateways(Filters=cfg.tag_filters)["TransitGateways"][0]["TransitGatewayId"]
+    # 1. A missing route on the corporate side, then on the workshop side.
+    ec2.delete_route(RouteTableId=corp["CorporateRouteTableId"], DestinationCidrBlock=out["VpcCidr"])
+    assert "[FAIL] beyond    route to the workshop VPC" in doctor_says()
+    ec2.create_route(RouteTableId=corp["CorporateRouteTableId"], DestinationCidrBlock=out["VpcCidr"],
+                     TransitGatewayId=tgw_id)
+    table = out["PrivateRouteTableIds"].split(",")[1]
+    ec2.delete_route(RouteTableId=table, DestinationCidrBlock=corp["CorporateVpcCidr"])
+    text = doctor_says()
+    assert "[FAIL] beyond    route back from the workshop VPC" in text and table in text
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock=corp["CorporateVpcCidr"], TransitGatewayId=tgw_id)
+    # 2. The endpoint's security group without the corporate range.
+    rule = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": corp["CorporateVpcCidr"]}]}
+    ec2.revoke_security_group_ingress(GroupId=out["EndpointSecurityGroupId"], IpPermissions=[rule])
+    assert "[FAIL] beyond    endpoint SG admits 443 from the corporate range" in doctor_says()
+    ec2.authorize_security_group_ingress(GroupId=out["EndpointSecurityGroupId"], IpPermissions=[rule])
+    # 3. No rule association and no zone: the default hostname resolves publicly in the corporate VPC.
+    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Config"].get("PrivateZone"))
+    records = [r for r in r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+               if r["Type"] not in ("SOA", "NS")]
+    r53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
+        {"Action": "DELETE", "ResourceRecordSet": r} for r in records]})
+    r53.delete_hosted_zone(Id=zone["Id"])
+    assert "[FAIL] beyond    the corporate VPC resolves the default hostname privately" in doctor_says()
+    # 4. The rule associated again, but the inbound endpoint's group without DNS from the corporate range.
+    rule_id = rr.list_resolver_rules(Filters=[{"Name": "RuleType", "Values": ["FORWARD"]}])["ResolverRules"][0]["Id"]
+    rr.associate_resolver_rule(ResolverRuleId=rule_id, VPCId=corp["CorporateVpcId"])
+    assert "[FAIL] beyond" not in doctor_says()
+    ec2.revoke_security_group_ingress(GroupId=corp["InboundResolverSecurityGroupId"], IpPermissions=[
+        {"IpProtocol": proto, "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": corp["CorporateVpcCidr"]}]}
+        for proto in ("udp", "tcp")])
+    assert "[FAIL] beyond    inbound endpoint SG admits DNS from the corporate range" in doctor_says()
+    report = runner.run(only=["07"], out_root=workshop_env / "runs", echo=lambda _l: None)
+    assert report.ok, [(r.notebook, r.error) for r in report.results]

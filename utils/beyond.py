@@ -191,6 +191,17 @@ def dns_findings(cfg, client, state: dict) -> list[dict]:
     zones = [z for z in r53.list_hosted_zones_by_name(DNSName=host + ".")["HostedZones"]
              if z["Name"] == host + "." and z["Config"].get("PrivateZone")
              and any(v["VPCId"] == c["CorporateVpcId"] for v in r53.get_hosted_zone(Id=z["Id"]).get("VPCs", []))]
+    endpoint_url = ""
+    try:
+        variables = client("lambda", cfg.region).get_function_configuration(
+            FunctionName=c["ClientFunctionName"]).get("Environment", {}).get("Variables", {})
+        endpoint_url = variables.get("BEDROCK_ENDPOINT_URL", "")
+    except Exception:  # noqa: BLE001 - no function: the DNS checks below still say what is missing
+        endpoint_url = ""
+    if endpoint_url:  # path 1: the client names the endpoint; the default hostname is not used
+        return [_check(_("the client names the endpoint (path 1)"), ".vpce.amazonaws.com" in endpoint_url,
+                       endpoint_url, _("Set BEDROCK_ENDPOINT_URL to the endpoint-specific DNS name (notebook 06, "
+                                       "Step 4)."))]
     checks = [_check(_("the corporate VPC resolves the default hostname privately"), bool(forwarding or zones),
                      _("forwarding rule association: {rule}; private hosted zone: {zone}").format(
                          rule=forwarding[0]["ResolverRuleId"] if forwarding else _("none"),
@@ -327,3 +338,12 @@ def inventory_rows(cfg, client) -> list[dict]:
     rows += [{"type": "private hosted zone", "id": z["Id"].split("/")[-1], "name": z["Name"], "state": ""}
              for z in found["zones"]]
     return rows
+
+
+def doctor_checks(cfg, client) -> list[dict]:
+    """The doctor's checks of the corporate path (section "beyond"); none when notebook 06 has not run."""
+    state = gather(cfg, client)
+    if not state.get("corporate") or not state.get("workshop"):
+        return []
+    checks = [c for hop in corporate_hops(cfg, client, state) for c in hop["checks"]]
+    return checks + dns_findings(cfg, client, state)
