@@ -142,6 +142,39 @@ def _patch() -> None:
         return endpoint
 
     Route53ResolverBackend.create_resolver_endpoint = create_resolver_endpoint
+
+    # AWS's texts, as recorded (LocalStack's AWS-validated snapshot test_route53resolver.snapshot.json, 2023-09-08).
+    from moto.route53resolver.exceptions import ResourceNotFoundException
+    from moto.route53resolver.validations import validate_args
+
+    def _validate_resolver_rule_id(self, resolver_rule_id):
+        validate_args([("resolverRuleId", resolver_rule_id)])
+        if resolver_rule_id not in self.resolver_rules:
+            raise ResourceNotFoundException(f'[RSLVR-00703] Resolver rule with ID "{resolver_rule_id}" does not exist.')
+
+    Route53ResolverBackend._validate_resolver_rule_id = _validate_resolver_rule_id
+
+    disassociate = Route53ResolverBackend.disassociate_resolver_rule
+
+    def disassociate_resolver_rule(self, resolver_rule_id, vpc_id):
+        validate_args([("resolverRuleId", resolver_rule_id), ("vPCId", vpc_id)])
+        self._validate_resolver_rule_id(resolver_rule_id)
+        return disassociate(self, resolver_rule_id, vpc_id)
+
+    Route53ResolverBackend.disassociate_resolver_rule = disassociate_resolver_rule
+
+    create_rule = Route53ResolverBackend.create_resolver_rule
+
+    def create_resolver_rule(self, region, creator_request_id, name, rule_type, domain_name, target_ips,
+                             resolver_endpoint_id, tags):
+        endpoint = self.resolver_endpoints.get(resolver_endpoint_id or "")
+        if endpoint is not None and endpoint.direction != "OUTBOUND":
+            raise InvalidRequestException(
+                "[RSLVR-00700] Resolver rules can only be associated to OUTBOUND resolver endpoints.")
+        return create_rule(self, region, creator_request_id, name, rule_type, domain_name, target_ips,
+                           resolver_endpoint_id, tags)
+
+    Route53ResolverBackend.create_resolver_rule = create_resolver_rule
     Route53ResolverBackend.delete_resolver_endpoint = delete_resolver_endpoint
 
     for name in ("get_resolver_endpoint", "list_resolver_endpoints", "list_resolver_endpoint_ip_addresses"):
