@@ -27,7 +27,8 @@ INSTRUCTOR_NOTEBOOKS = sorted((ROOT / "notebooks" / "instructor").glob("*.ipynb"
 # Read-only actions that AWS does not scope to a resource: "*" is what AWS requires for them.
 UNSCOPED_READS = re.compile(r"^(ec2:Describe\w+|cloudformation:(DescribeStacks|ListStacks|ValidateTemplate)|"
                             r"lambda:ListFunctions|iam:ListRoles|bedrock:(List|Get)\w+|cloudtrail:LookupEvents|"
-                            r"servicequotas:Get\w+)$")
+                            r"servicequotas:Get\w+|route53:ListHostedZones|"
+                            r"route53resolver:List(ResolverEndpoints|ResolverRules|ResolverRuleAssociations))$")
 
 
 def _role_template() -> dict:

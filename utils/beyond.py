@@ -308,15 +308,10 @@ def find_network(cfg, client) -> dict:
     rule_ids = {r["Id"] for r in found["resolver_rules"]}
     found["rule_associations"] = [a for a in resolver.list_resolver_rule_associations()["ResolverRuleAssociations"]
                                   if a["ResolverRuleId"] in rule_ids]
-    zones = []
-    for zone in r53.list_hosted_zones()["HostedZones"]:
-        if not zone["Config"].get("PrivateZone"):
-            continue
-        tags = {t["Key"]: t["Value"] for t in r53.list_tags_for_resource(
-            ResourceType="hostedzone", ResourceId=zone["Id"].split("/")[-1])["ResourceTagSet"].get("Tags", [])}
-        if _ours(tags, cfg):
-            zones.append(zone)
-    found["zones"] = zones
+    # The zone carries the workshop's tags too, but it is found by the caller reference notebook 06 gives it
+    # (<corporate stack name>-<VPC ID>), which needs no route53:ListTagsForResource (scoped to no account).
+    found["zones"] = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Config"].get("PrivateZone")
+                      and z.get("CallerReference", "").startswith(cfg.corporate_stack_name + "-vpc-")]
     return found
 
 
