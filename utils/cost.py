@@ -33,7 +33,8 @@ LAMBDA_PER_REQUEST = 0.20 / 1_000_000
 #   "How do I optimize costs for Route 53 Resolver endpoints?",
 #   repost.aws/knowledge-center/route-53-resolver-endpoint-costs).
 # - Route 53 hosted zone: USD 0.50 per zone per month for the first 25 (quoted from aws.amazon.com/route53/pricing by
-#   third-party summaries); a zone deleted within 12 hours of its creation is not charged (same page).
+#   third-party summaries); "We don't bill you if you delete a hosted zone within 12 hours after you create it"
+#   (Route 53 Developer Guide, "I was billed twice for the same hosted zone").
 BEYOND_PRICES_SOURCE = ("us-east-1 list prices read on 2026-12-07: Transit Gateway (attachment-hour, GB), Route 53 "
                         "Resolver (IP address-hour, AWS Knowledge Center), Route 53 hosted zone (month)")
 TGW_ATTACHMENT_HOUR = 0.05
