@@ -316,7 +316,7 @@ def test_the_doctor_names_each_break_of_the_corporate_path(workshop_env, monkeyp
     ec2, rr = target.client("ec2", cfg.region), target.client("route53resolver", cfg.region)
     r53 = target.client("route53", cfg.region)
     cfn = target.client("cloudformation", cfg.region)
-    out, corp = stack.outputs(cfn, cfg.stack_name), stack.outputs(cfn, cfg.corporate_stack_name)
+    out, corp = stack.outputs(cfn, cfg.stack_name), stack.outputs_of(stack.describe(cfn, cfg.corporate_stack_name))
 
     def doctor_says() -> str:
         capsys.readouterr()
