@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
+from .inventory import find_network  # noqa: F401  (notebook 07 finds notebook 06's resources with it)
 from .lang import _
 
 HOPS = ("corporate client", "Transit Gateway", "endpoint", "Amazon Bedrock")
@@ -272,67 +273,6 @@ def assert_endpoint_ips(ec2, network: dict, runtime_endpoint: dict) -> None:
     assert got and got == ips, _("The DNS answer {got} is not the endpoint's IPs {ips}").format(
         got=sorted(got), ips=sorted(ips))
     print(_("The DNS answer equals the endpoint's network-interface IPs: {ips}").format(ips=", ".join(sorted(ips))))
-
-
-# ---------------------------------------------------------------- finding what notebook 06 created (07, inventory)
-
-
-def _ours(tags: dict, cfg) -> bool:
-    from .config import WORKSHOP_TAG
-
-    return tags.get(WORKSHOP_TAG[0]) == WORKSHOP_TAG[1] and tags.get("participant", "default") == cfg.participant
-
-
-def find_network(cfg, client) -> dict:
-    """Notebook 06's resources of this participant that still exist, found by their workshop tags:
-    {"transit_gateways", "attachments", "resolver_endpoints", "resolver_rules", "rule_associations", "zones"}."""
-    ec2 = client("ec2", cfg.region)
-    resolver = client("route53resolver", cfg.region)
-    r53 = client("route53", cfg.region)
-    found: dict = {}
-    found["transit_gateways"] = [g for g in ec2.describe_transit_gateways(Filters=cfg.tag_filters)["TransitGateways"]
-                                 if g["State"] != "deleted"]
-    tgw_ids = [g["TransitGatewayId"] for g in found["transit_gateways"]]
-    found["attachments"] = [a for a in ec2.describe_transit_gateway_vpc_attachments(
-        Filters=[{"Name": "transit-gateway-id", "Values": tgw_ids}])["TransitGatewayVpcAttachments"]
-        if a["State"] not in ("deleted", "failed", "rejected")] if tgw_ids else []
-
-    def tagged(arn: str) -> bool:
-        tags = {t["Key"]: t["Value"] for t in resolver.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
-        return _ours(tags, cfg)
-
-    found["resolver_endpoints"] = [e for e in resolver.list_resolver_endpoints()["ResolverEndpoints"]
-                                   if tagged(e["Arn"])]
-    found["resolver_rules"] = [r for r in resolver.list_resolver_rules()["ResolverRules"]
-                               if r.get("OwnerId") != "Route 53 Resolver" and tagged(r["Arn"])]
-    rule_ids = {r["Id"] for r in found["resolver_rules"]}
-    found["rule_associations"] = [a for a in resolver.list_resolver_rule_associations()["ResolverRuleAssociations"]
-                                  if a["ResolverRuleId"] in rule_ids]
-    # The zone carries the workshop's tags too, but it is found by the caller reference notebook 06 gives it
-    # (<corporate stack name>-<VPC ID>), which needs no route53:ListTagsForResource (scoped to no account).
-    found["zones"] = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Config"].get("PrivateZone")
-                      and z.get("CallerReference", "").startswith(cfg.corporate_stack_name + "-vpc-")]
-    return found
-
-
-def inventory_rows(cfg, client) -> list[dict]:
-    """Rows for utils.inventory: {"type", "id", "name", "state"}."""
-    found = find_network(cfg, client)
-
-    def name_of(item) -> str:
-        return {t["Key"]: t["Value"] for t in item.get("Tags", [])}.get("Name", "")
-
-    rows = [{"type": "transit gateway", "id": g["TransitGatewayId"], "name": name_of(g), "state": g["State"]}
-            for g in found["transit_gateways"]]
-    rows += [{"type": "transit gateway attachment", "id": a["TransitGatewayAttachmentId"], "name": name_of(a),
-              "state": a["State"]} for a in found["attachments"]]
-    rows += [{"type": "resolver endpoint", "id": e["Id"], "name": e.get("Name", ""), "state": e["Status"]}
-             for e in found["resolver_endpoints"]]
-    rows += [{"type": "resolver rule", "id": r["Id"], "name": r.get("Name", ""), "state": r.get("Status", "")}
-             for r in found["resolver_rules"]]
-    rows += [{"type": "private hosted zone", "id": z["Id"].split("/")[-1], "name": z["Name"], "state": ""}
-             for z in found["zones"]]
-    return rows
 
 
 def doctor_checks(cfg, client) -> list[dict]:
