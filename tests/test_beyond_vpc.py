@@ -351,7 +351,7 @@ def test_the_doctor_names_each_break_of_the_corporate_path(workshop_env, monkeyp
     r53.delete_hosted_zone(Id=zone["Id"])
     assert "[FAIL] beyond    the corporate VPC resolves the default hostname privately" in doctor_says()
     # 4. The rule associated again, but the inbound endpoint's group without DNS from the corporate range.
-    rule_id = rr.list_resolver_rules(Filters=[{"Name": "RuleType", "Values": ["FORWARD"]}])["ResolverRules"][0]["Id"]
+    rule_id = rr.list_resolver_rules(Filters=[{"Name": "Type", "Values": ["FORWARD"]}])["ResolverRules"][0]["Id"]
     rr.associate_resolver_rule(ResolverRuleId=rule_id, VPCId=corp["CorporateVpcId"])
     assert "[FAIL] beyond" not in doctor_says()
     ec2.revoke_security_group_ingress(GroupId=corp["InboundResolverSecurityGroupId"], IpPermissions=[
