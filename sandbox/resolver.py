@@ -139,6 +139,7 @@ def _patch() -> None:
         endpoint = self.resolver_endpoints[resolver_endpoint_id]
         if endpoint.__dict__.get("_gone_at") is None:
             endpoint.__dict__["_gone_at"] = _now() + timedelta(seconds=SETTINGS.delay("resolver_endpoint_deleting"))
+            endpoint.status_message = endpoint.status_message.replace("Successfully created", "Deleting")
         return endpoint
 
     Route53ResolverBackend.create_resolver_endpoint = create_resolver_endpoint

@@ -98,7 +98,7 @@ def purge(backend) -> None:
 
 def free_ip(subnet, also_taken: set | None = None) -> str:
     """A free address of the subnet (AWS reserves the first four and the last one)."""
-    net = ipaddress.ip_network(subnet.cidr_block)
+    net = ipaddress.ip_network(subnet.cidr_block, strict=False)
     used = set(subnet._subnet_ips) | set(also_taken or ())
     for offset in range(4, net.num_addresses - 1):
         ip = str(net.network_address + offset)
@@ -250,8 +250,9 @@ def _patch() -> None:
         found = []
         for route in search(self, transit_gateway_route_table_id, filters, None):
             copy = dict(route)
-            attachment = copy.get("transitGatewayAttachments")
-            copy["transitGatewayAttachments"] = [attachment] if isinstance(attachment, dict) else (attachment or [])
+            attachment = copy.pop("transitGatewayAttachments", None)
+            if attachment:  # a route with no attachment (a blackhole, or none named) lists none
+                copy["transitGatewayAttachments"] = [attachment] if isinstance(attachment, dict) else attachment
             found.append(copy)
         static = {r.get("destinationCidrBlock") for r in found}
         wanted_types = (filters or {}).get("type") or ["static", "propagated"]
