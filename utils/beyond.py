@@ -210,6 +210,12 @@ def dns_findings(cfg, client, state: dict) -> list[dict]:
                      _("Associate the forwarding rule with {vpc} (path 2) or a private hosted zone {host} (path 3), "
                        "or set the client's endpoint_url to the endpoint-specific name (path 1).").format(
                          vpc=c["CorporateVpcId"], host=host))]
+    if zones and not forwarding:  # the zone answers only with a record for the name (else NXDOMAIN)
+        records = r53.list_resource_record_sets(HostedZoneId=zones[0]["Id"])["ResourceRecordSets"]
+        has_record = any(r["Name"].rstrip(".") == host and r["Type"] == "A" for r in records)
+        checks.append(_check(_("the private hosted zone has a record for the default hostname"), has_record,
+                             zones[0]["Id"], _("Add the alias A record {host} -> the endpoint's DNS name (notebook 06, "
+                                               "Step 6).").format(host=host)))
     if forwarding:
         checks.append(_check(_("inbound endpoint SG admits DNS from the corporate range"),
                              _sg_admits(state["inbound_sg"], c["CorporateVpcCidr"], 53, ("udp", "tcp")),
@@ -282,3 +288,16 @@ def doctor_checks(cfg, client) -> list[dict]:
         return []
     checks = [c for hop in corporate_hops(cfg, client, state) for c in hop["checks"]]
     return checks + dns_findings(cfg, client, state)
+
+
+def remove_zone_records(r53, zones: list[dict]) -> list[str]:
+    """Delete the records (all but SOA and NS) of private hosted zones; the zones' names. Notebook 06 uses it on a
+    re-run, so that the zone an earlier run left does not answer during Step 5's broken-on-purpose call."""
+    emptied = []
+    for zone in zones:
+        records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+        changes = [{"Action": "DELETE", "ResourceRecordSet": r} for r in records if r["Type"] not in ("SOA", "NS")]
+        if changes:
+            r53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": changes})
+            emptied.append(zone["Name"])
+    return emptied
