@@ -253,7 +253,7 @@ def explain(reply, *, cfg, client=None):
         first = broken[0]
         return ex.Explanation(
             _("The corporate client's path is broken: {name}").format(name=first["name"]),
-            first["detail"] + ". " + base.meaning,
+            first["detail"] + "\n\n" + base.meaning,
             [first["fix"], *[c["fix"] for c in broken[1:3] if c["fix"]]],
             {**base.facts, "host": network.get("host", "-"), "addresses": ", ".join(addresses) or "-"},
         )
