@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parent.parent
 LIST_FILE = REPO / "sandbox" / "moto_fixes" / "EXPECTED_UPSTREAM_FAILURES.md"
 # The services whose moto code the sandbox patches (sandbox.moto_fixes.apply_all()), as moto names their test folders.
 SERVICES = ("sts", "resourcegroupstaggingapi", "awslambda", "awslambda_simple", "iam", "cloudformation", "ec2",
-            "servicequotas", "organizations", "sagemaker")
+            "servicequotas", "organizations", "sagemaker", "route53resolver")
 NODE_ID = re.compile(r"^tests/test_[a-z0-9_]+/[A-Za-z0-9_]+\.py::[^\s|]+$")
 ROW = re.compile(r"^\|\s*`(?P<node>[^`]+)`\s*\|(?P<rest>.*)\|\s*$")
 URL = re.compile(r"https://docs\.aws\.amazon\.com/\S+")
