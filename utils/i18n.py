@@ -32,6 +32,11 @@ run the same code.
   English. A label quoted as `code` in the English is refused (code spans stay unchanged in the translation, so
   the Japanese could not show the Japanese label). See docs/style-ja.md.
 
+- docs: check also reads the documentation pages. README.md and each docs/<page>.md that has a translation
+  (README.<lang>.md, docs/<lang>/<page>.md) must have the same `## ` sections in the same order, each pair quoting
+  the same inline code; every relative link and #anchor of README*.md and docs/**/*.md must exist
+  (docs/style-ja.md, "ドキュメントのページ").
+
 No maintained package translates .ipynb to and from gettext, so this module is the small hand-written part:
 extract, merge and build on top of nbformat and polib.
 """
