@@ -100,7 +100,7 @@ def repo_copy(tmp_path, monkeypatch):
     for part in ("notebooks", "locales", "docs", "utils"):
         if (root / part).exists():
             shutil.copytree(root / part, tmp_path / part,
-                            ignore=shutil.ignore_patterns("instructor", "*.png", "__pycache__"))
+                            ignore=shutil.ignore_patterns("*.png", "__pycache__"))
     monkeypatch.setattr(i18n, "repo_root", lambda: tmp_path)
     return tmp_path
 
