@@ -7,10 +7,10 @@
 The English notebooks in notebooks/ (the learner's NN_*.ipynb) and notebooks/instructor/ (the instructor's) are
 the only source. A learner's notebook has the catalogue <notebook>.po and is built to notebooks/<lang>/; an
 instructor's has instructor_<notebook>.po and is built to notebooks/<lang>/instructor/ (the translated tree mirrors
-the English one, so a kernel started in either translated folder speaks <lang>: utils.lang). Each Markdown cell is one catalog entry, whole (so
-tables, lists and Mermaid diagrams stay intact and their labels are translated too), with `msgctxt` set to the
-cell's ID. Code cells are never translated: the generated notebooks carry them byte for byte, so both languages
-run the same code.
+the English one, so a kernel started in either translated folder speaks <lang>: utils.lang). Each Markdown cell
+is one catalog entry, whole (so tables, lists and Mermaid diagrams stay intact and their labels are translated
+too), with `msgctxt` set to the cell's ID. Code cells are never translated: the generated notebooks carry them
+byte for byte, so both languages run the same code.
 
 - update: a new cell becomes an untranslated entry; a changed cell becomes `fuzzy` and keeps the previous English
   as `#| msgid` (polib writes it); a deleted cell becomes obsolete (`#~`).
@@ -18,10 +18,11 @@ run the same code.
   no outputs; compiles every catalog of locales/<lang>/LC_MESSAGES/ to its .mo file for the standard library's
   gettext (utils.lang). An untranslated or fuzzy cell keeps its English text (check fails on it).
 - update also extracts the messages of `utils` (every `_("...")`, `N_("...")` and `ngettext("...", "...", n)` in
-  utils/*.py and utils/instructor/*.py, the instructor CLI, found with `ast`) into locales/<lang>/LC_MESSAGES/utils.po, with the same rules: a new message is
-  untranslated, a message no longer in the code becomes obsolete, and `#:` names where each is used
-  ("utils/doctor.py:123"). A message is a plain string literal: `_("... {name} ...").format(name=...)`, never
-  an f-string inside `_()` (check refuses one: its text would differ at every call, so no translation matches).
+  utils/*.py and utils/instructor/*.py, the instructor CLI, found with `ast`) into
+  locales/<lang>/LC_MESSAGES/utils.po, with the same rules: a new message is untranslated, a message no longer
+  in the code becomes obsolete, and `#:` names where each is used ("utils/doctor.py:123"). A message is a plain
+  string literal: `_("... {name} ...").format(name=...)`, never an f-string inside `_()` (check refuses one: its
+  text would differ at every call, so no translation matches).
 - check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
   link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
   the glossary's list of variants to avoid (docs/glossary-ja.md: its terms table everywhere, its style table in

@@ -8,7 +8,8 @@ root, `explain()` in any notebook, `python -m utils run`. The language in force 
    everything, the saved choice too;
 2. the folder the kernel runs in: JupyterLab and SageMaker Studio start a kernel in the notebook's folder, so a
    notebook opened from notebooks/ja/ (or notebooks/ja/instructor/) speaks Japanese and one opened from notebooks/
-   (or notebooks/instructor/) speaks English, whatever was saved (the helpers speak the language of the notebook on the screen);
+   (or notebooks/instructor/) speaks English, whatever was saved (the helpers speak the language of the notebook
+   on the screen);
 3. the language saved in workshop_config.json by notebook 00;
 4. otherwise English.
 
