@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .. import target
 from ..config import repo_root
+from ..lang import _
 from . import PARTICIPANT_ROLE, aws, room
 
 
@@ -130,13 +131,18 @@ def fast_forward(r: room.Room, p: room.Participant, to: str, echo=print) -> int:
     """Run the learner notebooks 00..NN as the participant (`python -m utils run --only ...`); its exit code."""
     last = int(to) if str(to).isdigit() else -1
     if not 0 <= last <= 5:
-        raise SystemExit(f"--to {to!r}: give a notebook number from 00 to 05 (06 is the participant's cleanup).")
+        raise SystemExit(_("--to {to}: give a notebook number from 00 to 05 (06 is the participant's "
+                           "cleanup).").format(to=repr(to)))
     only = ",".join(f"{i:02d}" for i in range(last + 1))
     env = {**os.environ, **variables(r, p)}
     env.pop("AWS_PROFILE", None)
     config_file(r, p).parent.mkdir(parents=True, exist_ok=True)
-    echo(f"Running notebooks {only} as {p.id} ({PARTICIPANT_ROLE} in {p.account_id}"
-         + (f", prefix {p.prefix}" if p.prefix else "") + ")")
+    if p.prefix:
+        echo(_("Running notebooks {only} as {id} ({role} in {account}, prefix {prefix})").format(
+            only=only, id=p.id, role=PARTICIPANT_ROLE, account=p.account_id, prefix=p.prefix))
+    else:
+        echo(_("Running notebooks {only} as {id} ({role} in {account})").format(
+            only=only, id=p.id, role=PARTICIPANT_ROLE, account=p.account_id))
     cmd = [sys.executable, "-m", "utils", "run", "--only", only,
            "--out", str(config_file(r, p).parent / "runs")]
     return subprocess.run(cmd, env=env, cwd=repo_root(), check=False).returncode
