@@ -132,8 +132,8 @@ def _settled(lam, function: str) -> dict:
             raise RuntimeError(f"The update of {function} failed: {fn.get('LastUpdateStatusReason')}")
         return fn
 
-    return wait_until(check, what=f"{function} to finish its update", timeout=600, quiet=True,
-                      until=_is_settled)
+    return wait_until(check, what=_("{function} to finish its update").format(function=function), timeout=600,
+                      quiet=True, until=_is_settled)
 
 
 def _is_settled(fn: dict) -> bool:
@@ -304,7 +304,7 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
 
     slow = [w for w in works if (w.endpoints or w.functions) and not w.error]
     phase = _Phase("Cleanup 2/5", _("Cleanup 2/5: endpoints deleted and network interfaces released"), len(slow), echo)
-    wait_all(slow, _released, what="every participant's endpoints and Lambda network interfaces",
+    wait_all(slow, _released, what=_("every participant's endpoints and Lambda network interfaces"),
              timeout=eni_timeout(), phase=phase,
              line=lambda w: _("endpoints deleted, network interfaces released"))
     took = phase.close()
@@ -333,7 +333,7 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
             w.error = f"{aws.error_code(exc)}: {exc}"
 
     _pool_each(own, delete)
-    wait_all(own, _stack_deleted, what="the participants' own stacks to be deleted", timeout=stack_timeout(),
+    wait_all(own, _stack_deleted, what=_("the participants' own stacks to be deleted"), timeout=stack_timeout(),
              phase=phase, line=lambda w: "stack(s) deleted")
     phase.close()
     return works
@@ -356,7 +356,7 @@ def _delete_instances(cfn, r: room.Room, name: str) -> list[str]:
         return cfn.delete_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=regions,
                                           RetainStacks=False, OperationPreferences=stacksets.OPERATION_PREFERENCES)
 
-    stacksets.run(cfn, name, start, what=f"the stack instances of {name} to be deleted", quiet=True)
+    stacksets.run(cfn, name, start, what=_("the stack instances of {name} to be deleted").format(name=name), quiet=True)
     return [f"{len(summaries)} stack instance(s) of {name}"]
 
 
@@ -382,7 +382,7 @@ def clean_instructor(cfn, r: room.Room, echo) -> list[str]:
         if desc is not None:
             cfn.delete_stack(StackName=desc["StackId"])
             stack.follow(cfn, desc["StackName"], stack_id=desc["StackId"],
-                         what=f"{desc['StackName']} to be deleted", timeout=stack_timeout())
+                         what=_("{name} to be deleted").format(name=desc["StackName"]), timeout=stack_timeout())
             removed.append(f"stack {desc['StackName']} (role {PARTICIPANT_ROLE})")
     return removed
 

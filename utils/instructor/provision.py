@@ -387,7 +387,8 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
                                             Capabilities=caps, Tags=tags,
                                             OperationPreferences=stacksets.OPERATION_PREFERENCES)
 
-            stacksets.run(cfn, name, update, what=f"{name} to be updated (model {plan.model_id})")
+            stacksets.run(cfn, name, update, what=_("{name} to be updated (model {model})").format(
+                name=name, model=plan.model_id))
             echo(_("Updated the stack set {name} and its instances (model {model}).").format(
                 name=name, model=plan.model_id))
         else:
@@ -408,7 +409,7 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
                         StackSetName=name, Accounts=missing, Regions=[plan.region],
                         OperationPreferences=stacksets.OPERATION_PREFERENCES)
             try:
-                stacksets.run(cfn, name, start, what=f"the stack instances of {name}")
+                stacksets.run(cfn, name, start, what=_("the stack instances of {name}").format(name=name))
             except stacksets.OperationFailed as exc:
                 failed_op = str(exc)
         bad = _not_current(cfn, name, plan.region)
@@ -423,7 +424,7 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
             try:
                 stacksets.run(cfn, name, lambda name=name, retry=retry: cfn.update_stack_instances(
                     StackSetName=name, Regions=[plan.region], OperationPreferences=stacksets.OPERATION_PREFERENCES,
-                    **retry), what=f"the failed stack instances of {name} to be deployed again")
+                    **retry), what=_("the failed stack instances of {name} to be deployed again").format(name=name))
             except stacksets.OperationFailed as exc:
                 failed_op = str(exc)
             bad = _not_current(cfn, name, plan.region)
@@ -471,7 +472,7 @@ def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
     if existing is None:
         resp = cfn.create_stack(StackName=name, TemplateBody=role_template(), Parameters=params,
                                 Capabilities=["CAPABILITY_NAMED_IAM"], Tags=tags)
-        final = wait_stack(cfn, resp["StackId"], f"{name} to be created")
+        final = wait_stack(cfn, resp["StackId"], _("{name} to be created").format(name=name))
         if final["StackStatus"] not in stack.STABLE:
             raise SystemExit(_("{name} ended {status} ({reason}). Run the same command again: it replaces "
                                "it.").format(name=name, status=final["StackStatus"],
@@ -483,7 +484,7 @@ def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
             name=name, status=existing["StackStatus"], prefixes=" ".join(plan.prefixes), model=plan.model_id))
         resp = cfn.update_stack(StackName=name, TemplateBody=role_template(), Tags=tags, Parameters=params,
                                 Capabilities=["CAPABILITY_NAMED_IAM"])
-        final = wait_stack(cfn, resp["StackId"], f"{name} to be updated")
+        final = wait_stack(cfn, resp["StackId"], _("{name} to be updated").format(name=name))
         if final["StackStatus"] not in stack.STABLE - {"UPDATE_ROLLBACK_COMPLETE"}:
             raise SystemExit(_("{name} ended {status} ({reason}).").format(
                 name=name, status=final["StackStatus"], reason=final.get("StackStatusReason")))
@@ -525,7 +526,8 @@ def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
             else:
                 started[p] = (d["StackId"], "unchanged")
         for p, (stack_id, how) in started.items():  # CloudFormation creates them side by side
-            final = wait_stack(cfn, stack_id, f"{names[p]} to be {'updated' if how == 'updated' else 'created'}")
+            final = wait_stack(cfn, stack_id, (_("{name} to be updated") if how == "updated" else
+                                                  _("{name} to be created")).format(name=names[p]))
             if final["StackStatus"] not in stack.STABLE:
                 why = final.get("StackStatusReason") or _("see its events in the CloudFormation console")
                 not_ready.append(f"{names[p]} {final['StackStatus']} ({why})")
@@ -550,7 +552,7 @@ def _delete_and_wait(cfn, desc: dict) -> None:
 
 
 def _wait_deleted(cfn, desc: dict) -> None:
-    final = wait_stack(cfn, desc["StackId"], f"{desc['StackName']} to be deleted")
+    final = wait_stack(cfn, desc["StackId"], _("{name} to be deleted").format(name=desc["StackName"]))
     if final["StackStatus"] != "DELETE_COMPLETE":
         raise SystemExit(_("{name} could not be deleted: {status} ({reason}). See its events in the CloudFormation "
                            "console.").format(name=desc["StackName"], status=final["StackStatus"],

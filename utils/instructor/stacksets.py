@@ -84,7 +84,8 @@ def wait_idle(cfn, name: str, quiet: bool = False) -> None:
     for page in cfn.get_paginator("list_stack_set_operations").paginate(StackSetName=name):
         for op in page["Summaries"]:
             if op["Status"] in ACTIVE_OPERATION:
-                wait_operation(cfn, name, op["OperationId"], what=f"the running operation on {name}", quiet=quiet)
+                wait_operation(cfn, name, op["OperationId"], quiet=quiet,
+                               what=_("the running operation on {name}").format(name=name))
 
 
 def failures(cfn, name: str, operation_id: str) -> list[dict]:
