@@ -130,9 +130,18 @@ def test_no_room_and_an_unknown_participant_in_japanese(instructor_env, aws, cap
     assert cli.main(["status"]) == cli.OK
     out = capsys.readouterr().out
     assert "参加者 2 人。" in out and "到達: 01 stack: 0" in out, out
+    # The participant's sheet is written in the instructor's language and points to the Japanese notebooks.
+    assert cli.main(["handout", "--out", str(instructor_dir() / "handout")]) == cli.OK
+    assert "参加者 2 人分の配布資料を" in capsys.readouterr().out
+    sheet = (instructor_dir() / "handout" / "p01.md").read_text(encoding="utf-8")
+    assert "## ターミナルで" in sheet and "notebooks/ja/00_prerequisites.ipynb" in sheet, sheet
     monkeypatch.delenv("WORKSHOP_LANG")
     assert cli.main(["env", "p09"]) == cli.USAGE
     assert "'p09' is not a participant of the room bedrock-workshop" in capsys.readouterr().err
+
+
+def instructor_dir() -> Path:
+    return Path(os.environ["WORKSHOP_INSTRUCTOR_DIR"])
 
 
 # ---------------------------------------------------------------------------------------------- headless
