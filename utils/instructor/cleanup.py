@@ -129,7 +129,8 @@ def _settled(lam, function: str) -> dict:
     def check():
         fn = lam.get_function_configuration(FunctionName=function)
         if fn.get("LastUpdateStatus") == "Failed":
-            raise RuntimeError(f"The update of {function} failed: {fn.get('LastUpdateStatusReason')}")
+            raise RuntimeError(_("The update of {function} failed: {reason}").format(
+                function=function, reason=fn.get("LastUpdateStatusReason")))
         return fn
 
     return wait_until(check, what=_("{function} to finish its update").format(function=function), timeout=600,
@@ -191,7 +192,7 @@ def start_participant(r: room.Room, w: Work) -> None:
             if ids:
                 result = ec2.delete_vpc_endpoints(VpcEndpointIds=ids)
                 if result.get("Unsuccessful"):
-                    raise RuntimeError(f"DeleteVpcEndpoints refused {result['Unsuccessful']}")
+                    raise RuntimeError(_("DeleteVpcEndpoints refused {failed}").format(failed=result["Unsuccessful"]))
                 w.endpoints.append((ec2, ids))
                 w.removed[0:0] = [f"endpoint {i}" for i in ids]  # listed first: what notebook 02 created
             role = out.get("FunctionRoleName")
@@ -220,7 +221,8 @@ def _released(w: Work) -> bool:
             fn = None
         if fn is not None:
             if fn.get("LastUpdateStatus") == "Failed":
-                raise RuntimeError(f"The update of {function} failed: {fn.get('LastUpdateStatusReason')}")
+                raise RuntimeError(_("The update of {function} failed: {reason}").format(
+                    function=function, reason=fn.get("LastUpdateStatusReason")))
             if not _is_settled(fn):
                 return False
         if any(lambda_fn.function_enis(ec2, function, vpc_id) for vpc_id in vpc_ids):
@@ -236,7 +238,8 @@ def _stack_deleted(w: Work) -> bool:
             return False
         w.deleting.remove(desc)
         if final["StackStatus"] != "DELETE_COMPLETE":
-            raise RuntimeError(f"{desc['StackName']} ended {final['StackStatus']}: {final.get('StackStatusReason')}")
+            raise RuntimeError(_("{name} ended {status}: {reason}").format(
+                name=desc["StackName"], status=final["StackStatus"], reason=final.get("StackStatusReason")))
         w.removed.append(f"stack {desc['StackName']}")
     return True
 
