@@ -28,7 +28,7 @@ Sources (checked with the docs/issues/pages search corpora; "assumed" marks what
 - Not confirmed, so not modelled: the Claude models launched in 2026 (Sonnet 4.6, Opus 4.5 to 4.8, Sonnet 5) and
   Amazon Nova 2; on AWS they appear in the live lists, and the catalogue check names them.
 - Prices: Amazon Bedrock on-demand pricing, standard tier, us-east-1, USD per 1,000 tokens: Nova Micro 0.000035 /
-  0.00014 (README, "Cost on AWS", November 2026), the others as listed in May 2026; Nova Premier and Titan
+  0.00014 (docs/learner.md, "Cost on AWS", Nov. 2026), the others as listed in May 2026; Nova Premier and Titan
   Text Embeddings V2 assumed from the same page. Not modelled: geographic profiles (us./eu./jp.) of the Claude 4.5
   models cost 10% more than their global profiles (archestra-ai/archestra#6912, 2026-07). No API returns these
   prices in a form a check can join to model IDs: the AWS Price List (service code AmazonBedrock) names models

@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_learner_time [--scale 1.0]    (from the repository root)
 
-One fresh `python -m utils run` (00 to 06) on its own sandbox, started with SANDBOX_TIMING_SCALE=<scale>: every
+One fresh `python -m utils run` (00 to 07) on its own sandbox, started with SANDBOX_TIMING_SCALE=<scale>: every
 AWS-like delay of sandbox/settings.py (AWS_DELAYS) lasts `scale` times what AWS takes, CloudTrail's delivery
 included (300 s at scale 1). For each notebook it compares the learner's wall time (the notebook's run time, as
 the runner measures it) with the floor: the sum of the readiness waits that no notebook can avoid on its critical
@@ -14,8 +14,15 @@ path, each one `AWS_DELAYS[...] * scale`:
   (lambda_update);
 - 04: nothing (the IAM change of 03 has propagated meanwhile; CloudTrail is not on the path by design);
 - 05: the Deny taking effect, then the Allow again (2 x policy_propagation);
-- 06: the function leaving the VPC (lambda_update), Lambda's release of its ENIs (eni_release), then the stack's
-  deletion (stack_operation). The endpoint's deletion and the CloudTrail evidence run during the ENI release.
+- 06: the corporate stack's creation (stack_operation) and its client's code update (lambda_update); the Transit
+  Gateway (transit_gateway_pending), then its two attachments, created together (tgw_attachment_pending); the new
+  endpoint and identity policies reaching the client's call (policy_propagation), which covers the client's
+  BEDROCK_ENDPOINT_URL update made meanwhile; the two Resolver endpoints, created together
+  (resolver_endpoint_creating); the client's update back to the default hostname (lambda_update);
+- 07: the corporate client leaving its VPC, then the function leaving the VPC (2 x lambda_update), Lambda's release
+  of their ENIs (eni_release, both at once), then the corporate stack's and the workshop stack's deletions
+  (2 x stack_operation). The Transit Gateway attachments' and the Resolver endpoints' deletions, the endpoint's
+  deletion and the CloudTrail evidence run during the ENI release.
 
 ratio = wall / floor, per notebook and in total; goal: total ratio <= 1.10. With --scale below 1 the figures are
 also extrapolated to scale 1, assuming the time above the floor (kernels, imports, API calls, the 15 s CloudTrail
@@ -44,7 +51,9 @@ FLOOR = {
     "03": ["policy_propagation", "lambda_update"],
     "04": [],
     "05": ["policy_propagation", "policy_propagation"],
-    "06": ["lambda_update", "eni_release", "stack_operation"],
+    "06": ["stack_operation", "lambda_update", "transit_gateway_pending", "tgw_attachment_pending",
+           "policy_propagation", "resolver_endpoint_creating", "lambda_update"],
+    "07": ["lambda_update", "lambda_update", "eni_release", "stack_operation", "stack_operation"],
 }
 
 

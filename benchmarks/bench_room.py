@@ -19,8 +19,8 @@ imposes: the stack set operations' own durations (DescribeStackSetOperation Crea
 the sandbox models them) and, for cleanup, one ENI release. Targets (issue 16): cleanup of a room of 30 within
 1.2x one ENI release; provision and cleanup of 100 within 1.2x the modelled waits; status at most 5 s.
 
-Prints one line per measurement and a JSON summary. The figures go in the README ("Running the workshop for a
-room").
+Prints one line per measurement and a JSON summary. The figures go in docs/benchmarks.md ("A room of
+participants").
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ its `pytest_configure` calls `sandbox.moto_fixes.apply_all()` before any test ru
 the server applies to moto (sandbox.moto_fixes, and the models of sandbox/endpoints.py, sandbox/lambda_service.py,
 sandbox/servicequotas.py, sandbox/organizations.py, sandbox/stacksets/, sandbox/sagemaker/ and
 sandbox/language_extensions.py). The installed moto is the one tested (the unpacked folder holds tests only).
+One helper of moto's tests is adapted: the Lambda tests' `get_role_name()` creates its role with a trust policy
+that IAM refuses ("some policy"), so the run gives it Lambda's trust policy (`adapt_lambda_role_helper`).
 
 Tests marked `network` or `requires_docker`, and the unmarked ones listed as deselected in
 sandbox/moto_fixes/EXPECTED_UPSTREAM_FAILURES.md (they run Lambda functions in Docker containers), do not
@@ -42,7 +44,7 @@ REPO = Path(__file__).resolve().parent.parent
 LIST_FILE = REPO / "sandbox" / "moto_fixes" / "EXPECTED_UPSTREAM_FAILURES.md"
 # The services whose moto code the sandbox patches (sandbox.moto_fixes.apply_all()), as moto names their test folders.
 SERVICES = ("sts", "resourcegroupstaggingapi", "awslambda", "awslambda_simple", "iam", "cloudformation", "ec2",
-            "servicequotas", "organizations", "sagemaker")
+            "servicequotas", "organizations", "sagemaker", "route53resolver")
 NODE_ID = re.compile(r"^tests/test_[a-z0-9_]+/[A-Za-z0-9_]+\.py::[^\s|]+$")
 ROW = re.compile(r"^\|\s*`(?P<node>[^`]+)`\s*\|(?P<rest>.*)\|\s*$")
 URL = re.compile(r"https://docs\.aws\.amazon\.com/\S+")
@@ -60,6 +62,48 @@ def pytest_configure(config) -> None:  # noqa: ARG001 - pytest hook
     from sandbox import moto_fixes
 
     moto_fixes.apply_all()
+    adapt_lambda_role_helper()
+
+
+# Lambda's trust policy (Lambda Developer Guide, "Defining Lambda function permissions with an execution role").
+LAMBDA_TRUST_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def adapt_lambda_role_helper() -> None:
+    """The one change to moto's tests: the helper that gives moto's Lambda tests their function role,
+    tests/test_awslambda/utilities.py `get_role_name()`, creates it with the trust policy "some policy" and
+    retries on any ClientError forever. IAM refuses a trust policy that is not JSON (IAM API Reference,
+    "CreateRole", AssumeRolePolicyDocument: "In IAM, you must provide a JSON policy that has been converted to a
+    string."), and so does the sandbox, so each of those tests would loop until its timeout without testing
+    Lambda. The run gives the helper Lambda's trust policy instead; it still retries when another thread created
+    the role first, and lets any other refusal fail the test. Tests that
+    create a role with a trust policy that is not JSON themselves are not changed (they are on the list)."""
+    try:
+        from tests.test_awslambda import utilities
+    except ModuleNotFoundError:  # not run from an unpacked moto tests/ folder
+        return
+    if not hasattr(utilities, "get_role_name"):
+        raise RuntimeError("moto's tests/test_awslambda/utilities.py has no get_role_name() to adapt")
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    def get_role_name(region=None):
+        with mock_aws():
+            iam = boto3.client("iam", region_name=region or utilities._lambda_region)
+            while True:  # as moto's helper: tests in threads race to create the role
+                try:
+                    return iam.get_role(RoleName="my-role")["Role"]["Arn"]
+                except ClientError:
+                    try:
+                        return iam.create_role(RoleName="my-role", AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY,
+                                               Path="/my-path/")["Role"]["Arn"]
+                    except ClientError as exc:
+                        if exc.response["Error"]["Code"] != "EntityAlreadyExists":
+                            raise
+
+    utilities.get_role_name = get_role_name
 
 
 # ----------------------------------------------------------------------------------------------- the list

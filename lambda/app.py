@@ -15,6 +15,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -24,9 +25,13 @@ MODEL_ID = os.environ.get("MODEL_ID", "us.amazon.nova-micro-v1:0")
 PRODUCTS = json.loads(Path(__file__).with_name("products.json").read_text(encoding="utf-8"))
 
 # A plain client: no endpoint_url. Which network path it takes is decided by the VPC (DNS + routes), not the code.
+# One exception (notebook 06, path 1): a client outside the endpoint's VPC may name the endpoint itself, with its
+# endpoint-specific DNS name in BEDROCK_ENDPOINT_URL (https://vpce-...bedrock-runtime.<region>.vpce.amazonaws.com).
 # Short connect timeout: without a path to Bedrock, the call fails in seconds rather than at the Lambda timeout.
+ENDPOINT_URL = os.environ.get("BEDROCK_ENDPOINT_URL") or None
 bedrock = boto3.client(
     "bedrock-runtime",
+    endpoint_url=ENDPOINT_URL,
     config=Config(connect_timeout=5, read_timeout=50, retries={"mode": "standard", "max_attempts": 3}),
 )
 
@@ -42,7 +47,7 @@ def find_product(prompt, product_id=None):
 def network_evidence():
     """Which host the client talks to, and which addresses that name resolves to from here."""
     region = bedrock.meta.region_name
-    host = f"bedrock-runtime.{region}.amazonaws.com"
+    host = urlsplit(bedrock.meta.endpoint_url).hostname or f"bedrock-runtime.{region}.amazonaws.com"
     evidence = {"host": host, "addresses": [], "region": region, "endpoint_url": bedrock.meta.endpoint_url}
     try:
         infos = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)

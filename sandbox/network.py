@@ -29,7 +29,7 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from . import backends, endpoints
+from . import backends, beyond, endpoints
 from .server import RESET_HOOKS, AwsRequest, admin_route, json_response
 from .settings import SETTINGS
 
@@ -224,6 +224,15 @@ def resolve(region: str, function_name: str, host: str) -> dict:
     if not vpc.enable_dns_support:
         answer["reason"] = (f"DNS resolution is off in {vpc.id} (enableDnsSupport false), "
                             f"so {host} does not resolve")
+        return answer
+
+    # Beyond one VPC (notebook 06): Resolver rules, private hosted zones, endpoints in other VPCs (sandbox/beyond.py).
+    crossing = beyond.resolve(region, vpc, subnet, source_ip, fn_groups, host, sg_allows=_sg_allows)
+    if crossing is not None:
+        facts = crossing.pop("route", None)
+        answer.update(crossing)
+        if facts is not None:
+            answer["route_id"] = _new_route({**facts, "function": function_name})
         return answer
 
     # Which interface endpoint, if any, answers for this name?

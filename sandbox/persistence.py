@@ -24,7 +24,7 @@ log = logging.getLogger("sandbox.persistence")
 VERSION = 2  # 2: every account (issue 9), not only the default one
 # moto backends that hold the workshop's resources.
 SERVICES = ["ec2", "iam", "sts", "lambda", "logs", "cloudformation", "cloudtrail", "events", "organizations",
-            "sagemaker"]
+            "sagemaker", "route53", "route53resolver"]  # route53*: notebook 06's Resolver endpoints and zones
 # The sandbox's own records: (module, attribute), restored in place so references stay valid.
 RECORDS = [
     ("sandbox.cloudtrail", "_EVENTS"),

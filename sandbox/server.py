@@ -39,6 +39,8 @@ EXTENSIONS = [
     "sandbox.moto_fixes",
     "sandbox.endpoints",
     "sandbox.network",
+    "sandbox.transit",
+    "sandbox.resolver",
     "sandbox.lambda_service",
     "sandbox.bedrock",
     "sandbox.cloudtrail",

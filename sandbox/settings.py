@@ -37,6 +37,14 @@ AWS_DELAYS = {
     # (CloudTrail User Guide, "Getting and viewing your CloudTrail log files").
     "cloudtrail_delivery": 300.0,
     "sagemaker_resource": 30.0,  # SageMaker Studio domain, user profile, space, app: Pending -> InService
+    # Notebook 06 (beyond one VPC). AWS documents no figure for these; they are estimates of typical times, not
+    # bounds (Terraform's AWS provider waits up to 10 minutes for each: its default create/delete timeouts of
+    # aws_ec2_transit_gateway, aws_ec2_transit_gateway_vpc_attachment and aws_route53_resolver_endpoint).
+    "transit_gateway_pending": 180.0,  # CreateTransitGateway: pending -> available
+    "tgw_attachment_pending": 60.0,  # CreateTransitGatewayVpcAttachment: pending -> available
+    "tgw_attachment_deleting": 120.0,  # DeleteTransitGatewayVpcAttachment: deleting -> deleted (ENIs released)
+    "resolver_endpoint_creating": 120.0,  # CreateResolverEndpoint: CREATING -> OPERATIONAL
+    "resolver_endpoint_deleting": 60.0,  # DeleteResolverEndpoint: DELETING -> gone (ENIs released)
 }
 
 

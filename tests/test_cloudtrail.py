@@ -266,7 +266,7 @@ def test_the_history_is_kept_per_account(aws):
 
 
 def test_evidence_noted_on_the_endpoint_and_collected(aws, sandbox):
-    """utils.evidence: 04/05 tag the endpoint with each call; the board and 06's collection find the events."""
+    """utils.evidence: 04/05 tag the endpoint with each call; the board and 07's collection find the events."""
     from utils import evidence
 
     ec2 = aws("ec2")
@@ -313,7 +313,7 @@ def test_aws_like_delays_and_cloudtrail_off_the_critical_path(workshop, sandbox)
     timing_scale 0.05 (stack 1 s, endpoint 3 s, Lambda updates 0.5 s, ENI release 60 s, CloudTrail 15 s) plus a
     1 s policy propagation delay and 45 s more of CloudTrail delivery (60 s in all, as
     SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS=60 gives at scale 0). Every wait polls; 04 looks for its event for 15 s
-    and moves on; 05 shows the evidence without waiting; 06 collects both events (the Allow and the Deny, with
+    and moves on; 05 shows the evidence without waiting; 07 collects both events (the Allow and the Deny, with
     the endpoint's vpcEndpointId) before it deletes the endpoint, while Lambda releases the function's ENIs.
     """
     set_settings(sandbox.url, {"timing_scale": 0.05, "policy_propagation_seconds": 1.0,
@@ -332,13 +332,13 @@ def test_aws_like_delays_and_cloudtrail_off_the_critical_path(workshop, sandbox)
     assert "... endpoint vpce-" in texts["02"] and "to be available: pending" in texts["02"]
     polled = r"OK: the Deny policy to take effect: AccessDeniedException after [0-9.]+ s \(([2-9]|\d\d+) checks"
     assert re.search(polled, texts["05"]), "the Deny test should have polled through the propagation delay"
-    assert "to be released" in texts["06"]
+    assert "to be released" in texts["07"]
 
     # 04: a reply, then a short look at CloudTrail that moved on, saying where the event is shown later.
     endpoint_id = re.search(r"the Converse event through (vpce-[0-9a-f]+) in CloudTrail", texts["04"]).group(1)
     assert "Reply (us.amazon.nova-micro-v1:0)" in texts["04"]
     assert "Not in CloudTrail yet (15 s after the call" in texts["04"]
-    assert "Notebook 05 shows it as it arrives, and notebook 06 collects it" in texts["04"]
+    assert "Notebook 05 shows it as it arrives, and notebook 07 collects it" in texts["04"]
     # 05: the evidence table, without waiting for CloudTrail.
     assert "on its way (typically by" in texts["05"] and "Deny blocked the call; Allow restored it." in texts["05"]
     assert "CloudTrail to deliver" not in texts["05"]
@@ -346,7 +346,7 @@ def test_aws_like_delays_and_cloudtrail_off_the_critical_path(workshop, sandbox)
     allow = f"CloudTrail: the Allow event came through {endpoint_id}."
     deny = f"CloudTrail: the Deny event came through {endpoint_id} with errorCode AccessDenied."
     deleted = f"OK: endpoint(s) {endpoint_id} to be deleted"
-    cleanup = texts["06"]
+    cleanup = texts["07"]
     assert allow in cleanup and deny in cleanup, cleanup[-3000:]
     assert cleanup.index(allow) < cleanup.index(deleted) and cleanup.index(deny) < cleanup.index(deleted)
     assert "left the VPC; Lambda now releases its network interfaces" in cleanup

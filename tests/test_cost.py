@@ -1,4 +1,4 @@
-"""Cost estimates (notebooks 00 and 02) and the endpoint's real running time (06)."""
+"""Cost estimates (notebooks 00 and 02) and the endpoint's real running time (07)."""
 
 from __future__ import annotations
 

@@ -517,6 +517,6 @@ def test_doctor_after_cleanup_checks_leftovers(sandbox, tmp_path, monkeypatch):
     left = doctor.diagnose(cfg, target.client)
     assert not left.ok
     bad = {c.name: c for c in left.failures}["nothing left after cleanup"]
-    assert vpc["VpcId"] in bad.detail and "notebook 06" in bad.fix
+    assert vpc["VpcId"] in bad.detail and "notebook 07" in bad.fix
     target._active = None
     target._client_cache.clear()

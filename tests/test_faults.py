@@ -1,4 +1,4 @@
-"""Injected faults with the workshop (issue 5): the notebooks retry, wait or stop with a clear message, and 06 cleans.
+"""Injected faults with the workshop (issue 5): the notebooks retry, wait or stop with a clear message, and 07 cleans.
 
 The sandbox's fault switches (POST /_sandbox/settings {"faults": {...}}; cleared by a reset):
 
@@ -63,25 +63,25 @@ def test_the_workshop_through_every_injected_fault(workshop, sandbox, monkeypatc
     def faults() -> dict:
         return set_settings(sandbox.url, {})["faults"]
 
-    # 1. Stack creation fails and rolls back: 01 stops with a clear message; 06 cleans the ROLLBACK_COMPLETE stack.
+    # 1. Stack creation fails and rolls back: 01 stops with a clear message; 07 cleans the ROLLBACK_COMPLETE stack.
     set_settings(sandbox.url, {"faults": {"stack_create_failure": 1}})
-    report = workshop.run(["00", "01", "06"])
+    report = workshop.run(["00", "01", "07"])
     assert [r.status for r in report.results] == ["ok", "failed", "ok"], workshop.summary(report)
     error = report.results[1].error
-    assert "The stack ended as ROLLBACK_COMPLETE" in error and "Run 06 to clean up, then this notebook again" in error
+    assert "The stack ended as ROLLBACK_COMPLETE" in error and "Run 07 to clean up, then this notebook again" in error
     text = workshop.text("01")
     assert "CREATE_FAILED" in text and "Injected fault" in text and "ROLLBACK_COMPLETE" in text
     assert workshop.last("01")["state"]["resources"] == [("cloudformation stack", "Bedrock-GenAI-Stack")]
-    assert "Bedrock-GenAI-Stack is deleted." in workshop.text("06")
+    assert "Bedrock-GenAI-Stack is deleted." in workshop.text("07")
     assert remaining() == []
 
     # 2. It fails again, and this time the learner simply re-runs 01: it deletes the failed stack and creates it.
-    #    Then the endpoint creation fails: 02 stops with AWS's message; 06 cleans the stack and the function.
+    #    Then the endpoint creation fails: 02 stops with AWS's message; 07 cleans the stack and the function.
     set_settings(sandbox.url, {"faults": {"stack_create_failure": 1}})
     report = workshop.run(["01"])
     assert not report.ok
     set_settings(sandbox.url, {"faults": {"endpoint_create_failure": 1}})
-    report = workshop.run(["01", "02", "06"])
+    report = workshop.run(["01", "02", "07"])
     assert [r.status for r in report.results] == ["ok", "failed", "ok"], workshop.summary(report)
     assert "is ROLLBACK_COMPLETE: deleting it before creating it again" in workshop.text("01")
     assert "VpcEndpointLimitExceeded" in report.results[1].error, report.results[1].error
@@ -110,7 +110,7 @@ def test_the_workshop_through_every_injected_fault(workshop, sandbox, monkeypatc
     def after_05(_state):
         set_settings(sandbox.url, {"faults": {"slow_eni_release": 2}, "policy_propagation_seconds": 0})
 
-    report = workshop.run(["01", "02", "03", "04", "04", "05", "06"],
+    report = workshop.run(["01", "02", "03", "04", "04", "05", "07"],
                           after={"03": before_04, "04": after_04, "05": after_05})
     assert report.ok, workshop.summary(report)
 
@@ -134,10 +134,10 @@ def test_the_workshop_through_every_injected_fault(workshop, sandbox, monkeypatc
     assert 2.0 <= float(m.group(1)) <= 60 and int(m.group(2)) >= 2
     assert "Deny blocked the call; Allow restored it." in deny
 
-    # Slow ENI release: 06 waited for the interfaces, then deleted the stack; nothing remains.
-    cleanup = workshop.text("06")
+    # Slow ENI release: 07 waited for the interfaces, then deleted the stack; nothing remains.
+    cleanup = workshop.text("07")
     m = re.search(r"OK: the ENIs of \S+ to be released: none left after ([0-9.]+) s \((\d+) checks", cleanup)
     assert m, cleanup[-3000:]
-    assert float(m.group(1)) >= 1.0 and int(m.group(2)) >= 2, "06 should have waited for the slow release"
+    assert float(m.group(1)) >= 1.0 and int(m.group(2)) >= 2, "07 should have waited for the slow release"
     assert "Nothing of the workshop remains." in cleanup
     assert remaining() == []

@@ -289,7 +289,7 @@ def test_function_deployed_to_sandbox_answers_through_the_endpoint(aws):
     assert set(after["network"]["addresses"]) <= eni_ips
     assert all(ipaddress.ip_address(a) in ipaddress.ip_network(out["VpcCidr"]) for a in after["network"]["addresses"])
 
-    # Clean up in the order notebook 06 uses.
+    # Clean up in the order notebook 07 uses.
     ec2.delete_vpc_endpoints(VpcEndpointIds=[vpce_id])
     lam.update_function_configuration(FunctionName=name, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
     poll(lambda: function_ready(lam, name), "the VPC detachment")

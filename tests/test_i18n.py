@@ -95,12 +95,15 @@ def test_the_glossary_lists_the_seed_variants_to_avoid():
 
 @pytest.fixture
 def repo_copy(tmp_path, monkeypatch):
-    """A copy of the notebooks, catalogs and glossary, which i18n then treats as the repository."""
+    """A copy of the notebooks, catalogs, glossary and documentation pages, which i18n then treats as the
+    repository."""
     root = repo_root()
-    for part in ("notebooks", "locales", "docs", "utils"):
+    for part in ("notebooks", "locales", "docs", "utils", ".github"):
         if (root / part).exists():
             shutil.copytree(root / part, tmp_path / part,
-                            ignore=shutil.ignore_patterns("*.png", "__pycache__"))
+                            ignore=shutil.ignore_patterns("__pycache__"))
+    for page in [*root.glob("README*.md"), root / "LICENSE"]:  # the documentation pages and what they link to
+        shutil.copy(page, tmp_path / page.name)
     monkeypatch.setattr(i18n, "repo_root", lambda: tmp_path)
     return tmp_path
 
@@ -370,3 +373,76 @@ def test_the_style_table_applies_to_the_revised_catalogues_and_the_terms_table_t
     found = i18n.problems_of(english, "```mermaid\nflowchart LR\n  you[\"あなた\"]\n```",
                              i18n.glossary_variants("ja", "04_allow_test"))
     assert any("uses 'あなた'" in p for p in found), found
+
+
+# ---------------------------------------------------------------- the documentation pages (README, docs/)
+
+
+def test_every_section_of_the_english_pages_has_its_japanese_counterpart_and_every_link_resolves():
+    """README.md <-> README.ja.md and docs/<page>.md <-> docs/ja/<page>.md: the same `## ` sections in the same
+    order (docs/style-ja.md, "ドキュメントのページ"); every relative link and #anchor of every page exists."""
+    problems = i18n.check_docs("ja")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_translated_pages_are_the_learners_and_the_instructors():
+    pairs = {(en.relative_to(repo_root()).as_posix(), ja.relative_to(repo_root()).as_posix())
+             for en, ja in i18n.doc_pairs("ja")}
+    assert pairs == {("README.md", "README.ja.md"), ("docs/instructor.md", "docs/ja/instructor.md"),
+                     ("docs/learner.md", "docs/ja/learner.md")}
+
+
+@pytest.mark.parametrize(("heading", "anchor"), [
+    ("Amazon Bedrock's endpoints", "amazon-bedrocks-endpoints"),
+    ("Re-running `provision`", "re-running-provision"),
+    ("Exit codes, and what a mistake prints", "exit-codes-and-what-a-mistake-prints"),
+    ("実際の AWS で実行する", "実際の-aws-で実行する"),
+    ("日本国内に閉じた推論 (`jp.` 推論プロファイル)", "日本国内に閉じた推論-jp-推論プロファイル"),
+    ("終了コードと、間違えたときの表示", "終了コードと間違えたときの表示"),
+])
+def test_anchors_are_made_as_github_makes_them(heading, anchor):
+    assert i18n.anchor(heading) == anchor
+
+
+def test_a_section_added_to_an_english_page_alone_fails_check(repo_copy):
+    assert i18n.check_docs("ja") == []
+    learner = repo_copy / "docs" / "learner.md"
+    learner.write_text(learner.read_text(encoding="utf-8") + "\n## A new section\n\nText.\n", encoding="utf-8")
+    readme = repo_copy / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\n## Another section\n\nText.\n", encoding="utf-8")
+    problems = i18n.check_docs("ja")
+    assert any(p.startswith("docs/ja/learner.md: 8 sections") and "docs/learner.md has 9" in p
+               for p in problems), problems
+    assert any(p.startswith("README.ja.md: ") and "every section needs its counterpart" in p
+               for p in problems), problems
+    assert any("docs/ja/learner.md" in p for p in i18n.check("ja"))  # and `python -m utils i18n check` fails
+
+
+def test_two_sections_swapped_in_a_translation_fail_check(repo_copy):
+    page = repo_copy / "docs" / "ja" / "instructor.md"
+    text = page.read_text(encoding="utf-8")
+    text = text.replace("## `provision` を再実行する", "## @@").replace("## コマンド", "## `provision` を再実行する")
+    page.write_text(text.replace("## @@", "## コマンド"), encoding="utf-8")
+    problems = i18n.check_docs("ja")
+    assert any("is not the counterpart of docs/instructor.md's 'Re-running `provision`'" in p for p in problems), \
+        problems
+
+
+def test_a_translated_page_without_its_english_page_fails_check(repo_copy):
+    (repo_copy / "docs" / "ja" / "sandbox-extra.md").write_text("# サンドボックス\n\n## 節\n\n説明です。\n",
+                                                              encoding="utf-8")
+    problems = i18n.check_docs("ja")
+    assert any(p.startswith("docs/ja/sandbox-extra.md: docs/sandbox-extra.md does not exist") for p in problems), \
+        problems
+
+
+def test_a_link_to_a_heading_that_was_renamed_fails_check(repo_copy):
+    learner = repo_copy / "docs" / "learner.md"
+    learner.write_text(learner.read_text(encoding="utf-8").replace("## Against real AWS", "## On real AWS"),
+                       encoding="utf-8")
+    problems = i18n.check_docs("ja")
+    assert "README.md: link to docs/learner.md#against-real-aws: docs/learner.md has no heading with the anchor " \
+           "#against-real-aws" in problems, problems
+    assert any(p.startswith("docs/live-check.md: link to learner.md#against-real-aws") for p in problems), problems
+    (repo_copy / "LICENSE").unlink()
+    assert "README.md: link to LICENSE: no such file" in i18n.check_docs("ja")

@@ -3,7 +3,7 @@
 Provision 30 accounts of an OU with two SERVICE_MANAGED stack sets (the role, and the pre-deployed workshop stack);
 run the unchanged learner notebooks 00-04 as three participants through `instructor env` (side by side, with
 `python -m utils run --only ...`); check that `status --json` shows each one's true state;
-fast-forward a late joiner; run notebook 06 as one participant (it leaves the adopted stack); then `cleanup`,
+fast-forward a late joiner; run notebook 07 as one participant (it leaves the adopted stack); then `cleanup`,
 and check every one of the 30 accounts through OrganizationAccountAccessRole.
 
 Notebook 05 as a participant (the Deny seen in CloudTrail) runs in tests/test_instructor.py, in a shared account.
@@ -103,14 +103,14 @@ def test_a_room_of_30_accounts(workshop_env, sandbox, aws, capsys, tmp_path, mon
     assert len(idle) == ROOM_SIZE - 4
     assert all(r["step"] == "" and r["stack_status"] == "CREATE_COMPLETE" and r["adopted"] for r in idle)
 
-    # ---- notebook 06 as participant a: everything of theirs goes, the instructor's stack stays
-    proc = _run_as(_env_of(a, capsys), "06", tmp_path / f"{a}-06")
-    out = _finish(proc, f"{a} 06")
-    book06 = next((tmp_path / f"{a}-06" / "runs").rglob("06_cleanup.ipynb")).read_text()
-    assert "is your instructor's (a stack set's stack): it stays" in book06
+    # ---- notebook 07 as participant a: everything of theirs goes, the instructor's stack stays
+    proc = _run_as(_env_of(a, capsys), "07", tmp_path / f"{a}-06")
+    out = _finish(proc, f"{a} 07")
+    book07 = next((tmp_path / f"{a}-06" / "runs").rglob("07_cleanup.ipynb")).read_text()
+    assert "is your instructor's (a stack set's stack): it stays" in book07
     assert cli.main(["status", "--json"]) == 0
     after = {r["participant"]: r for r in json.loads(capsys.readouterr().out)}
-    assert after[a]["step"] == "06" and after[a]["leftovers"] == []
+    assert after[a]["step"] == "07" and after[a]["leftovers"] == []
     assert after[a]["stack_status"] == "CREATE_COMPLETE"  # the instructor's stack stays
     assert after[a]["endpoint_id"] is None and after[a]["function_in_vpc"] == "no"
 

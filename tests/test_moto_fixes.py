@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -106,6 +107,33 @@ def test_expected_upstream_failures_list_is_well_formed():
     assert moto_upstream.list_problems(listed) == []
     for node, text in listed.expected.items():  # each names the AWS page that shows moto departs from AWS
         assert "docs.aws.amazon.com" in text, node
+
+
+def test_moto_upstream_gives_the_lambda_role_helper_a_json_trust_policy(monkeypatch):
+    """moto's Lambda tests get their role from tests/test_awslambda/utilities.py get_role_name(), whose trust
+    policy "some policy" IAM refuses; the run gives it Lambda's trust policy (and nothing else of moto's tests)."""
+    import sys
+    import types
+
+    from moto import mock_aws
+
+    from benchmarks import moto_upstream
+
+    package, utilities = types.ModuleType("tests.test_awslambda"), types.ModuleType("tests.test_awslambda.utilities")
+    utilities._lambda_region = "us-west-2"
+    utilities.get_role_name = lambda region=None: "moto's helper"
+    package.utilities = utilities
+    monkeypatch.setitem(sys.modules, "tests.test_awslambda", package)
+    monkeypatch.setitem(sys.modules, "tests.test_awslambda.utilities", utilities)
+    moto_upstream.adapt_lambda_role_helper()
+    with mock_aws():
+        arn = utilities.get_role_name()
+        assert arn == utilities.get_role_name()  # the second call reads the role back
+        role = boto3.client("iam", region_name="us-west-2").get_role(RoleName="my-role")["Role"]
+    assert arn.endswith(":role/my-path/my-role")
+    statement = role["AssumeRolePolicyDocument"]["Statement"][0]
+    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert json.loads(moto_upstream.LAMBDA_TRUST_POLICY)["Statement"][0]["Action"] == "sts:AssumeRole"
 
 
 # ------------------------------------------------------------------------------------ IAM

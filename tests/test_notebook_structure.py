@@ -34,7 +34,7 @@ def _markdown(path: Path) -> list[str]:
 
 
 def test_all_seven_notebooks_are_checked():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06"]
+    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -67,7 +67,7 @@ def test_next_pointer(path):
     text = "\n".join(_markdown(path))
     index = NOTEBOOKS.index(path)
     if index == len(NOTEBOOKS) - 1:
-        return  # 06 is the last step
+        return  # 07 is the last step
     following = NOTEBOOKS[index + 1].name
     assert re.search(r"\*\*Next:?\*\*:?", text), f"{path.name} has no **Next:** pointer"
     assert f"({following})" in text, f"{path.name}'s next pointer should link {following}"

@@ -55,7 +55,7 @@ def test_workshop_runs_end_to_end_twice(workshop_env, capsys):
     assert "with an explicit deny in a VPC endpoint policy" in deny
     assert "Deny blocked the call; Allow restored it." in deny
     # 06: nothing of the workshop left.
-    assert "Nothing of the workshop remains." in _text(executed["06"])
+    assert "Nothing of the workshop remains." in _text(executed["07"])
     assert _remaining() == []
 
     # A second run, straight after, passes too and again leaves nothing.
@@ -72,8 +72,8 @@ def test_workshop_runs_end_to_end_twice(workshop_env, capsys):
 
 @pytest.mark.slow
 def test_cleanup_alone_on_an_empty_sandbox(workshop_env):
-    """06 from the state "only 00 ran": nothing to delete, and it says so."""
-    report = runner.run(only=["00", "06"], out_root=workshop_env / "runs", echo=lambda _line: None)
+    """07 from the state "only 00 ran": nothing to delete, and it says so."""
+    report = runner.run(only=["00", "07"], out_root=workshop_env / "runs", echo=lambda _line: None)
     assert report.ok, [(r.notebook, r.error) for r in report.results]
     text = _text(nbformat.read(report.results[-1].output, as_version=4))
     assert "No endpoint to delete." in text and "No stack to delete." in text
@@ -84,8 +84,8 @@ def test_cleanup_alone_on_an_empty_sandbox(workshop_env):
 @pytest.mark.parametrize("done", [["00", "01"], ["00", "01", "02"], ["00", "01", "02", "03"]],
                          ids=["after-01", "after-02", "after-03"])
 def test_cleanup_from_a_partial_state(workshop_env, done):
-    """06 after a prefix of the workshop: stack only; stack + endpoint; + policies and the function in the VPC."""
-    report = runner.run(only=[*done, "06"], out_root=workshop_env / "runs", echo=lambda _line: None)
+    """07 after a prefix of the workshop: stack only; stack + endpoint; + policies and the function in the VPC."""
+    report = runner.run(only=[*done, "07"], out_root=workshop_env / "runs", echo=lambda _line: None)
     assert report.ok, [(r.notebook, r.error) for r in report.results]
     assert _remaining() == []
 
@@ -93,7 +93,7 @@ def test_cleanup_from_a_partial_state(workshop_env, done):
 def test_runner_rejects_unknown_notebook_numbers():
     with pytest.raises(SystemExit, match="no notebook numbered 42"):
         runner.discover(["42"])
-    assert [p.name[:2] for p in runner.discover(["0", "06"])] == ["00", "06"]
+    assert [p.name[:2] for p in runner.discover(["0", "07"])] == ["00", "07"]
 
 
 def test_runner_warm_up_matches_the_notebook():
@@ -107,7 +107,7 @@ def test_runner_warm_up_matches_the_notebook():
 # ---------------------------------------------------------------- hygiene
 
 def test_seven_notebooks_with_the_fixed_numbering():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06"]
+    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -130,7 +130,7 @@ def test_notebook_hygiene(path):
         assert heading in markdown, f"{path.name} lacks {heading}"
     assert "You should see" in markdown or "you should see" in markdown
     assert "class " in markdown and "current" in markdown  # the diagram highlights this notebook's step
-    if path.name[:2] != "06":
+    if path.name[:2] != "07":
         assert "**Next:**" in markdown
     assert "assert " in text  # "you should see" checks that fail with a message
 
@@ -145,8 +145,14 @@ def test_the_notebooks_show_the_api_calls_they_teach():
         "03": ["iam.put_role_policy(", "lam.invoke(", "lam.update_function_configuration("],
         "04": ["lam.invoke(", "cloudtrail.lookup_events(", "ec2.describe_vpc_endpoints("],
         "05": ["ec2.modify_vpc_endpoint(", "lam.invoke("],
-        "06": ["ec2.delete_vpc_endpoints(", "lam.update_function_configuration(", "iam.delete_role_policy(",
-               "cfn.delete_stack("],
+        "06": ["cfn.create_stack(", "ec2.create_transit_gateway(", "ec2.create_transit_gateway_vpc_attachment(",
+               "ec2.create_transit_gateway_route(", "ec2.create_route(", "ec2.authorize_security_group_ingress(",
+               "ec2.modify_vpc_endpoint(", "iam.put_role_policy(", "resolver.create_resolver_endpoint(",
+               "resolver.create_resolver_rule(", "resolver.associate_resolver_rule(", "r53.create_hosted_zone(",
+               "r53.change_resource_record_sets(", "lam.invoke("],
+        "07": ["ec2.delete_vpc_endpoints(", "lam.update_function_configuration(", "iam.delete_role_policy(",
+               "cfn.delete_stack(", "ec2.delete_transit_gateway_vpc_attachment(", "ec2.delete_transit_gateway(",
+               "resolver.delete_resolver_rule(", "resolver.delete_resolver_endpoint(", "r53.delete_hosted_zone("],
     }
     for number, calls in expected.items():
         for call in calls:

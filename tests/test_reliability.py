@@ -7,7 +7,7 @@ that moment to record the sandbox's state, to copy the executed notebook, and to
 (faults, delays) for the next notebook. tests/test_faults.py reuses it.
 
 Cleanup from every prefix of the workshop, where each is proved:
-- 00 -> 06, 00-01 -> 06, 00-02 -> 06, 00-03 -> 06: tests/test_notebooks.py (test_cleanup_*);
+- 00 -> 07, 00-01 -> 07, 00-02 -> 07, 00-03 -> 06: tests/test_notebooks.py (test_cleanup_*);
 - 00-04 -> 06: test_cleanup_after_the_allow_test below;
 - 00-05 -> 06: every full run (tests/test_notebooks.py, test_every_notebook_twice_in_a_row below,
   tests/test_faults.py);
@@ -148,7 +148,7 @@ def workshop(workshop_env, sandbox):
 
 @pytest.mark.slow
 def test_every_notebook_twice_in_a_row(workshop):
-    """00 00 01 01 ... 06 06, each in a fresh kernel: the second run of each passes and changes nothing."""
+    """00 00 01 01 ... 07 07, each in a fresh kernel: the second run of each passes and changes nothing."""
     books = [n for n in NOTEBOOKS for _ in range(2)]
     report = workshop.run(books)
     assert report.ok, workshop.summary(report)
@@ -168,7 +168,7 @@ def test_every_notebook_twice_in_a_row(workshop):
         assert set(states[n]["inline_policies"]) == {"write-own-logs", "enivpce-policy",
                                                      "lambda-bedrock-sourcevpce-access-only"}, n
         assert len(states[n]["function"]["subnets"]) == 2, n
-    assert states["06"]["resources"] == []
+    assert states["07"]["resources"] == []
     assert remaining() == []
 
     # What the second, fresh kernel found (state from the config file and AWS, nothing from an earlier kernel).
@@ -179,7 +179,7 @@ def test_every_notebook_twice_in_a_row(workshop):
     assert "is already attached to" in second["03"]
     assert "CloudTrail confirms: the call came through vpce-" in second["04"]
     assert "Deny blocked the call; Allow restored it." in second["05"]
-    assert "No endpoint to delete." in second["06"] and "No stack to delete." in second["06"]
+    assert "No endpoint to delete." in second["07"] and "No stack to delete." in second["07"]
 
     # Least privilege of what the notebooks really wrote (the same checks as tests/test_security.py).
     from tests.test_security import workshop_policy_problems
@@ -192,11 +192,11 @@ def test_every_notebook_twice_in_a_row(workshop):
 
 @pytest.mark.slow
 def test_cleanup_after_the_allow_test(workshop):
-    """06 after 00-04 (the one prefix tests/test_notebooks.py does not run): nothing remains."""
-    report = workshop.run(["00", "01", "02", "03", "04", "06"])
+    """07 after 00-04 (the one prefix tests/test_notebooks.py does not run): nothing remains."""
+    report = workshop.run(["00", "01", "02", "03", "04", "07"])
     assert report.ok, workshop.summary(report)
     assert workshop.last("04")["state"]["resources"], "04 left the workshop in place"
-    text = workshop.text("06")
+    text = workshop.text("07")
     assert re.search(r"Deleted enivpce-policy", text) and "left the VPC" in text and "is deleted" in text
     assert "Nothing of the workshop remains." in text
     assert remaining() == []
@@ -230,9 +230,9 @@ def test_a_reset_sandbox_is_detected(workshop, sandbox, monkeypatch):
         error = _error(report, number)
         assert "StackMissing" in error and "Run notebook 01_stack first" in error, error
         assert "restarted or reset, start again from 00" in error, error
-    report = workshop.run(["06"])
+    report = workshop.run(["07"])
     assert report.ok, workshop.summary(report)
-    assert "No stack to delete." in workshop.text("06")
+    assert "No stack to delete." in workshop.text("07")
 
     # The sandbox is not running at all: the first cell says how to start it.
     with __import__("socket").socket() as s:
@@ -270,11 +270,11 @@ def test_sandbox_state_survives_stop_and_start(workshop, tmp_path, monkeypatch):
         target._client_cache.clear()
         assert workshop.state() == before, "the restarted sandbox lost or changed the workshop's resources"
 
-        report = workshop.run(["03", "04", "05", "06"])
+        report = workshop.run(["03", "04", "05", "07"])
         assert report.ok, workshop.summary(report)
         assert f"Endpoint {endpoint_id}" in workshop.text("03")
         assert "CloudTrail confirms: the call came through " + endpoint_id in workshop.text("04")
-        assert "Nothing of the workshop remains." in workshop.text("06")
+        assert "Nothing of the workshop remains." in workshop.text("07")
         assert remaining() == []
     finally:
         control.stop()

@@ -110,8 +110,10 @@ def test_learner_config_and_local_state_are_ignored():
 
 
 def test_readme_gives_the_two_commands_and_ci_runs_the_test_command():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert RUN_COMMAND in readme and TEST_COMMAND in readme
+    for name in ("README.md", "README.ja.md"):  # both front doors, verbatim
+        readme = (ROOT / name).read_text(encoding="utf-8")
+        assert RUN_COMMAND in readme and TEST_COMMAND in readme, name
+        assert ".ci/run" in readme, f"{name} no longer says that .ci/run runs the test command"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in ci
     assert TEST_COMMAND in ci
@@ -125,3 +127,15 @@ def test_function_code_has_one_copy():
             continue
         if path.name in originals:
             assert path.read_bytes() != originals[path.name], f"{path.relative_to(ROOT)} copies lambda/{path.name}"
+
+
+def test_the_readmes_are_front_doors():
+    """README.md and README.ja.md stay short (issue 18): what this is, the two commands, the notebooks, where to run
+    them, and links; everything else lives in docs/, one page per reader."""
+    for name in ("README.md", "README.ja.md"):
+        lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
+        assert len(lines) <= 200, f"{name} has {len(lines)} lines: move the detail to a page in docs/"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in ("learner", "instructor", "sandbox", "benchmarks", "reliability", "live-check", "changes-since-2023"):
+        assert f"(docs/{page}.md)" in readme, f"README.md does not link docs/{page}.md"
+        assert (ROOT / "docs" / f"{page}.md").exists()

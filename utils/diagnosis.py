@@ -765,7 +765,7 @@ def judge(s: dict) -> list[Finding]:
         missing = [k for k in stack_mod.OUTPUT_KEYS if k not in out]
         add(Finding("stack", N_("stack outputs"), "pass" if not missing else "fail",
                     _("all outputs present") if not missing else _("missing outputs {missing}").format(missing=missing),
-                    _("The stack was not made from cfn/bedrock-privatelink.yaml: run 06, then 01.")))
+                    _("The stack was not made from cfn/bedrock-privatelink.yaml: run 07, then 01.")))
         if missing:
             return findings
     if "route_tables" in s:
@@ -812,7 +812,7 @@ def _judge_leftovers(findings: list[Finding], s: dict) -> None:
     findings.append(Finding("leftovers", N_("nothing left after cleanup"), "pass" if not rows else "fail",
                             _("no resource of the workshop remains") if not rows else
                             _("still there: ") + ", ".join(f"{r['type']} {r['id']}" for r in rows),
-                            _("Run notebook 06 again (it removes endpoints, ENIs, policies and the stack from any "
+                            _("Run notebook 07 again (it removes endpoints, ENIs, policies and the stack from any "
                               "state); `python -m utils inventory` lists what remains.")))
 
 
@@ -907,7 +907,7 @@ def _network_findings(s: dict) -> list[Finding]:
     state = ep["State"].lower()
     link("endpoint", N_("endpoint available"), state == "available",
          _("{endpoint} is {state}").format(endpoint=ep['VpcEndpointId'], state=ep['State']),
-         _("Wait for it (notebook 02 waits); if it is failed, run 06 and start again from 01."))
+         _("Wait for it (notebook 02 waits); if it is failed, run 07 and start again from 01."))
     link("endpoint", N_("endpoint private DNS"), ep.get("PrivateDnsEnabled"),
          _("private DNS is {state} for {vpc_endpoint_id}").format(
              state=_('on') if ep.get('PrivateDnsEnabled') else _('off'), vpc_endpoint_id=ep['VpcEndpointId'])

@@ -58,7 +58,7 @@ STEPS = {
     "03": ("role", "fn"),
     "04": ("fn", "eni", "vpce", "br", "ct"),
     "05": ("epol", "vpce"),
-    "06": ("stack", "fn", "eni", "vpce", "role"),
+    "07": ("stack", "fn", "eni", "vpce", "role"),
 }
 
 _NODES = """flowchart LR
@@ -86,10 +86,10 @@ _NODES = """flowchart LR
 
 
 def architecture(step: str) -> str:
-    """Mermaid source of the architecture with `step`'s parts highlighted ("00" ... "06")."""
+    """Mermaid source of the architecture with `step`'s parts highlighted ("00" ... "07")."""
     highlighted = STEPS[step]
     style = "fill:#ffd27f,stroke:#d97706,stroke-width:3px,color:#000"
-    if step == "06":
+    if step == "07":
         style = "fill:#fecaca,stroke:#b91c1c,stroke-width:3px,color:#000,stroke-dasharray: 5 3"
     lines = [_NODES, f"  classDef current {style}", f"  class {','.join(highlighted)} current"]
     return "\n".join(lines)

@@ -192,6 +192,14 @@ def main(argv: list[str] | None = None) -> int:
                       "workshop's resources.")).text())
         return 1
     report = report_of(diag)
+    try:  # notebook 06's corporate path, when it exists (utils.beyond)
+        from . import beyond
+
+        for check in beyond.doctor_checks(cfg, doctor_client):
+            report.add("beyond", check["name"], check["ok"], check["detail"], check["fix"])
+    except Exception as exc:  # a failed read is a failed check, never a traceback
+        report.add("beyond", _("corporate path"), False, _("could not read the live state: {name}: {exc}").format(
+            name=type(exc).__name__, exc=exc), _("Run `python -m utils inventory` to see what notebook 06 left."))
     where = _(" at {url}").format(url=active.endpoint_url) if active.endpoint_url else ""
     print(_("Workshop doctor: {target}{where} {region}, participant {participant}\n").format(
               target=cfg.target, where=where, region=cfg.region, participant=cfg.participant))

@@ -74,7 +74,7 @@ def wait_available(ec2, endpoint_id: str, timeout: float = 600) -> dict:
             raise EndpointMissing(f"{endpoint_id} disappeared while waiting for it")
         if ep["State"].lower() in ("failed", "rejected"):
             reason = (ep.get("LastError") or {}).get("Message", "no reason given")
-            raise RuntimeError(f"The endpoint {endpoint_id} is {ep['State']}: {reason}. Run 06, then 02 again.")
+            raise RuntimeError(f"The endpoint {endpoint_id} is {ep['State']}: {reason}. Run 07, then 02 again.")
         return ep
 
     return wait_until(check, what=f"endpoint {endpoint_id} to be available", timeout=timeout,

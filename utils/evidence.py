@@ -9,7 +9,7 @@ within an average of about 5 minutes of an API call. This time is not guaranteed
   (`workshop:cloudtrail:allow` / `workshop:cloudtrail:deny` = the call's UTC time), so that the
   expectation lives in AWS, with the endpoint, and survives a kernel restart;
 - 05 shows what has arrived so far (and, in JupyterLab, keeps the table up to date in the background);
-- 06 collects what is still missing, within a bound, before it deletes the endpoint.
+- 07 collects what is still missing, within a bound, before it deletes the endpoint.
 
 The events: Bedrock runtime calls are management events, `eventSource` bedrock.amazonaws.com, `eventName`
 Converse. A call through an interface endpoint carries `vpcEndpointId`; a refused call carries `errorCode`

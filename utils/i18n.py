@@ -36,6 +36,11 @@ byte for byte, so both languages run the same code.
   English. A label quoted as `code` in the English is refused (code spans stay unchanged in the translation, so
   the Japanese could not show the Japanese label). See docs/style-ja.md.
 
+- docs: check also reads the documentation pages. README.md and each docs/<page>.md that has a translation
+  (README.<lang>.md, docs/<lang>/<page>.md) must have the same `## ` sections in the same order, each pair quoting
+  the same inline code; every relative link and #anchor of README*.md and docs/**/*.md must exist
+  (docs/style-ja.md, "ドキュメントのページ").
+
 No maintained package translates .ipynb to and from gettext, so this module is the small hand-written part:
 extract, merge and build on top of nbformat and polib.
 """
@@ -663,6 +668,118 @@ def check(lang: str = DEFAULT_LANG) -> list[str]:
             problems.append(f"{out.relative_to(repo_root())}: differs from a fresh build; run "
                             "`python -m utils i18n build`")
     problems += check_messages(lang)
+    problems += check_docs(lang)
+    return problems
+
+
+# ------------------------------------------------------------------------------------------------ documentation
+# The Markdown pages a reader opens: README.md and docs/*.md, with their translations README.<lang>.md and
+# docs/<lang>/<page>.md. A page and its translation are counterparts section by section: the same number of
+# `## ` headings, in the same order (the i-th heading of one is the counterpart of the i-th of the other), and each
+# pair quotes the same inline code (`jp.`, `provision`), which catches two sections swapped. docs/style-ja.md
+# says so for translators.
+
+_SECTION = re.compile(r"^##\s+(.*?)\s*#*\s*$")
+_ANY_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def doc_pairs(lang: str = DEFAULT_LANG) -> list[tuple[Path, Path]]:
+    """(English page, its translation): README.md with README.<lang>.md, and docs/<page>.md with every
+    docs/<lang>/<page>.md that exists (a translation without its English page is paired with the missing path)."""
+    root = repo_root()
+    pairs = [(root / "README.md", root / f"README.{lang}.md")]
+    pairs += [(root / "docs" / page.name, page) for page in sorted((root / "docs" / lang).glob("*.md"))]
+    return pairs
+
+
+def _prose_lines(text: str) -> list[str]:
+    lines, fence = [], None
+    for line in text.splitlines():
+        m = _FENCE.match(line.strip())
+        if fence is None and m:
+            fence = m.group(1)
+        elif fence is not None and line.strip().startswith(fence):
+            fence = None
+        elif fence is None:
+            lines.append(line)
+    return lines
+
+
+def sections(text: str) -> list[str]:
+    """The `## ` headings of a Markdown page, in order (fenced code is skipped)."""
+    return [m.group(1) for line in _prose_lines(text) if (m := _SECTION.match(line))]
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: its text without Markdown, lower case, punctuation dropped (letters of any
+    script, digits, `_`, `-` kept), spaces as hyphens."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading).replace("`", "").replace("*", "")
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+
+
+def anchors(text: str) -> set[str]:
+    found, seen = set(), {}
+    for line in _prose_lines(text):
+        if m := _ANY_HEADING.match(line):
+            base = anchor(m.group(2))
+            n = seen.get(base, 0)
+            seen[base] = n + 1
+            found.add(base if n == 0 else f"{base}-{n}")
+    return found
+
+
+def doc_pages() -> list[Path]:
+    root = repo_root()
+    return sorted(root.glob("README*.md")) + sorted((root / "docs").rglob("*.md"))
+
+
+def link_problems(page: Path) -> list[str]:
+    """Relative links of a page whose file or #anchor does not exist."""
+    root = repo_root()
+    text = page.read_text(encoding="utf-8")
+    found = []
+    for target in _LINK.findall("\n".join(_prose_lines(text))):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target):  # https:, mailto:
+            continue
+        path_part, _, frag = target.partition("#")
+        dest = (page.parent / path_part).resolve() if path_part else page
+        if not dest.exists():
+            found.append(f"{page.relative_to(root)}: link to {target}: no such file")
+        elif frag and dest.suffix == ".md" and frag not in anchors(dest.read_text(encoding="utf-8")):
+            found.append(f"{page.relative_to(root)}: link to {target}: {dest.relative_to(root)} has no heading "
+                         f"with the anchor #{frag}")
+    return found
+
+
+def check_docs(lang: str = DEFAULT_LANG) -> list[str]:
+    """Each translated page has a counterpart for every section of its English page, and no page links to a file
+    or anchor that does not exist."""
+    root = repo_root()
+    problems = []
+    variants = glossary_variants(lang, None)
+    for english, translated in doc_pairs(lang):
+        en_rel, tr_rel = english.relative_to(root), translated.relative_to(root)
+        if not english.exists() or not translated.exists():
+            problems.append(f"{tr_rel}: {en_rel if not english.exists() else tr_rel} does not exist; a translated "
+                            "page and its English page come in pairs")
+            continue
+        en_text, tr_text = english.read_text(encoding="utf-8"), translated.read_text(encoding="utf-8")
+        en, tr = sections(en_text), sections(tr_text)
+        if len(en) != len(tr):
+            problems.append(f"{tr_rel}: {len(tr)} sections (## headings), {en_rel} has {len(en)}: every section needs "
+                            f"its counterpart, in the same order ({en_rel}: {en}; {tr_rel}: {tr})")
+        for i, (a, b) in enumerate(zip(en, tr, strict=False), start=1):
+            if code_spans(a) != code_spans(b):
+                problems.append(f"{tr_rel}: section {i} {b!r} is not the counterpart of {en_rel}'s {a!r} (their "
+                                "inline code differs): the sections are in another order, or one is missing")
+        if not _JAPANESE.search(tr_text):
+            problems.append(f"{tr_rel}: has no Japanese text")
+        prose = "\n".join(_prose_lines(tr_text))
+        for variant, term in variants.items():
+            if variant in prose and variant not in en_text:
+                problems.append(f"{tr_rel}: uses {variant!r}: write {term!r} (docs/glossary-ja.md, docs/style-ja.md)")
+    for page in doc_pages():
+        problems += link_problems(page)
     return problems
 
 
@@ -690,5 +807,5 @@ def main(argv: list[str]) -> int:
     if problems:
         print(f"i18n check: {len(problems)} problem(s) in the {args.lang} translation", file=sys.stderr)
         return 1
-    print(f"i18n check: the {args.lang} notebooks and catalogs are complete and current")
+    print(f"i18n check: the {args.lang} notebooks, catalogs and documentation pages are complete and current")
     return 0

@@ -2,8 +2,9 @@
 
 Tagged `workshop=bedrock-privatelink` and `participant=<prefix or "default">`: the
 stack, VPCs, subnets, route tables, security groups, endpoints, network interfaces
-(in those VPCs, plus Lambda's), functions and IAM roles. Notebook 06 prints it and
-expects it empty; the tests use it the same way.
+(in those VPCs, plus Lambda's), functions and IAM roles; and notebook 06's transit gateways and
+their attachments, Route 53 Resolver endpoints and rules, and private hosted zones. Notebook 07
+prints it and expects it empty; the tests use it the same way.
 """
 
 from __future__ import annotations
@@ -135,4 +136,60 @@ def _collect(cfg: WorkshopConfig, client) -> list[dict]:
             if _ours(tags, cfg):
                 rows.append({"type": "iam role", "id": r["RoleName"], "name": r["Arn"].split(":role/")[-1],
                              "state": ""})
+    rows += inventory_rows(cfg, client)
+    return rows
+
+
+# ---------------------------------------------------------------- finding what notebook 06 created (07, inventory)
+
+
+def find_network(cfg, client) -> dict:
+    """Notebook 06's resources of this participant that still exist, found by their workshop tags:
+    {"transit_gateways", "attachments", "resolver_endpoints", "resolver_rules", "rule_associations", "zones"}."""
+    ec2 = client("ec2", cfg.region)
+    resolver = client("route53resolver", cfg.region)
+    r53 = client("route53", cfg.region)
+    found: dict = {}
+    found["transit_gateways"] = [g for g in ec2.describe_transit_gateways(Filters=cfg.tag_filters)["TransitGateways"]
+                                 if g["State"] != "deleted"]
+    tgw_ids = [g["TransitGatewayId"] for g in found["transit_gateways"]]
+    found["attachments"] = [a for a in ec2.describe_transit_gateway_vpc_attachments(
+        Filters=[{"Name": "transit-gateway-id", "Values": tgw_ids}])["TransitGatewayVpcAttachments"]
+        if a["State"] not in ("deleted", "failed", "rejected")] if tgw_ids else []
+
+    def tagged(arn: str) -> bool:
+        tags = {t["Key"]: t["Value"] for t in resolver.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
+        return _ours(tags, cfg)
+
+    found["resolver_endpoints"] = [e for e in resolver.list_resolver_endpoints()["ResolverEndpoints"]
+                                   if tagged(e["Arn"])]
+    found["resolver_rules"] = [r for r in resolver.list_resolver_rules()["ResolverRules"]
+                               if r.get("OwnerId") != "Route 53 Resolver" and tagged(r["Arn"])]
+    rule_ids = {r["Id"] for r in found["resolver_rules"]}
+    found["rule_associations"] = [a for a in resolver.list_resolver_rule_associations()["ResolverRuleAssociations"]
+                                  if a["ResolverRuleId"] in rule_ids]
+    # The zone carries the workshop's tags too, but it is found by the caller reference notebook 06 gives it
+    # (<corporate stack name>-<VPC ID>), which needs no route53:ListTagsForResource (scoped to no account).
+    found["zones"] = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Config"].get("PrivateZone")
+                      and z.get("CallerReference", "").startswith(cfg.corporate_stack_name + "-vpc-")]
+    return found
+
+
+def inventory_rows(cfg, client) -> list[dict]:
+    """Rows for utils.inventory: {"type", "id", "name", "state"}."""
+    found = find_network(cfg, client)
+
+    def name_of(item) -> str:
+        return {t["Key"]: t["Value"] for t in item.get("Tags", [])}.get("Name", "")
+
+    rows = [{"type": "transit gateway", "id": g["TransitGatewayId"], "name": name_of(g), "state": g["State"]}
+            for g in found["transit_gateways"]]
+    rows += [{"type": "transit gateway attachment", "id": a["TransitGatewayAttachmentId"], "name": name_of(a),
+              "state": a["State"]} for a in found["attachments"]]
+    rows += [{"type": "resolver endpoint", "id": e["Id"], "name": e.get("Name", ""), "state": e["Status"]}
+             for e in found["resolver_endpoints"]]
+    rows += [{"type": "resolver rule", "id": r["Id"], "name": r.get("Name", ""), "state": r.get("Status", "")}
+             for r in found["resolver_rules"]]
+    rows += [{"type": "private hosted zone", "id": z["Id"].split("/")[-1], "name": z["Name"], "state": ""}
+             for z in found["zones"]]
     return rows

@@ -75,5 +75,5 @@ def wait_enis_gone(ec2, function_name: str, vpc_id: str | None, timeout: float =
         status=lambda enis: f"{len(enis)} left ({', '.join(e['Status'] for e in enis)})" if enis else "none left",
         max_interval=15.0,
         hint="Lambda deletes them itself after the function leaves the VPC; they block deleting the subnets. "
-             "Run notebook 06 again later (it carries on from here); `python -m utils inventory` shows what is left.",
+             "Run notebook 07 again later (it carries on from here); `python -m utils inventory` shows what is left.",
     )

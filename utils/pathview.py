@@ -164,3 +164,19 @@ def show(cfg=None, client=None) -> list[dict]:
 
         display(render(hops))
     return hops
+
+
+def show_corporate(cfg=None, client=None) -> list[dict]:
+    """Notebook 06: the corporate client's path (client -> Transit Gateway -> endpoint -> Amazon Bedrock), shown
+    like `show`; the hops come from `utils.beyond.corporate_hops`."""
+    from .beyond import corporate_hops
+    from .waiting import headless
+
+    hops = corporate_hops(cfg, client)
+    if headless():
+        print(render_text(hops))
+    else:
+        from IPython.display import display
+
+        display(render(hops))
+    return hops

@@ -89,6 +89,44 @@ def endpoint_policy(role_arn: str, resource_arns: list[str], effect: str = "Allo
     }
 
 
+def corporate_endpoint_policy(role_arns: list[str], resource_arns: list[str]) -> dict:
+    """Notebook 06: the bedrock-runtime endpoint policy naming the function's role and the corporate client's role."""
+    for arn in role_arns:
+        if not arn.startswith("arn:aws:iam::") or ":role/" not in arn:
+            raise ValueError(f"{arn!r} is not an IAM role ARN.")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WorkshopAndCorporateClientsInvokeChosenModel",
+                "Effect": "Allow",
+                "Principal": {"AWS": list(role_arns)},
+                "Action": ["bedrock:InvokeModel"],
+                "Resource": _check_arns(resource_arns),
+            }
+        ],
+    }
+
+
+def corporate_client_policy(resource_arns: list[str], runtime_endpoint_id: str) -> dict:
+    """Notebook 06: the corporate client's inline policy, bedrock:InvokeModel only through the workshop's endpoint
+    (aws:sourceVpce, StringEquals)."""
+    from . import validation
+
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "InvokeOnlyThroughTheWorkshopEndpoint",
+                "Effect": "Allow",
+                "Action": ["bedrock:InvokeModel"],
+                "Resource": _check_arns(resource_arns),
+                "Condition": {"StringEquals": {"aws:sourceVpce": validation.endpoint_id(runtime_endpoint_id)}},
+            }
+        ],
+    }
+
+
 def control_endpoint_policy(role_arn: str) -> dict:
     """Policy of the optional `bedrock` control-plane endpoint: the function's role may list models, nothing else.
 

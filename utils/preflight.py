@@ -105,7 +105,7 @@ def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] |
                    _("could not simulate {source}: {code}: {message}").format(
                        source=source, code=err.get('Code'), message=err.get('Message', '')),
                    _("Ask for iam:SimulatePrincipalPolicy on your own identity, or compare your permissions with the "
-                     "README's prerequisites by hand."))
+                     "list in docs/learner.md, \"Against real AWS\", by hand."))
         return decisions
     denied = sorted(a for a, d in decisions.items() if d != "allowed")
     report.add("preflight", N_("caller permissions"), not denied,
@@ -113,7 +113,7 @@ def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] |
                    source=source, count=len(decisions)) if not denied else
                _("{source}: not allowed: {actions}").format(
                    source=source, actions=', '.join(f'{a} ({decisions[a]})' for a in denied)),
-               _("Ask your administrator for these actions (README, Prerequisites), or use the sandbox target."))
+               _("Ask your administrator for these actions (docs/learner.md, 'Against real AWS') or use the sandbox."))
     return decisions
 
 

@@ -12,7 +12,7 @@
   the repository root on PYTHONPATH, so `import utils` works without an install.
 - Executed notebooks go to runs/<timestamp>/, with timing.json (seconds per notebook and
   in total). Each notebook's status and seconds are printed; the exit status is non-zero
-  when any notebook fails. After a failure the remaining notebooks are skipped, except 06
+  when any notebook fails. After a failure the remaining notebooks are skipped, except 07
   (cleanup), which still runs.
 - Speed (target: the whole run in 30 s on 2 cores): the sandbox starts while the first
   kernel does; each next kernel starts, and loads what its notebook imports, while the
@@ -34,7 +34,7 @@ from pathlib import Path
 from .config import config_path, read_file, repo_root
 from .lang import _, current, speaking
 
-CLEANUP = "06"
+CLEANUP = "07"
 CELL_TIMEOUT = 1800  # seconds per cell: real AWS waits (endpoint, ENIs, stack) are bounded inside the cells
 
 

@@ -29,8 +29,12 @@ class StackMissing(LookupError):
     """The stack is not there (or not usable); the message says which notebook to run."""
 
 
-def template_body() -> str:
-    return (repo_root() / TEMPLATE).read_text(encoding="utf-8")
+CORPORATE_TEMPLATE = "cfn/corporate-network.yaml"  # notebook 06's corporate stand-in
+
+
+def template_body(path: str = TEMPLATE) -> str:
+    """A template of cfn/ as text (the workshop stack's by default)."""
+    return (repo_root() / path).read_text(encoding="utf-8")
 
 
 def describe(cfn, name: str) -> dict | None:
@@ -109,7 +113,7 @@ def outputs(cfn, name: str) -> dict:
     missing = [k for k in OUTPUT_KEYS if k not in out]
     if missing:
         raise StackMissing(f"The stack {name} lacks the outputs {missing}; it was not made from {TEMPLATE}. "
-                           "Run notebook 06 to remove it, then 01 again.")
+                           "Run notebook 07 to remove it, then 01 again.")
     return out
 
 

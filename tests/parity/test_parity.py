@@ -104,5 +104,6 @@ def test_runtime_set_differences_are_named():
         named = {r for r in set(known_runtimes()) | added if re.search(rf"(?<![\w.]){re.escape(r)}(?![\w.])", reason)}
         assert named >= added, (f"{case['id']}: the runtimes added since the recording are {sorted(added)}; its "
                                 f"known_difference names {sorted(named)}")
-        assert bool(reason) == bool(added or gone), f"{case['id']}: known_difference set without a difference, or missing"
+        assert bool(reason) == bool(added or gone), (f"{case['id']}: known_difference set without a difference, "
+                                                     "or missing")
     assert checked >= 4

@@ -85,7 +85,7 @@ def duration(text: str) -> int:
 def notebook(text: str) -> str:
     """--to: a learner notebook from 00 to 05, as "NN"."""
     if not re.fullmatch(r"\d{1,2}", text.strip()) or not 0 <= int(text) <= 5:
-        raise argparse.ArgumentTypeError(_("{text}: give a notebook number from 00 to 05 (06 is the "
+        raise argparse.ArgumentTypeError(_("{text}: give a notebook number from 00 to 05 (07 is the "
                                            "participant's own cleanup)").format(text=repr(text)))
     return f"{int(text):02d}"
 

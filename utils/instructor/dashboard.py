@@ -25,7 +25,7 @@ COLOURS = {"done": "#bbf7d0", "progress": "#fef08a", "idle": "#e5e7eb", "bad": "
 COLUMNS = ["participant", "step", "since progress", "per step", "stack_status", "endpoint_state", "private_dns",
            "policy_effect", "function_in_vpc", "last_allow", "last_deny", "leftovers", "endpoint_hours",
            "endpoint_usd", "error"]
-DONE_STEPS = ("05", "06")
+DONE_STEPS = ("05", "07")
 EMPTY = "-"
 
 
@@ -92,7 +92,7 @@ def state_of(row) -> str:
         return "bad"
     if row.get("policy_effect") == "Deny":
         return "deny"
-    if row.get("step") in ("04", "05", "06"):
+    if row.get("step") in ("04", "05", "07"):
         return "done"
     return "progress" if row.get("step") else "idle"
 

@@ -136,7 +136,7 @@ def fast_forward(r: room.Room, p: room.Participant, to: str, echo=print) -> int:
     """Run the learner notebooks 00..NN as the participant (`python -m utils run --only ...`); its exit code."""
     last = int(to) if str(to).isdigit() else -1
     if not 0 <= last <= 5:
-        raise SystemExit(_("--to {to}: give a notebook number from 00 to 05 (06 is the participant's "
+        raise SystemExit(_("--to {to}: give a notebook number from 00 to 05 (07 is the participant's "
                            "cleanup).").format(to=repr(to)))
     only = ",".join(f"{i:02d}" for i in range(last + 1))
     env = {**os.environ, **variables(r, p)}

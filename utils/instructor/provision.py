@@ -36,6 +36,7 @@ from . import (
 from .errors import Usage
 
 QUOTA_CODE = preflight.VPC_QUOTA_CODE  # Amazon VPC "VPCs per Region"
+VPCS_PER_PARTICIPANT = 2  # the workshop VPC and notebook 06's corporate stand-in (cfn/corporate-network.yaml)
 
 
 class RoomDoesNotFit(SystemExit):
@@ -81,24 +82,29 @@ def check_shared_fits(plan: Plan, ec2, quotas) -> dict:
     facts = vpc_room(ec2, quotas)
     mine = {p for p in plan.prefixes}
     # VPCs that already belong to this room's prefixes (a re-run) are already counted among the existing ones.
-    seated = {tags.get("participant") for v in facts["vpcs"]
-              for tags in [room.tags_of(v.get("Tags"))] if tags.get("workshop") == "bedrock-privatelink"}
-    needed = len(mine - seated)
+    held: dict = {}  # participant -> VPCs of the workshop it already has (a re-run)
+    for v in facts["vpcs"]:
+        tags = room.tags_of(v.get("Tags"))
+        if tags.get("workshop") == "bedrock-privatelink" and tags.get("participant") in mine:
+            held[tags["participant"]] = held.get(tags["participant"], 0) + 1
+    mine_held = sum(min(n, VPCS_PER_PARTICIPANT) for n in held.values())
+    needed = len(mine) * VPCS_PER_PARTICIPANT - mine_held  # VPCs still to create
     free = facts["quota"] - len(facts["vpcs"])
-    fits = max(free, 0) + len(mine & seated)
+    fits = (max(free, 0) + mine_held) // VPCS_PER_PARTICIPANT
     facts.update(needed=needed, free=free, fits=fits)
     if needed > free:
         raise RoomDoesNotFit(_(
-            "The room does not fit in this account: {n} participants need a VPC each (private DNS allows "
-            "one bedrock-runtime endpoint per VPC), but the quota 'VPCs per Region' ({code}) is "
-            "{quota} in {region} ({source}) and {vpcs} VPC(s) exist already, "
+            "The room does not fit in this account: {n} participants need {per} VPCs each (the workshop VPC, as "
+            "private DNS allows one bedrock-runtime endpoint per VPC, and notebook 06's corporate stand-in), but the "
+            "quota 'VPCs per Region' ({code}) is {quota} in {region} ({source}) and {vpcs} VPC(s) exist already, "
             "so {fits} participant(s) fit. Nothing was created. Seat at most {fits} here, use one account per "
             "participant (--ou or --accounts), or request a higher quota: in the Service Quotas console "
             "(Amazon Virtual Private Cloud (Amazon VPC) > VPCs per Region > Request increase at account level), or "
             "aws service-quotas request-service-quota-increase --service-code vpc --quota-code {code} "
             "--desired-value {desired} --region {region}").format(
-            n=plan.shared, code=QUOTA_CODE, quota=facts["quota"], region=plan.region, source=facts["source"],
-            vpcs=len(facts["vpcs"]), fits=fits, desired=len(facts["vpcs"]) - len(mine & seated) + plan.shared))
+            n=plan.shared, per=VPCS_PER_PARTICIPANT, code=QUOTA_CODE, quota=facts["quota"], region=plan.region,
+            source=facts["source"], vpcs=len(facts["vpcs"]), fits=fits,
+            desired=len(facts["vpcs"]) - mine_held + plan.shared * VPCS_PER_PARTICIPANT))
     return facts
 
 

@@ -10,13 +10,13 @@ Fields (also the keys of `status --json`):
 - last_allow, last_deny: the newest Amazon Bedrock call through the participant's endpoint in CloudTrail's event
   history, answered or refused ({"time", "endpoint", "event"}); on AWS events arrive minutes after the call;
 - leftovers: what the notebooks create outside the stack and that still exists (endpoints, inline policies, the
-  VPC attachment): what notebook 06 or the instructor's cleanup removes;
+  VPC attachment): what notebook 07 or the instructor's cleanup removes;
 - endpoint_hours, endpoint_usd: hours since each live endpoint's creation and what they cost (utils.cost), and
   estimate_usd, utils.cost's estimate of a whole session for one participant;
-- step: the last notebook whose result is visible in AWS ("01" ... "06"), "" before 01;
+- step: the last notebook whose result is visible in AWS ("01" ... "07"), "" before 01;
 - step_times: when each step reached was first seen in AWS ({"01": ISO time, ...}): 01 the stack's last update
   (or creation), 02 the endpoint's creation, 03 the function's last change (its VPC attachment), 04 and 05 the
-  oldest Allow and Deny in the CloudTrail window read; 06 leaves nothing to date;
+  oldest Allow and Deny in the CloudTrail window read; 07 leaves nothing to date;
 - last_progress: the newest of those times or of any Bedrock call seen (None before 01), and
   since_progress_s, the seconds since then: who is stuck;
 - error: why the row could not be read (e.g. the role cannot be assumed);
@@ -42,9 +42,9 @@ FIELDS = ["participant", "account_id", "prefix", "step", "stack", "stack_status"
           "endpoint_state", "private_dns", "policy_effect", "function_in_vpc", "last_allow", "last_deny",
           "leftovers", "endpoint_hours", "endpoint_usd", "estimate_usd", "step_times", "last_progress",
           "since_progress_s", "error", "problem", "problem_detail"]
-STEPS = ["01", "02", "03", "04", "05", "06"]
+STEPS = ["01", "02", "03", "04", "05", "07"]
 STEP_NAMES = {"01": "stack", "02": "endpoint", "03": "function in VPC", "04": "Allow seen", "05": "Deny seen",
-              "06": "cleaned up"}
+              "07": "cleaned up"}
 DENIED = {"AccessDenied", "AccessDeniedException"}
 FAILED_STACK = {"ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}  # creation failed; or *_FAILED
 FAILED_ENDPOINT = {"failed", "rejected", "expired"}  # EC2 VpcEndpoint State values that will not recover
@@ -198,7 +198,7 @@ def _fill(row: dict, r: room.Room, p: room.Participant, make, code_sha: str | No
     if step == "04" and deny:
         step = "05"
     if (allow or deny) and not leftovers and (desc is None or row["adopted"]):
-        step = "06"
+        step = "07"
     row["step"] = step
     times = {"01": _iso((desc or {}).get("LastUpdatedTime") or (desc or {}).get("CreationTime")),
              "02": _iso((runtime or {}).get("CreationTimestamp")), "03": _iso((fn or {}).get("LastModified")),
