@@ -101,7 +101,7 @@ def repo_copy(tmp_path, monkeypatch):
     for part in ("notebooks", "locales", "docs", "utils", ".github"):
         if (root / part).exists():
             shutil.copytree(root / part, tmp_path / part,
-                            ignore=shutil.ignore_patterns("instructor", "__pycache__"))
+                            ignore=shutil.ignore_patterns("__pycache__"))
     for page in [*root.glob("README*.md"), root / "LICENSE"]:  # the documentation pages and what they link to
         shutil.copy(page, tmp_path / page.name)
     monkeypatch.setattr(i18n, "repo_root", lambda: tmp_path)

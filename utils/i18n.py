@@ -1,13 +1,16 @@
 """The notebooks in other languages, from one English source: gettext catalogs kept with polib.
 
-    python -m utils i18n update [--lang ja]   English notebooks -> locales/<lang>/LC_MESSAGES/<notebook>.po
-    python -m utils i18n build  [--lang ja]   catalogs -> notebooks/<lang>/<notebook>.ipynb (and the .mo files)
+    python -m utils i18n update [--lang ja]   English notebooks -> locales/<lang>/LC_MESSAGES/<catalogue>.po
+    python -m utils i18n build  [--lang ja]   catalogs -> notebooks/<lang>/[instructor/]<notebook>.ipynb (and .mo)
     python -m utils i18n check  [--lang ja]   fails on anything stale, missing or broken (exit 1)
 
-The English notebooks in notebooks/ are the only source. Each Markdown cell is one catalog entry, whole (so
-tables, lists and Mermaid diagrams stay intact and their labels are translated too), with `msgctxt` set to the
-cell's ID. Code cells are never translated: the generated notebooks carry them byte for byte, so both languages
-run the same code.
+The English notebooks in notebooks/ (the learner's NN_*.ipynb) and notebooks/instructor/ (the instructor's) are
+the only source. A learner's notebook has the catalogue <notebook>.po and is built to notebooks/<lang>/; an
+instructor's has instructor_<notebook>.po and is built to notebooks/<lang>/instructor/ (the translated tree mirrors
+the English one, so a kernel started in either translated folder speaks <lang>: utils.lang). Each Markdown cell
+is one catalog entry, whole (so tables, lists and Mermaid diagrams stay intact and their labels are translated
+too), with `msgctxt` set to the cell's ID. Code cells are never translated: the generated notebooks carry them
+byte for byte, so both languages run the same code.
 
 - update: a new cell becomes an untranslated entry; a changed cell becomes `fuzzy` and keeps the previous English
   as `#| msgid` (polib writes it); a deleted cell becomes obsolete (`#~`).
@@ -15,10 +18,11 @@ run the same code.
   no outputs; compiles every catalog of locales/<lang>/LC_MESSAGES/ to its .mo file for the standard library's
   gettext (utils.lang). An untranslated or fuzzy cell keeps its English text (check fails on it).
 - update also extracts the messages of `utils` (every `_("...")`, `N_("...")` and `ngettext("...", "...", n)` in
-  utils/*.py, found with `ast`) into locales/<lang>/LC_MESSAGES/utils.po, with the same rules: a new message is
-  untranslated, a message no longer in the code becomes obsolete, and `#:` names where each is used
-  ("utils/doctor.py:123"). A message is a plain string literal: `_("... {name} ...").format(name=...)`, never
-  an f-string inside `_()` (check refuses one: its text would differ at every call, so no translation matches).
+  utils/*.py and utils/instructor/*.py, the instructor CLI, found with `ast`) into
+  locales/<lang>/LC_MESSAGES/utils.po, with the same rules: a new message is untranslated, a message no longer
+  in the code becomes obsolete, and `#:` names where each is used ("utils/doctor.py:123"). A message is a plain
+  string literal: `_("... {name} ...").format(name=...)`, never an f-string inside `_()` (check refuses one: its
+  text would differ at every call, so no translation matches).
 - check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
   link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
   the glossary's list of variants to avoid (docs/glossary-ja.md: its terms table everywhere, its style table in
@@ -61,9 +65,28 @@ def source_dir() -> Path:
     return repo_root() / "notebooks"
 
 
+INSTRUCTOR = "instructor"  # the instructor's notebooks: notebooks/instructor/, catalogues instructor_NN_*.po
+
+
 def notebooks() -> list[Path]:
     """The English learner notebooks, in order."""
     return sorted(source_dir().glob("[0-9][0-9]_*.ipynb"))
+
+
+def instructor_notebooks() -> list[Path]:
+    """The English instructor notebooks (notebooks/instructor/), in order."""
+    return sorted((source_dir() / INSTRUCTOR).glob("[0-9][0-9]_*.ipynb"))
+
+
+def all_notebooks() -> list[Path]:
+    """Every English notebook that has a translation: the learner's, then the instructor's."""
+    return notebooks() + instructor_notebooks()
+
+
+def catalogue_name(notebook: Path) -> str:
+    """01_stack for a learner's notebook, instructor_01_provision for notebooks/instructor/01_provision.ipynb."""
+    folder = notebook.parent.relative_to(source_dir()).parts
+    return "_".join((*folder, notebook.stem))
 
 
 def locale_dir(lang: str) -> Path:
@@ -71,7 +94,7 @@ def locale_dir(lang: str) -> Path:
 
 
 def catalog_path(lang: str, notebook: Path) -> Path:
-    return locale_dir(lang) / f"{notebook.stem}.po"
+    return locale_dir(lang) / f"{catalogue_name(notebook)}.po"
 
 
 def runtime_catalog(lang: str) -> Path:
@@ -79,7 +102,8 @@ def runtime_catalog(lang: str) -> Path:
 
 
 def output_path(lang: str, notebook: Path) -> Path:
-    return source_dir() / lang / notebook.name
+    """notebooks/<lang>/ mirrors notebooks/: notebooks/instructor/01_provision.ipynb -> notebooks/ja/instructor/..."""
+    return source_dir() / lang / notebook.relative_to(source_dir())
 
 
 def _read(path: Path):
@@ -113,7 +137,7 @@ def _empty_catalog(lang: str, **extra: str):
 
 
 def _new_catalog(lang: str, notebook: Path):
-    return _empty_catalog(lang, **{"X-Source-Notebook": f"notebooks/{notebook.name}"})
+    return _empty_catalog(lang, **{"X-Source-Notebook": f"notebooks/{notebook.relative_to(source_dir()).as_posix()}"})
 
 
 def _load_catalog(path: Path):
@@ -175,7 +199,7 @@ def merge(po, cells: list[tuple[str, str]]) -> UpdateSummary:
 def update(lang: str = DEFAULT_LANG) -> list[UpdateSummary]:
     locale_dir(lang).mkdir(parents=True, exist_ok=True)
     summaries = []
-    for notebook in notebooks():
+    for notebook in all_notebooks():
         path = catalog_path(lang, notebook)
         po = _load_catalog(path) if path.exists() else _new_catalog(lang, notebook)
         po.fpath = str(path)
@@ -201,8 +225,11 @@ class Message:
     occurrences: list[tuple[str, str]] = field(default_factory=list)
 
 
+MESSAGE_PACKAGES = ("utils", "utils/instructor")  # the helpers' modules whose messages a user reads
+
+
 def message_sources() -> list[Path]:
-    return sorted((repo_root() / "utils").glob("*.py"))
+    return [path for package in MESSAGE_PACKAGES for path in sorted((repo_root() / package).glob("*.py"))]
 
 
 def _called(node) -> str:
@@ -249,7 +276,7 @@ def scan_messages(paths: list[Path] | None = None) -> tuple[list[Message], list[
 
 def _new_runtime_catalog(lang: str):
     plural = "nplurals=1; plural=0;" if lang == "ja" else "nplurals=2; plural=(n != 1);"
-    return _empty_catalog(lang, **{"Plural-Forms": plural, "X-Source": "utils/*.py"})
+    return _empty_catalog(lang, **{"Plural-Forms": plural, "X-Source": "utils/*.py utils/instructor/*.py"})
 
 
 def merge_messages(po, messages: list[Message]) -> UpdateSummary:
@@ -387,7 +414,7 @@ def _mo_bytes(po_path: Path) -> bytes:
 
 def build(lang: str = DEFAULT_LANG) -> list[Path]:
     written = []
-    for notebook in notebooks():
+    for notebook in all_notebooks():
         path = catalog_path(lang, notebook)
         po = _load_catalog(path) if path.exists() else None
         out = output_path(lang, notebook)
@@ -609,8 +636,8 @@ def check(lang: str = DEFAULT_LANG) -> list[str]:
     """Every problem found, as lines naming the file and the cell. Empty when everything is in order."""
     problems = []
     labels = runtime_labels(lang)
-    for notebook in notebooks():
-        variants = glossary_variants(lang, notebook.stem)
+    for notebook in all_notebooks():
+        variants = glossary_variants(lang, catalogue_name(notebook))
         path = catalog_path(lang, notebook)
         rel = path.relative_to(repo_root())
         if not path.exists():

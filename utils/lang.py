@@ -7,8 +7,9 @@ root, `explain()` in any notebook, `python -m utils run`. The language in force 
 1. `WORKSHOP_LANG` (`ja` or `en`), which `python -m utils run --lang ja` sets for its kernels; it overrides
    everything, the saved choice too;
 2. the folder the kernel runs in: JupyterLab and SageMaker Studio start a kernel in the notebook's folder, so a
-   notebook opened from notebooks/ja/ speaks Japanese and one opened from notebooks/ speaks English, whatever
-   was saved (the helpers speak the language of the notebook on the screen);
+   notebook opened from notebooks/ja/ (or notebooks/ja/instructor/) speaks Japanese and one opened from notebooks/
+   (or notebooks/instructor/) speaks English, whatever was saved (the helpers speak the language of the notebook
+   on the screen);
 3. the language saved in workshop_config.json by notebook 00;
 4. otherwise English.
 
@@ -50,12 +51,18 @@ def normalise(value) -> str | None:
     return text if text in SUPPORTED else None
 
 
+SUBFOLDERS = ("instructor",)  # notebooks/instructor/ and its translation notebooks/<lang>/instructor/ (utils.i18n)
+
+
 def _folder_language() -> str | None:
-    """notebooks/ja/ -> 'ja', notebooks/ -> 'en' (the kernel's working directory); None elsewhere."""
+    """notebooks/ja/ and notebooks/ja/instructor/ -> 'ja'; notebooks/ and notebooks/instructor/ -> 'en' (the kernel's
+    working directory); None elsewhere."""
     try:
         cwd = Path.cwd()
     except OSError:
         return None
+    if cwd.name in SUBFOLDERS:
+        cwd = cwd.parent  # the instructor's notebooks speak the language of the tree they are in
     if cwd.name in SUPPORTED and cwd.parent.name == "notebooks":
         return cwd.name
     if cwd.name == "notebooks" and any((cwd / other).is_dir() for other in SUPPORTED if other != "en"):

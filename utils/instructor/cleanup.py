@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import config, endpoint, inventory, lambda_fn, policies, stack
+from ..lang import _
 from ..waiting import WaitTimeout, headless, parallel_map, wait_until
 from . import PARTICIPANT_ROLE, aws, room, scope, stacksets
 from .status import workers
@@ -97,14 +98,14 @@ class _Phase:
     """A tqdm bar over the participants of one phase (a widget in a notebook, stderr in a terminal), and one line
     per participant as it finishes."""
 
-    def __init__(self, title: str, total: int, echo):
-        self.title = title
+    def __init__(self, key: str, title: str, total: int, echo):
+        self.key, self.title = key, title  # key: "Cleanup 1/5" (PHASE_SECONDS, in every language); title: shown
         from tqdm.auto import tqdm
 
         self.echo, self.t0, self.lock = echo, time.monotonic(), threading.Lock()
         self.bar = tqdm(total=total, desc=title, unit="participant", file=sys.stderr, leave=False,
                         disable=None if headless() else False)
-        echo(f"{title}: {total} participant(s).")
+        echo(_("{title}: {n} participant(s).").format(title=title, n=total))
 
     def done(self, text: str | None = None) -> None:
         with self.lock:
@@ -119,7 +120,7 @@ class _Phase:
     def close(self) -> float:
         self.bar.close()
         took = time.monotonic() - self.t0
-        PHASE_SECONDS[self.title.split(":")[0]] = PHASE_SECONDS.get(self.title.split(":")[0], 0.0) + took
+        PHASE_SECONDS[self.key] = PHASE_SECONDS.get(self.key, 0.0) + took
         return took
 
 
@@ -128,11 +129,12 @@ def _settled(lam, function: str) -> dict:
     def check():
         fn = lam.get_function_configuration(FunctionName=function)
         if fn.get("LastUpdateStatus") == "Failed":
-            raise RuntimeError(f"The update of {function} failed: {fn.get('LastUpdateStatusReason')}")
+            raise RuntimeError(_("The update of {function} failed: {reason}").format(
+                function=function, reason=fn.get("LastUpdateStatusReason")))
         return fn
 
-    return wait_until(check, what=f"{function} to finish its update", timeout=600, quiet=True,
-                      until=_is_settled)
+    return wait_until(check, what=_("{function} to finish its update").format(function=function), timeout=600,
+                      quiet=True, until=_is_settled)
 
 
 def _is_settled(fn: dict) -> bool:
@@ -190,7 +192,7 @@ def start_participant(r: room.Room, w: Work) -> None:
             if ids:
                 result = ec2.delete_vpc_endpoints(VpcEndpointIds=ids)
                 if result.get("Unsuccessful"):
-                    raise RuntimeError(f"DeleteVpcEndpoints refused {result['Unsuccessful']}")
+                    raise RuntimeError(_("DeleteVpcEndpoints refused {failed}").format(failed=result["Unsuccessful"]))
                 w.endpoints.append((ec2, ids))
                 w.removed[0:0] = [f"endpoint {i}" for i in ids]  # listed first: what notebook 02 created
             role = out.get("FunctionRoleName")
@@ -219,7 +221,8 @@ def _released(w: Work) -> bool:
             fn = None
         if fn is not None:
             if fn.get("LastUpdateStatus") == "Failed":
-                raise RuntimeError(f"The update of {function} failed: {fn.get('LastUpdateStatusReason')}")
+                raise RuntimeError(_("The update of {function} failed: {reason}").format(
+                    function=function, reason=fn.get("LastUpdateStatusReason")))
             if not _is_settled(fn):
                 return False
         if any(lambda_fn.function_enis(ec2, function, vpc_id) for vpc_id in vpc_ids):
@@ -235,7 +238,8 @@ def _stack_deleted(w: Work) -> bool:
             return False
         w.deleting.remove(desc)
         if final["StackStatus"] != "DELETE_COMPLETE":
-            raise RuntimeError(f"{desc['StackName']} ended {final['StackStatus']}: {final.get('StackStatusReason')}")
+            raise RuntimeError(_("{name} ended {status}: {reason}").format(
+                name=desc["StackName"], status=final["StackStatus"], reason=final.get("StackStatusReason")))
         w.removed.append(f"stack {desc['StackName']}")
     return True
 
@@ -270,7 +274,7 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
                        interval=0.25, backoff=1.05, max_interval=15.0)
         except WaitTimeout as exc:  # each participant still waited for says so; the others went on
             for w in list(todo):
-                w.error = f"{exc} Run cleanup again later: it continues from where it stopped."
+                w.error = _("{error} Run cleanup again later: it continues from where it stopped.").format(error=exc)
                 phase.done(f"{w.id}: ERROR {w.error}")
 
 
@@ -281,8 +285,8 @@ def _pool_each(items, fn):
 def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
     """Phases 1 to 3 for every participant of the room."""
     works = [Work(p) for p in r.participants]
-    phase = _Phase("Cleanup 1/5: detach every function from its VPC, then delete endpoints and inline policies",
-                   len(works), echo)
+    phase = _Phase("Cleanup 1/5", _("Cleanup 1/5: detach every function from its VPC, then delete endpoints and "
+                                    "inline policies"), len(works), echo)
 
     def detach(w: Work):
         try:
@@ -302,13 +306,14 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
     phase.close()
 
     slow = [w for w in works if (w.endpoints or w.functions) and not w.error]
-    phase = _Phase("Cleanup 2/5: endpoints deleted and network interfaces released", len(slow), echo)
-    wait_all(slow, _released, what="every participant's endpoints and Lambda network interfaces",
+    phase = _Phase("Cleanup 2/5", _("Cleanup 2/5: endpoints deleted and network interfaces released"), len(slow), echo)
+    wait_all(slow, _released, what=_("every participant's endpoints and Lambda network interfaces"),
              timeout=eni_timeout(), phase=phase,
-             line=lambda w: "endpoints deleted, network interfaces released")
+             line=lambda w: _("endpoints deleted, network interfaces released"))
     took = phase.close()
     if slow:
-        echo(f"Network interfaces released for {len(slow)} participant(s) in {took:.1f} s (one wait for all).")
+        echo(_("Network interfaces released for {n} participant(s) in {seconds} s (one wait for all).").format(
+            n=len(slow), seconds=f"{took:.1f}"))
 
     # A stack set's stack is deleted with its instance (phase 4), except one that no instance holds any more (a
     # failed stack left behind when its instance was deployed again): that one only a DeleteStack removes.
@@ -318,7 +323,7 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
         return not stack.is_adopted(desc) or (desc["StackId"] not in held and desc["StackStatus"] in stack.FAILED)
 
     own = [w for w in works if not w.error and any(deletable(d) for d in w.stacks)]
-    phase = _Phase("Cleanup 3/5: the participants' own stacks deleted", len(own), echo)
+    phase = _Phase("Cleanup 3/5", _("Cleanup 3/5: the participants' own stacks deleted"), len(own), echo)
 
     def delete(w: Work):
         try:
@@ -331,7 +336,7 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
             w.error = f"{aws.error_code(exc)}: {exc}"
 
     _pool_each(own, delete)
-    wait_all(own, _stack_deleted, what="the participants' own stacks to be deleted", timeout=stack_timeout(),
+    wait_all(own, _stack_deleted, what=_("the participants' own stacks to be deleted"), timeout=stack_timeout(),
              phase=phase, line=lambda w: "stack(s) deleted")
     phase.close()
     return works
@@ -354,7 +359,7 @@ def _delete_instances(cfn, r: room.Room, name: str) -> list[str]:
         return cfn.delete_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=regions,
                                           RetainStacks=False, OperationPreferences=stacksets.OPERATION_PREFERENCES)
 
-    stacksets.run(cfn, name, start, what=f"the stack instances of {name} to be deleted", quiet=True)
+    stacksets.run(cfn, name, start, what=_("the stack instances of {name} to be deleted").format(name=name), quiet=True)
     return [f"{len(summaries)} stack instance(s) of {name}"]
 
 
@@ -370,7 +375,7 @@ def clean_instructor(cfn, r: room.Room, echo) -> list[str]:
             cfn.delete_stack_set(StackSetName=name)
             removed.append(f"stack set {name}")
         if removed:
-            echo("Deleted " + "; ".join(removed) + ".")
+            echo(_("Deleted {what}.").format(what="; ".join(removed)))
         if r.permission_model == "SERVICE_MANAGED":
             from . import guardrail
 
@@ -380,7 +385,7 @@ def clean_instructor(cfn, r: room.Room, echo) -> list[str]:
         if desc is not None:
             cfn.delete_stack(StackName=desc["StackId"])
             stack.follow(cfn, desc["StackName"], stack_id=desc["StackId"],
-                         what=f"{desc['StackName']} to be deleted", timeout=stack_timeout())
+                         what=_("{name} to be deleted").format(name=desc["StackName"]), timeout=stack_timeout())
             removed.append(f"stack {desc['StackName']} (role {PARTICIPANT_ROLE})")
     return removed
 
@@ -410,7 +415,8 @@ def verify_participant(r: room.Room, p: room.Participant, make) -> dict:
 
 def verify_room(cfn, r: room.Room, role: str | None, echo) -> tuple[dict, dict]:
     """Phase 5: ({who: [left]}, {who: error}) over the whole scope of the room."""
-    phase = _Phase(f"Cleanup 5/5: verifying {r.mode} room {r.name}", len(r.participants), echo)
+    phase = _Phase("Cleanup 5/5", _("Cleanup 5/5: verifying {mode} room {room}").format(mode=r.mode, room=r.name),
+                   len(r.participants), echo)
 
     def one(p):
         try:
@@ -420,7 +426,7 @@ def verify_room(cfn, r: room.Room, role: str | None, echo) -> tuple[dict, dict]:
         else:
             res = verify_participant(r, p, make)
         phase.done(f"{p.id}: " + ("ERROR " + res["error"] if res["error"] else
-                                  f"{len(res['left'])} thing(s) LEFT" if res["left"] else "empty")
+                                  _("{n} thing(s) LEFT").format(n=len(res["left"])) if res["left"] else _("empty"))
                    if res["error"] or res["left"] else None)
         return res
 
@@ -454,20 +460,24 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
     result = {"room": room_name, "region": region, "found": bool(found), "removed": {}, "left": {}, "errors": {},
               "participants": 0, "scope": [], "outside": scope.outside(stacks, found), "notes": []}
     if not found:
-        echo(f"No room {room_name!r} in {region}: no stack set {room.role_stack_set(room_name)} or "
-             f"{room.workshop_stack_set(room_name)}, no stack {room.shared_stack(room_name)}, and no stack tagged "
-             f"workshop-room={room_name} in the account {me}.")
+        echo(_("No room {room} in {region}: no stack set {role_set} or {workshop_set}, no stack {stack}, and no "
+               "stack tagged workshop-room={name} in the account {me}.").format(
+            room=repr(room_name), region=region, role_set=room.role_stack_set(room_name),
+            workshop_set=room.workshop_stack_set(room_name), stack=room.shared_stack(room_name), name=room_name,
+            me=me))
         result["verified_empty"] = True
         return result
     for r in found:
         role = (admin_role or r.admin_role) if r.mode == "accounts" else None
-        where = (f"{len(r.participants)} account(s) through {role}" if r.mode == "accounts" else
-                 f"prefixes {' '.join(p.id for p in r.participants) or '(none)'} in the account {me}")
-        result["scope"].append(f"{r.mode} room {r.name}: {where}, {region}"
-                               + "".join(f"; NOT covered: {u}" for u in r.uncovered))
+        where = (_("{n} account(s) through {role}").format(n=len(r.participants), role=role)
+                 if r.mode == "accounts" else
+                 _("prefixes {prefixes} in the account {me}").format(
+                     prefixes=" ".join(p.id for p in r.participants) or _("(none)"), me=me))
+        result["scope"].append(_("{mode} room {room}: {where}, {region}").format(
+            mode=r.mode, room=r.name, where=where, region=region) + "".join(f"; NOT covered: {u}" for u in r.uncovered))
         result["uncovered"] = result.get("uncovered", []) + r.uncovered
         result["participants"] += len(r.participants)
-        echo(f"Room {r.name} ({r.mode}): {where}.")
+        echo(_("Room {room} ({mode}): {where}.").format(room=r.name, mode=r.mode, where=where))
         works = clean_participants(r, role, echo)
         for w in works:
             if w.removed:
@@ -475,8 +485,8 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
             if w.error:
                 result["errors"][w.id] = w.error
         if not any(w.error for w in works):
-            echo("Cleanup 4/5: " + ("the stack instances (one operation per stack set, both at once), then the stack "
-                                    "sets" if r.mode == "accounts" else "the room's role stack") + ".")
+            echo(_("Cleanup 4/5: the stack instances (one operation per stack set, both at once), then the stack "
+                   "sets.") if r.mode == "accounts" else _("Cleanup 4/5: the room's role stack."))
             t0 = time.monotonic()
             try:
                 removed = clean_instructor(cfn, r, echo)
@@ -487,9 +497,9 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
             if removed:
                 result["removed"].setdefault("instructor", []).extend(removed)
         else:
-            echo("The room's stack sets and role stay until the participants' part succeeds everywhere (their "
-                 "deletion would fail on the endpoints' network interfaces). Fix the errors below and run cleanup "
-                 "again.")
+            echo(_("The room's stack sets and role stay until the participants' part succeeds everywhere (their "
+                   "deletion would fail on the endpoints' network interfaces). Fix the errors below and run cleanup "
+                   "again."))
         left, errors = verify_room(cfn, r, role, echo)
         for who, items in left.items():
             result["left"].setdefault(who, []).extend(items)
@@ -514,33 +524,35 @@ def _scp_note(region: str) -> str:
         return ""
     if any(t.get("Type") == "SERVICE_CONTROL_POLICY" and t.get("Status") == "ENABLED"
            for t in root.get("PolicyTypes", [])):
-        return (f"Service control policies stay enabled on the root {root['Id']} (the room's SCP is gone; other "
-                "policies may rely on the type). If nothing else uses them: aws organizations disable-policy-type "
-                f"--root-id {root['Id']} --policy-type SERVICE_CONTROL_POLICY")
+        return _("Service control policies stay enabled on the root {root} (the room's SCP is gone; other policies "
+                 "may rely on the type). If nothing else uses them: aws organizations disable-policy-type --root-id "
+                 "{root} --policy-type SERVICE_CONTROL_POLICY").format(root=root["Id"])
     return ""
 
 
 def report(result: dict) -> str:
+    """The result, a line per place. LEFT, ERROR, NOT covered, NOT verified and Verified stay English in every
+    language: they are the markers an instructor (and the notebook's text) looks for."""
     lines = []
     for who, items in result["removed"].items():
-        lines.append(f"removed in {who}: " + "; ".join(items))
+        lines.append(_("removed in {who}: {items}").format(who=who, items="; ".join(items)))
     for who, items in result["left"].items():
         lines.append(f"LEFT in {who}: " + "; ".join(items))
     for who, err in result["errors"].items():
         lines.append(f"ERROR in {who}: {err}")
-    lines += [f"note: {n}" for n in result.get("notes", [])]
+    lines += [_("note: {note}").format(note=n) for n in result.get("notes", [])]
     if result.get("outside"):
-        lines.append("Not of this room, left alone (workshop stacks of other participants in this account): "
-                     + "; ".join(result["outside"]))
+        lines.append(_("Not of this room, left alone (workshop stacks of other participants in this account): "
+                       "{stacks}").format(stacks="; ".join(result["outside"])))
     if not result.get("found", True):
-        lines.append(f"Nothing of the room {result.get('room')} was found in {result.get('region')}: nothing to "
-                     "clean.")
+        lines.append(_("Nothing of the room {room} was found in {region}: nothing to clean.").format(
+            room=result.get("room"), region=result.get("region")))
     elif result["verified_empty"]:
-        lines.append(f"Verified: nothing of the workshop remains in any of the {result['participants']} "
-                     "participant(s). Checked: " + "; ".join(result.get("scope", [])) + ".")
+        lines.append(_("Verified: nothing of the workshop remains in any of the {n} participant(s). Checked: "
+                       "{scope}.").format(n=result["participants"], scope="; ".join(result.get("scope", []))))
     else:
         lines += [f"NOT covered: {u}" for u in result.get("uncovered", [])]
-        lines.append(f"NOT verified empty: {len(result['left'])} place(s) with leftovers, {len(result['errors'])} "
-                     f"error(s), {len(result.get('uncovered', []))} part(s) of the room not covered. Run cleanup "
-                     "again; it continues from where it stopped.")
+        lines.append(_("NOT verified empty: {left} place(s) with leftovers, {errors} error(s), {uncovered} part(s) "
+                       "of the room not covered. Run cleanup again; it continues from where it stopped.").format(
+            left=len(result["left"]), errors=len(result["errors"]), uncovered=len(result.get("uncovered", []))))
     return "\n".join(lines)

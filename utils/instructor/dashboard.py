@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 
+from ..lang import _
 from . import status
 
 COLOURS = {"done": "#bbf7d0", "progress": "#fef08a", "idle": "#e5e7eb", "bad": "#fecaca", "deny": "#fed7aa"}
@@ -111,12 +112,13 @@ def styled(rows: list[dict]):
 
 def caption(rows: list[dict]) -> str:
     t = status.totals(rows)
-    return (f"{t['participants']} participants; endpoint hours {t['endpoint_hours']:.2f}, cost so far "
-            f"${t['endpoint_usd']:.2f}; estimate for the planned session ${t['estimate_usd']:.2f}"
-            + (f"; {t['errors']} unreadable" if t["errors"] else "")
-            + (f"; {t['failed']} failed" if t.get("failed") else "")
-            + ". Stuck first. Green: reached 04+; yellow: in progress; orange: Deny in force; red: failed or "
-              "unreadable.")
+    return (_("{n} participants; endpoint hours {hours}, cost so far ${usd}; estimate for the planned session "
+              "${estimate}").format(n=t["participants"], hours=f"{t['endpoint_hours']:.2f}",
+                                    usd=f"{t['endpoint_usd']:.2f}", estimate=f"{t['estimate_usd']:.2f}")
+            + (_("; {n} unreadable").format(n=t["errors"]) if t["errors"] else "")
+            + (_("; {n} failed").format(n=t["failed"]) if t.get("failed") else "")
+            + _(". Stuck first. Green: reached 04+; yellow: in progress; orange: Deny in force; red: failed or "
+                "unreadable."))
 
 
 def chart(rows: list[dict]):
@@ -126,7 +128,7 @@ def chart(rows: list[dict]):
     counts = status.reached(rows)
     df = pd.DataFrame([{"step": f"{s} {status.STEP_NAMES[s]}", "participants": n} for s, n in counts.items()])
     return (df.style.bar(subset=["participants"], vmin=0, vmax=max(1, len(rows)), color="#60a5fa")
-            .hide(axis="index").set_caption("Participants who reached each step"))
+            .hide(axis="index").set_caption(_("Participants who reached each step")))
 
 
 class Dashboard:
@@ -140,8 +142,8 @@ class Dashboard:
         self.seconds = 0.0
         self.handles: list = []  # the table's and the chart's display handles, once shown
         self.note = w.HTML()
-        self.button = w.Button(description="Refresh", icon="refresh")
-        self.auto = w.ToggleButton(description=f"Every {interval:g} s", value=False)
+        self.button = w.Button(description=_("Refresh"), icon="refresh")
+        self.auto = w.ToggleButton(description=_("Every {seconds} s").format(seconds=f"{interval:g}"), value=False)
         self.button.on_click(lambda _: self.refresh())
         self.auto.observe(self._toggle, names="value")
         self._stop = threading.Event()
@@ -154,7 +156,8 @@ class Dashboard:
         self.seconds = time.monotonic() - t0
         for handle, shown in zip(self.handles, (styled(self.rows), chart(self.rows)), strict=False):
             handle.update(shown)
-        self.note.value = f"&nbsp;read {len(self.rows)} participants in {self.seconds:.1f} s at {time.strftime('%X')}"
+        self.note.value = "&nbsp;" + _("read {n} participants in {seconds} s at {time}").format(
+            n=len(self.rows), seconds=f"{self.seconds:.1f}", time=time.strftime("%X"))
         return self.rows
 
     def _toggle(self, change) -> None:
@@ -170,7 +173,7 @@ class Dashboard:
             try:
                 self.refresh()
             except Exception as exc:  # shown, and the timer keeps going
-                self.note.value = f"&nbsp;refresh failed: {type(exc).__name__}: {exc}"
+                self.note.value = "&nbsp;" + _("refresh failed: {error}").format(error=f"{type(exc).__name__}: {exc}")
             self._stop.wait(self.interval)
 
     def stop(self) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .. import target
 from ..config import repo_root
+from ..lang import _
 from . import PARTICIPANT_ROLE, aws, room
 
 
@@ -47,9 +48,9 @@ def max_session_seconds(r: room.Room, p: room.Participant) -> tuple[int, str]:
     try:
         found = iam.get_role(RoleName=PARTICIPANT_ROLE)["Role"].get("MaxSessionDuration")
     except Exception as exc:  # e.g. an older role without that permission: AssumeRole's default, said so
-        return aws.SESSION_SECONDS, f"AssumeRole's default (the role's maximum could not be read: " \
-                                    f"{aws.error_code(exc)})"
-    return int(found or aws.SESSION_SECONDS), "the role's maximum session duration"
+        return aws.SESSION_SECONDS, _("AssumeRole's default (the role's maximum could not be read: {code})").format(
+            code=aws.error_code(exc))
+    return int(found or aws.SESSION_SECONDS), _("the role's maximum session duration")
 
 
 def credentials(r: room.Room, p: room.Participant, seconds: int | None = None) -> dict:
@@ -60,7 +61,7 @@ def credentials(r: room.Room, p: room.Participant, seconds: int | None = None) -
     name = f"participant-{p.id}"[:64]
     if seconds is not None:
         creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name, seconds=seconds, fresh=True)
-        return {**creds, "Note": f"{seconds} s, as asked with --duration"}
+        return {**creds, "Note": _("{seconds} s, as asked with --duration").format(seconds=seconds)}
     wanted, why = max_session_seconds(r, p)
     try:
         creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name, seconds=wanted, fresh=True)
@@ -70,11 +71,11 @@ def credentials(r: room.Room, p: room.Participant, seconds: int | None = None) -
             raise
         creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name,
                            seconds=aws.SESSION_SECONDS, fresh=True)
-        return {**creds, "Note": f"one hour, not {wanted} s: your own identity is a role session, and AWS limits a "
-                                 "chained role session to one hour (role chaining). Re-issue before it expires "
-                                 "(env again, or instructor refresh), or run as an identity that is not a role "
-                                 "session"}
-    return {**creds, "Note": f"{wanted} s, {why}"}
+        return {**creds, "Note": _("one hour, not {seconds} s: your own identity is a role session, and AWS limits a "
+                                   "chained role session to one hour (role chaining). Re-issue before it expires "
+                                   "(env again, or instructor refresh), or run as an identity that is not a role "
+                                   "session").format(seconds=wanted)}
+    return {**creds, "Note": _("{seconds} s, {why}").format(seconds=wanted, why=why)}
 
 
 def variables(r: room.Room, p: room.Participant, seconds: int | None = None, with_credentials: bool = False):
@@ -106,12 +107,17 @@ def expires_text(creds: dict) -> str:
 
     when = creds["Expiration"]
     left = max(0, int((when - datetime.now(UTC)).total_seconds()) // 60)
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC (in {left // 60} h {left % 60:02d} min)"
+    return _("{when} UTC (in {hours} h {minutes} min)").format(
+        when=f"{when.astimezone(UTC):%Y-%m-%d %H:%M}", hours=left // 60, minutes=f"{left % 60:02d}")
 
 
 def expiry_note(creds: dict, p: room.Participant) -> str:
-    return (f"Credentials of {PARTICIPANT_ROLE} for {p.id} expire at {expires_text(creds)}: {creds.get('Note', '')}."
-            .replace(": .", "."))
+    note = creds.get("Note", "")
+    if not note:
+        return _("Credentials of {role} for {id} expire at {expires}.").format(
+            role=PARTICIPANT_ROLE, id=p.id, expires=expires_text(creds))
+    return _("Credentials of {role} for {id} expire at {expires}: {note}.").format(
+        role=PARTICIPANT_ROLE, id=p.id, expires=expires_text(creds), note=note)
 
 
 def export_lines(values: dict, session: dict | None = None) -> str:
@@ -121,8 +127,8 @@ def export_lines(values: dict, session: dict | None = None) -> str:
                     or k in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"))
     lines = ["unset AWS_PROFILE", f"export {creds}", f"export {rest}"]
     if session is not None:
-        lines.insert(0, f"# credentials of {PARTICIPANT_ROLE} in {values.get('WORKSHOP_ACCOUNT_ID', '')}, valid "
-                        f"until {expires_text(session)}")
+        lines.insert(0, "# " + _("credentials of {role} in {account}, valid until {expires}").format(
+            role=PARTICIPANT_ROLE, account=values.get("WORKSHOP_ACCOUNT_ID", ""), expires=expires_text(session)))
     return "\n".join(lines)
 
 
@@ -130,13 +136,18 @@ def fast_forward(r: room.Room, p: room.Participant, to: str, echo=print) -> int:
     """Run the learner notebooks 00..NN as the participant (`python -m utils run --only ...`); its exit code."""
     last = int(to) if str(to).isdigit() else -1
     if not 0 <= last <= 5:
-        raise SystemExit(f"--to {to!r}: give a notebook number from 00 to 05 (07 is the participant's cleanup).")
+        raise SystemExit(_("--to {to}: give a notebook number from 00 to 05 (07 is the participant's "
+                           "cleanup).").format(to=repr(to)))
     only = ",".join(f"{i:02d}" for i in range(last + 1))
     env = {**os.environ, **variables(r, p)}
     env.pop("AWS_PROFILE", None)
     config_file(r, p).parent.mkdir(parents=True, exist_ok=True)
-    echo(f"Running notebooks {only} as {p.id} ({PARTICIPANT_ROLE} in {p.account_id}"
-         + (f", prefix {p.prefix}" if p.prefix else "") + ")")
+    if p.prefix:
+        echo(_("Running notebooks {only} as {id} ({role} in {account}, prefix {prefix})").format(
+            only=only, id=p.id, role=PARTICIPANT_ROLE, account=p.account_id, prefix=p.prefix))
+    else:
+        echo(_("Running notebooks {only} as {id} ({role} in {account})").format(
+            only=only, id=p.id, role=PARTICIPANT_ROLE, account=p.account_id))
     cmd = [sys.executable, "-m", "utils", "run", "--only", only,
            "--out", str(config_file(r, p).parent / "runs")]
     return subprocess.run(cmd, env=env, cwd=repo_root(), check=False).returncode

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+from ..lang import _
 from . import ROOM_TAG, aws
 
 # Global services and those that IAM, Organizations and billing need from any Region (AWS's example list, trimmed
@@ -57,7 +58,7 @@ def _enable_scps(org, echo) -> None:
     enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"}
     if "SERVICE_CONTROL_POLICY" not in enabled:
         org.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
-        echo("Enabled service control policies in the organization (every account keeps FullAWSAccess).")
+        echo(_("Enabled service control policies in the organization (every account keeps FullAWSAccess)."))
 
 
 def attach(plan, model_arns: list[str], echo=print) -> dict:
@@ -72,7 +73,7 @@ def attach(plan, model_arns: list[str], echo=print) -> dict:
             Name=name, Type="SERVICE_CONTROL_POLICY", Content=content,
             Description=f"Workshop room {plan.room}: only {plan.region} and {plan.model_id}",
             Tags=[{"Key": ROOM_TAG, "Value": plan.room}])["Policy"]["PolicySummary"]
-        echo(f"Created the SCP {name} ({policy['Id']}).")
+        echo(_("Created the SCP {name} ({id}).").format(name=name, id=policy["Id"]))
     else:
         policy = found
         org.update_policy(PolicyId=policy["Id"], Content=content)
@@ -80,7 +81,8 @@ def attach(plan, model_arns: list[str], echo=print) -> dict:
                for t in page["Targets"]}
     if plan.ou_id not in targets:
         org.attach_policy(PolicyId=policy["Id"], TargetId=plan.ou_id)
-        echo(f"Attached {name} to {plan.ou_id}: the room may use only {plan.region} and {plan.model_id}.")
+        echo(_("Attached {name} to {ou}: the room may use only {region} and {model}.").format(
+            name=name, ou=plan.ou_id, region=plan.region, model=plan.model_id))
     return {"policy_id": policy["Id"], "ou": plan.ou_id}
 
 
@@ -99,5 +101,5 @@ def remove(region: str, room: str, echo=print) -> list[str]:
         for t in page["Targets"]:
             org.detach_policy(PolicyId=found["Id"], TargetId=t["TargetId"])
     org.delete_policy(PolicyId=found["Id"])
-    echo(f"Deleted the SCP {found['Name']}.")
+    echo(_("Deleted the SCP {name}.").format(name=found["Name"]))
     return [f"SCP {found['Name']}"]

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..config import repo_root
+from ..lang import _
 from . import PARTICIPANT_ROLE, aws, env, room
 from .status import workers
 
@@ -62,7 +63,7 @@ def studio_domain(r: room.Room) -> tuple[str | None, str]:
                 if d.get("DomainName") == f"{r.name}-studio":
                     return d["DomainId"], ""
     except Exception as exc:  # no Studio, or no permission to look: the sheets say so
-        return None, f"Studio not looked up ({aws.error_code(exc)})"
+        return None, _("Studio not looked up ({code})").format(code=aws.error_code(exc))
     return None, ""
 
 
@@ -75,7 +76,7 @@ def studio_link(r: room.Room, domain_id: str | None, p: room.Participant) -> tup
         url = sm.create_presigned_domain_url(DomainId=domain_id, UserProfileName=p.id,
                                              ExpiresInSeconds=STUDIO_LINK_SECONDS)["AuthorizedUrl"]
     except Exception as exc:  # e.g. no user profile named after this participant
-        return "", "", f"no Studio link ({aws.error_code(exc)})"
+        return "", "", _("no Studio link ({code})").format(code=aws.error_code(exc))
     until = datetime.now(UTC) + timedelta(seconds=STUDIO_LINK_SECONDS)
     return url, until.isoformat(timespec="seconds"), ""
 
@@ -108,24 +109,39 @@ def _issue(r: room.Room, p: room.Participant, base: Path, seconds: int | None, d
 
 
 def sheet(r: room.Room, row: dict) -> str:
-    who = row["participant"] + (f" (prefix {row['prefix']} in account {row['account_id']})" if row["prefix"] else
-                                f" (account {row['account_id']})")
-    lines = [f"# Bedrock over AWS PrivateLink: {who}", "",
-             f"Room {r.name}, Region {r.region}, model {r.model_id}.", "",
-             "## In a terminal", "",
-             f"Your credentials are in `{row['credentials_file']}`; they expire at {row['expires']} (UTC). Copy it "
-             "into the workshop's folder, then:", "", "```bash", f"source {row['credentials_file']}",
-             "python -m utils config        # shows your account, Region and model", "jupyter lab                   "
-             "# then open notebooks/00_prerequisites.ipynb", "```", "",
-             "## In the AWS console", "", f"[Switch to {PARTICIPANT_ROLE}]({row['console']}) (for someone signed in "
-             "to the instructor's account who may assume the role).", ""]
+    """The participant's sheet (Markdown), in the language in force: the Japanese sheet points to notebooks/ja/."""
+    if row["prefix"]:
+        who = _("{id} (prefix {prefix} in account {account})").format(
+            id=row["participant"], prefix=row["prefix"], account=row["account_id"])
+    else:
+        who = _("{id} (account {account})").format(id=row["participant"], account=row["account_id"])
+    lines = ["# " + _("Bedrock over AWS PrivateLink: {who}").format(who=who), "",
+             _("Room {room}, Region {region}, model {model}.").format(room=r.name, region=r.region, model=r.model_id),
+             "", "## " + _("In a terminal"), "",
+             _("Your credentials are in `{file}`; they expire at {expires} (UTC). Copy it into the workshop's "
+               "folder, then:").format(file=row["credentials_file"], expires=row["expires"]),
+             "", "```bash", f"source {row['credentials_file']}",
+             "python -m utils config        # " + _("shows your account, Region and model"),
+             "jupyter lab                   # " + _("then open {notebook}").format(notebook=_first_notebook()), "```",
+             "", "## " + _("In the AWS console"), "",
+             _("[Switch to {role}]({link}) (for someone signed in to the instructor's account who may assume the "
+               "role).").format(role=PARTICIPANT_ROLE, link=row["console"]), ""]
     if row.get("studio"):
-        lines += ["## In SageMaker Studio", "", f"[Open Studio]({row['studio']}): open it before "
-                  f"{row['studio_expires']} (UTC); the link works for 5 minutes. Ask your instructor for a new one "
-                  "after that.", ""]
+        lines += ["## " + _("In SageMaker Studio"), "",
+                  _("[Open Studio]({link}): open it before {expires} (UTC); the link works for 5 minutes. Ask your "
+                    "instructor for a new one after that.").format(link=row["studio"], expires=row["studio_expires"]),
+                  ""]
     if row.get("note"):
-        lines += [f"Note: {row['note']}.", ""]
+        lines += [_("Note: {note}.").format(note=row["note"]), ""]
     return "\n".join(lines)
+
+
+def _first_notebook() -> str:
+    """notebooks/00_prerequisites.ipynb, or its translation (notebooks/ja/...) in the language in force."""
+    from .. import lang
+
+    language = lang.current()
+    return "notebooks/00_prerequisites.ipynb" if language == "en" else f"notebooks/{language}/00_prerequisites.ipynb"
 
 
 def room_sheets(r: room.Room, rows: list[dict], base: Path) -> None:
@@ -135,14 +151,16 @@ def room_sheets(r: room.Room, rows: list[dict], base: Path) -> None:
     for row in rows:
         writer.writerow({k: row.get(k, "") for k in COLUMNS})
     _write(base / "room.csv", buf.getvalue())
-    lines = [f"# Room {r.name}: {len(rows)} participant(s), {r.region}, model {r.model_id}", "",
-             "| participant | account | prefix | credentials | expires (UTC) | console | Studio |",
+    lines = ["# " + _("Room {room}: {n} participant(s), {region}, model {model}").format(
+                 room=r.name, n=len(rows), region=r.region, model=r.model_id), "",
+             _("| participant | account | prefix | credentials | expires (UTC) | console | Studio |"),
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
-        studio = f"[open]({row['studio']}) before {row['studio_expires']}" if row.get("studio") else "-"
+        studio = (_("[open]({link}) before {expires}").format(link=row["studio"], expires=row["studio_expires"])
+                  if row.get("studio") else "-")
         lines.append(f"| {row['participant']} | {row['account_id']} | {row['prefix'] or '-'} | "
-                     f"`{row['credentials_file']}` | {row.get('expires', '')} | [switch role]({row['console']}) | "
-                     f"{studio} |")
+                     f"`{row['credentials_file']}` | {row.get('expires', '')} | "
+                     + _("[switch role]({link})").format(link=row["console"]) + f" | {studio} |")
     _write(base / "room.md", "\n".join(lines) + "\n")
 
 
@@ -159,13 +177,18 @@ def main(r: room.Room, out: str | None, seconds: int | None, echo=print) -> int:
         rows = list(pool.map(lambda p: _issue(r, p, base, seconds, domain_id), r.participants))
     room_sheets(r, rows, base)
     soonest = min((row["expires"] for row in rows), default="")
-    echo(f"Wrote the handout of {len(rows)} participant(s) to {base} (mode 0700: the .env files hold credentials): "
-         f"<participant>.env and .md each, room.csv, room.md. Credentials expire from {soonest} (UTC)"
-         + (f"; {rows[0]['note']}" if rows and rows[0].get("note") else "")
-         + (f". Studio links (domain {domain_id}) work for 5 minutes" if domain_id else ". No Studio domain "
-            f"{r.name}-studio" + (f" ({note})" if note else ""))
-         + ". Re-issue what expired with: python -m utils instructor refresh" + (f" --out {out}" if out else "")
-         + (f" --room {r.name}" if r.name != room.DEFAULT_ROOM else "") + ".")
+    again = "python -m utils instructor refresh" + (f" --out {out}" if out else "") + (
+        f" --room {r.name}" if r.name != room.DEFAULT_ROOM else "")
+    if domain_id:
+        studio = _("Studio links (domain {domain}) work for 5 minutes").format(domain=domain_id)
+    else:
+        studio = _("No Studio domain {name}").format(name=f"{r.name}-studio") + (f" ({note})" if note else "")
+    first_note = rows[0]["note"] if rows and rows[0].get("note") else ""
+    echo(_("Wrote the handout of {n} participant(s) to {base} (mode 0700: the .env files hold credentials): "
+           "<participant>.env and .md each, room.csv, room.md. Credentials expire from {soonest} (UTC){note}. "
+           "{studio}. Re-issue what expired with: {again}.").format(
+        n=len(rows), base=base, soonest=soonest, note=f"; {first_note}" if first_note else "", studio=studio,
+        again=again))
     return 0
 
 
@@ -175,13 +198,13 @@ def refresh(r: room.Room, out: str | None, within_minutes: int, echo=print) -> i
     if not sheet_file.exists():
         from .errors import Failed
 
-        raise Failed(f"No handout in {base} (no room.csv). Write one first: python -m utils instructor handout"
-                     + (f" --out {out}" if out else "") + ".")
+        raise Failed(_("No handout in {base} (no room.csv). Write one first: {command}.").format(
+            base=base, command="python -m utils instructor handout" + (f" --out {out}" if out else "")))
     with sheet_file.open(encoding="utf-8") as f:
         old = {row["participant"]: row for row in csv.DictReader(f)}
     now = datetime.now(UTC)
     soon = now + timedelta(minutes=within_minutes)
-    domain_id, _ = studio_domain(r)
+    domain_id, _note = studio_domain(r)
 
     def due(text: str, when: datetime) -> bool:
         try:
@@ -200,9 +223,13 @@ def refresh(r: room.Room, out: str | None, within_minutes: int, echo=print) -> i
 
     with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="refresh") as pool:
         results = list(pool.map(one, r.participants))
-    rows = [row for row, _ in results]
+    rows = [row for row, _done in results]
     room_sheets(r, rows, base)
     renewed = [f"{row['participant']} ({', '.join(done)})" for row, done in results if done]
-    echo(f"Re-issued for {len(renewed)} of {len(rows)} participant(s)" + (": " + ", ".join(renewed) if renewed else
-         f": nothing expires within {within_minutes} min") + f". The handout is in {base}.")
+    if renewed:
+        echo(_("Re-issued for {n} of {total} participant(s): {renewed}. The handout is in {base}.").format(
+            n=len(renewed), total=len(rows), renewed=", ".join(renewed), base=base))
+    else:
+        echo(_("Re-issued for 0 of {total} participant(s): nothing expires within {minutes} min. The handout is in "
+               "{base}.").format(total=len(rows), minutes=within_minutes, base=base))
     return 0

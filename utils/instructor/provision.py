@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .. import config, cost, models, preflight, stack, validation
 from ..config import repo_root
+from ..lang import _
 from . import (
     ADMINISTRATION_ROLE,
     EXECUTION_ROLE,
@@ -92,17 +93,18 @@ def check_shared_fits(plan: Plan, ec2, quotas) -> dict:
     fits = (max(free, 0) + mine_held) // VPCS_PER_PARTICIPANT
     facts.update(needed=needed, free=free, fits=fits)
     if needed > free:
-        raise RoomDoesNotFit(
-            f"The room does not fit in this account: {plan.shared} participants need {VPCS_PER_PARTICIPANT} VPCs "
-            "each (the workshop VPC, as private DNS allows one bedrock-runtime endpoint per VPC, and notebook 06's "
-            f"corporate stand-in), but the quota 'VPCs per Region' ({QUOTA_CODE}) is "
-            f"{facts['quota']} in {plan.region} ({facts['source']}) and {len(facts['vpcs'])} VPC(s) exist already, "
-            f"so {fits} participant(s) fit. Nothing was created. Seat at most {fits} here, use one account per "
+        raise RoomDoesNotFit(_(
+            "The room does not fit in this account: {n} participants need {per} VPCs each (the workshop VPC, as "
+            "private DNS allows one bedrock-runtime endpoint per VPC, and notebook 06's corporate stand-in), but the "
+            "quota 'VPCs per Region' ({code}) is {quota} in {region} ({source}) and {vpcs} VPC(s) exist already, "
+            "so {fits} participant(s) fit. Nothing was created. Seat at most {fits} here, use one account per "
             "participant (--ou or --accounts), or request a higher quota: in the Service Quotas console "
             "(Amazon Virtual Private Cloud (Amazon VPC) > VPCs per Region > Request increase at account level), or "
-            f"aws service-quotas request-service-quota-increase --service-code vpc --quota-code {QUOTA_CODE} "
-            f"--desired-value {len(facts['vpcs']) - mine_held + plan.shared * VPCS_PER_PARTICIPANT} "
-            f"--region {plan.region}")
+            "aws service-quotas request-service-quota-increase --service-code vpc --quota-code {code} "
+            "--desired-value {desired} --region {region}").format(
+            n=plan.shared, per=VPCS_PER_PARTICIPANT, code=QUOTA_CODE, quota=facts["quota"], region=plan.region,
+            source=facts["source"], vpcs=len(facts["vpcs"]), fits=fits,
+            desired=len(facts["vpcs"]) - mine_held + plan.shared * VPCS_PER_PARTICIPANT))
     return facts
 
 
@@ -127,8 +129,8 @@ def room_estimate(plan: Plan, participants: int) -> dict:
     one = cost.estimate(plan.model_id, hours=plan.hours, target=target_name)
     return {"participants": participants, "hours": plan.hours, "per_participant_usd": round(one.total, 4),
             "total_usd": round(one.total * participants, 4), "estimate": one,
-            "note": f"{participants} x one participant's estimate for {plan.hours:g} h "
-                    f"(endpoint billed per started hour: {math.ceil(plan.hours)} h x 2 AZs)"}
+            "note": _("{n} x one participant's estimate for {hours} h (endpoint billed per started hour: {billed} h "
+                      "x 2 AZs)").format(n=participants, hours=f"{plan.hours:g}", billed=math.ceil(plan.hours))}
 
 
 def _on_sandbox() -> bool:
@@ -176,7 +178,8 @@ def zones(ec2, region: str) -> tuple[str, str]:
 
     usable = check_zones(Report(), ec2, region)
     if len(usable) < 2:
-        raise SystemExit(f"The bedrock-runtime endpoint service is offered in fewer than two zones of {region}.")
+        raise SystemExit(_("The bedrock-runtime endpoint service is offered in fewer than two zones of "
+                           "{region}.").format(region=region))
     return usable[0], usable[1]
 
 
@@ -202,7 +205,8 @@ def check_model(plan: Plan, bedrock) -> None:
     try:
         validation.model_id(plan.model_id, plan.region, offered)
     except validation.InvalidInput as exc:
-        raise Usage(f"--model {plan.model_id}: {exc} Nothing was created.") from None
+        raise Usage(_("--model {model}: {problem} Nothing was created.").format(model=plan.model_id, problem=exc)) \
+            from None
 
 
 def check(plan: Plan, echo=print) -> Checked:
@@ -215,38 +219,42 @@ def check(plan: Plan, echo=print) -> Checked:
     model_arns = room_model_arns(models.resource_arns(bedrock, plan.model_id, region))
     existing = scope.check_provision(plan, region, me)
     if existing is not None:
-        echo(f"The room {plan.room} exists ({existing.mode}, {len(existing.participants)} participant(s), model "
-             f"{existing.model_id}): provisioning again brings it to this plan.")
+        echo(_("The room {room} exists ({mode}, {n} participant(s), model {model}): provisioning again brings it "
+               "to this plan.").format(room=plan.room, mode=existing.mode, n=len(existing.participants),
+                                       model=existing.model_id))
     facts = None
     if plan.mode == "shared":
         facts = check_shared_fits(plan, ec2, _quotas(region))
-        echo(f"Shared account {me}: quota 'VPCs per Region' {facts['quota']} ({facts['source']}), "
-             f"{len(facts['vpcs'])} VPC(s) exist, {facts['needed']} more needed: the room fits.")
+        echo(_("Shared account {me}: quota 'VPCs per Region' {quota} ({source}), {vpcs} VPC(s) exist, {needed} "
+               "more needed: the room fits.").format(me=me, quota=facts["quota"], source=facts["source"],
+                                                     vpcs=len(facts["vpcs"]), needed=facts["needed"]))
         size = plan.shared
     elif plan.mode == "ou":
         org = aws.client("organizations", region)
         members = ou_accounts(org, plan.ou_id)
         if not members:
-            raise SystemExit(f"The OU {plan.ou_id} holds no active account: move the participants' accounts into it "
-                             "(or create them with Organizations CreateAccount) first.")
+            raise SystemExit(_("The OU {ou} holds no active account: move the participants' accounts into it (or "
+                               "create them with Organizations CreateAccount) first.").format(ou=plan.ou_id))
         size = len(members)
-        echo(f"OU {plan.ou_id}: {size} active account(s), one per participant.")
+        echo(_("OU {ou}: {n} active account(s), one per participant.").format(ou=plan.ou_id, n=size))
         try:
             access = aws.client("cloudformation", region).describe_organizations_access()["Status"]
         except Exception as exc:  # e.g. not the management account: the real run's activation will say why
-            access = f"unreadable ({aws.error_code(exc)})"
+            access = _("unreadable ({code})").format(code=aws.error_code(exc))
         if access != "ENABLED":
-            echo(f"Trusted access between StackSets and Organizations is {access}: provisioning activates it "
-                 "(ActivateOrganizationsAccess, from the management account or a delegated administrator).")
+            echo(_("Trusted access between StackSets and Organizations is {access}: provisioning activates it "
+                   "(ActivateOrganizationsAccess, from the management account or a delegated "
+                   "administrator).").format(access=access))
     else:
         size = len(plan.accounts)
         _require_self_managed_roles(me, plan.accounts, region)
-        echo(f"{size} account(s), one per participant (SELF_MANAGED): {ADMINISTRATION_ROLE} here and "
-             f"{EXECUTION_ROLE} in each account can be used.")
+        echo(_("{n} account(s), one per participant (SELF_MANAGED): {admin} here and {execution} in each account "
+               "can be used.").format(n=size, admin=ADMINISTRATION_ROLE, execution=EXECUTION_ROLE))
     pair = zones(ec2, region) if plan.predeploy else None
     estimate = room_estimate(plan, size)
-    echo(f"Estimated cost of the room for {plan.hours:g} h: ${estimate['total_usd']:.2f} "
-         f"(${estimate['per_participant_usd']:.4f} per participant; {estimate['note']}).")
+    echo(_("Estimated cost of the room for {hours} h: ${total} (${each} per participant; {note}).").format(
+        hours=f"{plan.hours:g}", total=f"{estimate['total_usd']:.2f}", each=f"{estimate['per_participant_usd']:.4f}",
+        note=estimate["note"]))
     return Checked(me, size, model_arns, existing, estimate, pair, facts)
 
 
@@ -261,14 +269,15 @@ def _require_self_managed_roles(me: str, accounts, region: str) -> None:
     """SELF_MANAGED stack sets need AWSCloudFormationStackSetAdministrationRole here and
     AWSCloudFormationStackSetExecutionRole in every account, which cleanup uses too: AssumeRole proves it."""
     iam = aws.client("iam", region)
-    how = ("Create them from AWS's templates (AWS CloudFormation User Guide, 'Grant self-managed permissions'), "
-           "or use --ou with AWS Organizations (SERVICE_MANAGED), which needs neither.")
+    how = _("Create them from AWS's templates (AWS CloudFormation User Guide, 'Grant self-managed permissions'), "
+            "or use --ou with AWS Organizations (SERVICE_MANAGED), which needs neither.")
     try:
         iam.get_role(RoleName=ADMINISTRATION_ROLE)
     except iam.exceptions.NoSuchEntityException:
-        raise SystemExit(
-            f"SELF_MANAGED stack sets need the role {ADMINISTRATION_ROLE} in this account ({me}) and "
-            f"{EXECUTION_ROLE} in every participant account, trusting this account. {how}") from None
+        raise SystemExit(_(
+            "SELF_MANAGED stack sets need the role {admin} in this account ({me}) and {execution} in every "
+            "participant account, trusting this account. {how}").format(
+            admin=ADMINISTRATION_ROLE, me=me, execution=EXECUTION_ROLE, how=how)) from None
     from concurrent.futures import ThreadPoolExecutor
 
     def refused(account):
@@ -281,8 +290,9 @@ def _require_self_managed_roles(me: str, accounts, region: str) -> None:
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="check") as pool:
         bad = [b for b in pool.map(refused, accounts) if b]
     if bad:
-        raise SystemExit(f"{EXECUTION_ROLE} cannot be assumed from this account in {len(bad)} account(s): "
-                         f"{', '.join(bad[:10])}. Nothing was created. {how}")
+        raise SystemExit(_("{execution} cannot be assumed from this account in {n} account(s): {accounts}. Nothing "
+                           "was created. {how}").format(execution=EXECUTION_ROLE, n=len(bad),
+                                                         accounts=", ".join(bad[:10]), how=how))
 
 
 def confirm_cost(plan: Plan, checked: Checked, yes: bool, ask=input) -> None:
@@ -291,13 +301,13 @@ def confirm_cost(plan: Plan, checked: Checked, yes: bool, ask=input) -> None:
         return
     import sys
 
-    question = (f"Provision {checked.size} participant(s) in {plan.region} for about "
-                f"${checked.estimate['total_usd']:.2f} over {plan.hours:g} h? [y/N] ")
+    question = _("Provision {n} participant(s) in {region} for about ${total} over {hours} h? [y/N] ").format(
+        n=checked.size, region=plan.region, total=f"{checked.estimate['total_usd']:.2f}", hours=f"{plan.hours:g}")
     if not sys.stdin or not sys.stdin.isatty():
-        raise Usage("Provisioning on AWS costs money and nobody can answer the confirmation here: run it "
-                         "again with --yes to confirm the estimate above. Nothing was created.")
+        raise Usage(_("Provisioning on AWS costs money and nobody can answer the confirmation here: run it "
+                      "again with --yes to confirm the estimate above. Nothing was created."))
     if ask(question).strip().lower() not in ("y", "yes"):
-        raise SystemExit("Not confirmed. Nothing was created.")
+        raise SystemExit(_("Not confirmed. Nothing was created."))
 
 
 # ------------------------------------------------------------------------------------------------ provisioning
@@ -331,10 +341,11 @@ def _ensure_org_access(cfn, echo) -> None:
         status = cfn.describe_organizations_access()["Status"]
     except Exception as exc:  # e.g. not the management account: AWS says so in the next call
         status, why = "UNKNOWN", f"{aws.error_code(exc)}"
-        echo(f"Could not read StackSets' trusted access with Organizations ({why}); activating it.")
+        echo(_("Could not read StackSets' trusted access with Organizations ({why}); activating it.").format(
+            why=why))
     if status != "ENABLED":
         cfn.activate_organizations_access()
-        echo("Activated trusted access between CloudFormation StackSets and AWS Organizations.")
+        echo(_("Activated trusted access between CloudFormation StackSets and AWS Organizations."))
 
 
 def _differs(current: list[dict] | None, wanted: list[dict], key: str, value: str) -> bool:
@@ -373,7 +384,7 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
                               AdministrationRoleARN=aws.role_arn(me, ADMINISTRATION_ROLE),
                               ExecutionRoleName=EXECUTION_ROLE)
             cfn.create_stack_set(**kwargs)
-            echo(f"Created the stack set {name} ({kwargs['PermissionModel']}).")
+            echo(_("Created the stack set {name} ({model}).").format(name=name, model=kwargs["PermissionModel"]))
         elif _differs(found.get("Parameters"), params, "ParameterKey", "ParameterValue") or \
                 _differs(found.get("Tags"), tags, "Key", "Value") or found.get("TemplateBody", body) != body:
             # A new model (the role's ARNs, the stack's ModelId) or template: every instance follows.
@@ -382,10 +393,12 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
                                             Capabilities=caps, Tags=tags,
                                             OperationPreferences=stacksets.OPERATION_PREFERENCES)
 
-            stacksets.run(cfn, name, update, what=f"{name} to be updated (model {plan.model_id})")
-            echo(f"Updated the stack set {name} and its instances (model {plan.model_id}).")
+            stacksets.run(cfn, name, update, what=_("{name} to be updated (model {model})").format(
+                name=name, model=plan.model_id))
+            echo(_("Updated the stack set {name} and its instances (model {model}).").format(
+                name=name, model=plan.model_id))
         else:
-            echo(f"The stack set {name} exists: deploying any missing instances.")
+            echo(_("The stack set {name} exists: deploying any missing instances.").format(name=name))
 
         def start(name=name):
             return cfn.create_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=[plan.region],
@@ -402,12 +415,13 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
                         StackSetName=name, Accounts=missing, Regions=[plan.region],
                         OperationPreferences=stacksets.OPERATION_PREFERENCES)
             try:
-                stacksets.run(cfn, name, start, what=f"the stack instances of {name}")
+                stacksets.run(cfn, name, start, what=_("the stack instances of {name}").format(name=name))
             except stacksets.OperationFailed as exc:
                 failed_op = str(exc)
         bad = _not_current(cfn, name, plan.region)
         if bad and failed_op is None:  # from an earlier run: retry them (UpdateStackInstances redeploys them)
-            echo(f"{name}: {len(bad)} stack instance(s) not CURRENT from an earlier run: deploying them again.")
+            echo(_("{name}: {n} stack instance(s) not CURRENT from an earlier run: deploying them again.").format(
+                name=name, n=len(bad)))
             accounts = sorted({s["Account"] for s in bad})
             retry = ({"DeploymentTargets": {"OrganizationalUnitIds": sorted({s["OrganizationalUnitId"] for s in bad
                                                                             if s.get("OrganizationalUnitId")}),
@@ -416,12 +430,13 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
             try:
                 stacksets.run(cfn, name, lambda name=name, retry=retry: cfn.update_stack_instances(
                     StackSetName=name, Regions=[plan.region], OperationPreferences=stacksets.OPERATION_PREFERENCES,
-                    **retry), what=f"the failed stack instances of {name} to be deployed again")
+                    **retry), what=_("the failed stack instances of {name} to be deployed again").format(name=name))
             except stacksets.OperationFailed as exc:
                 failed_op = str(exc)
             bad = _not_current(cfn, name, plan.region)
         summaries = [s for s in stacksets.instances(cfn, name) if s.get("Region") == plan.region]
-        echo(f"{name}: {len(summaries) - len(bad)} of {len(summaries)} stack instance(s) CURRENT.")
+        echo(_("{name}: {current} of {total} stack instance(s) CURRENT.").format(
+            name=name, current=len(summaries) - len(bad), total=len(summaries)))
         not_ready += [f"{s['Account']} {name}: {s.get('Status')} {s.get('StatusReason', '')}".strip() for s in bad]
         if failed_op and not bad:
             not_ready.append(failed_op)
@@ -435,9 +450,9 @@ def _provision_stack_sets(plan: Plan, cfn, checked: Checked, echo) -> dict:
         done[name] = count
         not_ready += problems
     if not_ready:
-        raise SystemExit(f"Not every participant is ready ({len(not_ready)} problem(s)): " + "; ".join(not_ready[:10])
-                         + ". Fix the cause (the reason names it) and run the same command again: it deploys "
-                         "the failed instances again.")
+        raise SystemExit(_("Not every participant is ready ({n} problem(s)): {problems}. Fix the cause (the reason "
+                           "names it) and run the same command again: it deploys the failed instances again.").format(
+            n=len(not_ready), problems="; ".join(not_ready[:10])))
     return {"stack_sets": done}
 
 
@@ -456,28 +471,32 @@ def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
     params = role_parameters(plan, me, checked.model_arns)
     existing = stack.describe(cfn, name)
     if existing is not None and existing["StackStatus"] in REPLACE:
-        echo(f"{name} is {existing['StackStatus']} (its creation failed): deleting it to create it again.")
+        echo(_("{name} is {status} (its creation failed): deleting it to create it again.").format(
+            name=name, status=existing["StackStatus"]))
         _delete_and_wait(cfn, existing)
         existing = None
     if existing is None:
         resp = cfn.create_stack(StackName=name, TemplateBody=role_template(), Parameters=params,
                                 Capabilities=["CAPABILITY_NAMED_IAM"], Tags=tags)
-        final = wait_stack(cfn, resp["StackId"], f"{name} to be created")
+        final = wait_stack(cfn, resp["StackId"], _("{name} to be created").format(name=name))
         if final["StackStatus"] not in stack.STABLE:
-            raise SystemExit(f"{name} ended {final['StackStatus']} ({final.get('StackStatusReason')}). Run the same "
-                             "command again: it replaces it.")
+            raise SystemExit(_("{name} ended {status} ({reason}). Run the same command again: it replaces "
+                               "it.").format(name=name, status=final["StackStatus"],
+                                             reason=final.get("StackStatusReason")))
     elif _tags_differ(existing, tags) or _differs(existing.get("Parameters"), params, "ParameterKey",
                                                   "ParameterValue"):
         # A bigger room (the roster is a stack tag) or a new model (the role's ARNs): the stack follows.
-        echo(f"{name} exists ({existing['StackStatus']}): updating it to prefixes {' '.join(plan.prefixes)}, "
-             f"model {plan.model_id}.")
+        echo(_("{name} exists ({status}): updating it to prefixes {prefixes}, model {model}.").format(
+            name=name, status=existing["StackStatus"], prefixes=" ".join(plan.prefixes), model=plan.model_id))
         resp = cfn.update_stack(StackName=name, TemplateBody=role_template(), Tags=tags, Parameters=params,
                                 Capabilities=["CAPABILITY_NAMED_IAM"])
-        final = wait_stack(cfn, resp["StackId"], f"{name} to be updated")
+        final = wait_stack(cfn, resp["StackId"], _("{name} to be updated").format(name=name))
         if final["StackStatus"] not in stack.STABLE - {"UPDATE_ROLLBACK_COMPLETE"}:
-            raise SystemExit(f"{name} ended {final['StackStatus']} ({final.get('StackStatusReason')}).")
+            raise SystemExit(_("{name} ended {status} ({reason}).").format(
+                name=name, status=final["StackStatus"], reason=final.get("StackStatusReason")))
     else:
-        echo(f"{name} exists ({existing['StackStatus']}) with prefixes {' '.join(plan.prefixes)}.")
+        echo(_("{name} exists ({status}) with prefixes {prefixes}.").format(
+            name=name, status=existing["StackStatus"], prefixes=" ".join(plan.prefixes)))
     counts = {"created": [], "replaced": [], "updated": [], "unchanged": []}
     not_ready = []
     if plan.predeploy:
@@ -486,8 +505,8 @@ def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
         found = {p: stack.describe(cfn, n) for p, n in names.items()}
         broken = {p: d for p, d in found.items() if d is not None and d["StackStatus"] in REPLACE}
         for d in broken.values():
-            echo(f"{d['StackName']} is {d['StackStatus']} ({d.get('StackStatusReason') or 'no reason'}): "
-                 "deleting it to create it again.")
+            echo(_("{name} is {status} ({reason}): deleting it to create it again.").format(
+                name=d["StackName"], status=d["StackStatus"], reason=d.get("StackStatusReason") or _("no reason")))
             cfn.delete_stack(StackName=d["StackId"])
         for p, d in broken.items():
             _wait_deleted(cfn, d)
@@ -513,19 +532,23 @@ def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
             else:
                 started[p] = (d["StackId"], "unchanged")
         for p, (stack_id, how) in started.items():  # CloudFormation creates them side by side
-            final = wait_stack(cfn, stack_id, f"{names[p]} to be {'updated' if how == 'updated' else 'created'}")
+            final = wait_stack(cfn, stack_id, (_("{name} to be updated") if how == "updated" else
+                                                  _("{name} to be created")).format(name=names[p]))
             if final["StackStatus"] not in stack.STABLE:
-                why = final.get("StackStatusReason") or "see its events in the CloudFormation console"
+                why = final.get("StackStatusReason") or _("see its events in the CloudFormation console")
                 not_ready.append(f"{names[p]} {final['StackStatus']} ({why})")
             else:
                 counts[how].append(names[p])
     ready = sum(len(v) for v in counts.values())
-    echo(f"Shared room {plan.room}: prefixes {' '.join(plan.prefixes)}; role {PARTICIPANT_ROLE} in {me}"
-         + (f"; {ready} of {len(plan.prefixes)} pre-deployed stack(s) ready ("
-            + ", ".join(f"{len(v)} {k}" for k, v in counts.items() if v) + ")" if plan.predeploy else ""))
+    line = _("Shared room {room}: prefixes {prefixes}; role {role} in {me}").format(
+        room=plan.room, prefixes=" ".join(plan.prefixes), role=PARTICIPANT_ROLE, me=me)
+    if plan.predeploy:  # the counts' keys (created, replaced, updated, unchanged) are data
+        line += _("; {ready} of {total} pre-deployed stack(s) ready ({counts})").format(
+            ready=ready, total=len(plan.prefixes), counts=", ".join(f"{len(v)} {k}" for k, v in counts.items() if v))
+    echo(line)
     if not_ready:
-        raise SystemExit(f"Not every participant is ready: {'; '.join(not_ready)}. Fix the cause and run the same "
-                         "command again: it replaces a stack whose creation failed.")
+        raise SystemExit(_("Not every participant is ready: {problems}. Fix the cause and run the same command "
+                           "again: it replaces a stack whose creation failed.").format(problems="; ".join(not_ready)))
     return {"prefixes": plan.prefixes, "stacks": {k: v for k, v in counts.items() if v}}
 
 
@@ -535,10 +558,11 @@ def _delete_and_wait(cfn, desc: dict) -> None:
 
 
 def _wait_deleted(cfn, desc: dict) -> None:
-    final = wait_stack(cfn, desc["StackId"], f"{desc['StackName']} to be deleted")
+    final = wait_stack(cfn, desc["StackId"], _("{name} to be deleted").format(name=desc["StackName"]))
     if final["StackStatus"] != "DELETE_COMPLETE":
-        raise SystemExit(f"{desc['StackName']} could not be deleted: {final['StackStatus']} "
-                         f"({final.get('StackStatusReason')}). See its events in the CloudFormation console.")
+        raise SystemExit(_("{name} could not be deleted: {status} ({reason}). See its events in the CloudFormation "
+                           "console.").format(name=desc["StackName"], status=final["StackStatus"],
+                                              reason=final.get("StackStatusReason")))
 
 
 def wait_stack(cfn, stack_id: str, what: str) -> dict:
@@ -558,8 +582,9 @@ def dry_run(plan: Plan, echo=print) -> int:
     """`provision --dry-run`: every check of the real run, and the cost; nothing is created."""
     checked = check(plan, echo)
     est = checked.estimate
-    echo(f"{checked.size} participant(s) in {plan.region}; estimated cost for {plan.hours:g} h: "
-         f"${est['total_usd']:.2f} (${est['per_participant_usd']:.4f} each). One participant's estimate:\n"
-         f"{est['estimate']}")
-    echo("Dry run: every check of the real run passed; nothing was created.")
+    echo(_("{n} participant(s) in {region}; estimated cost for {hours} h: ${total} (${each} each). One "
+           "participant's estimate:").format(n=checked.size, region=plan.region, hours=f"{plan.hours:g}",
+                                             total=f"{est['total_usd']:.2f}",
+                                             each=f"{est['per_participant_usd']:.4f}") + f"\n{est['estimate']}")
+    echo(_("Dry run: every check of the real run passed; nothing was created."))
     return 0

@@ -13,6 +13,7 @@ billed and take 90 days to close for good.
 from __future__ import annotations
 
 from .. import target
+from ..lang import _
 from ..waiting import wait_until
 from . import aws
 
@@ -25,9 +26,9 @@ def refuse_unless_sandbox() -> None:
 
     tgt = target.activate()
     if not (tgt.is_sandbox and tgt.endpoint_url and target.is_loopback(tgt.endpoint_url)):
-        raise Usage(f"rehearse runs only on the sandbox, and the {tgt}. On AWS, CreateAccount makes real, billed "
-                    "accounts. Start the sandbox (python -m sandbox start; export AWS_ENDPOINT_URL=...) and run it "
-                    "again; on AWS, create the OU and its accounts in the Organizations console.")
+        raise Usage(_("rehearse runs only on the sandbox, and the {target}. On AWS, CreateAccount makes real, billed "
+                      "accounts. Start the sandbox (python -m sandbox start; export AWS_ENDPOINT_URL=...) and run it "
+                      "again; on AWS, create the OU and its accounts in the Organizations console.").format(target=tgt))
 
 
 def organization(org) -> str:
@@ -72,11 +73,13 @@ def make_room(org, n: int, ou_name: str = "workshop-room", echo=print) -> tuple[
         if st["State"] != "SUCCEEDED":
             from .errors import Failed
 
-            raise Failed(f"CreateAccount {request_id} ended {st['State']}: {st.get('FailureReason')}. The OU {ou} "
-                         f"holds {len(have)} account(s) so far; run rehearse again to add the missing ones.")
+            raise Failed(_("CreateAccount {request} ended {state}: {reason}. The OU {ou} holds {n} account(s) so far; "
+                           "run rehearse again to add the missing ones.").format(
+                request=request_id, state=st["State"], reason=st.get("FailureReason"), ou=ou, n=len(have)))
         org.move_account(AccountId=st["AccountId"], SourceParentId=root, DestinationParentId=ou)
         have.append(st["AccountId"])
-    echo(f"OU {ou} ({ou_name}) holds {len(have)} account(s); created {missing} now.")
+    echo(_("OU {ou} ({name}) holds {n} account(s); created {missing} now.").format(
+        ou=ou, name=ou_name, n=len(have), missing=missing))
     return ou, have
 
 
@@ -84,7 +87,8 @@ def main(args, echo=print) -> int:
     refuse_unless_sandbox()
     org = aws.client("organizations", args.region)
     ou, accounts = make_room(org, args.accounts, args.ou_name, echo)
-    echo(f"Rehearse with: python -m utils instructor provision --ou {ou} --predeploy"
-         + (f" --room {args.room}" if args.room != "bedrock-workshop" else "")
-         + "; then status, handout, the notebooks in notebooks/instructor/, and cleanup.")
+    command = f"python -m utils instructor provision --ou {ou} --predeploy" + (
+        f" --room {args.room}" if args.room != "bedrock-workshop" else "")
+    echo(_("Rehearse with: {command}; then status, handout, the notebooks in notebooks/instructor/, and "
+           "cleanup.").format(command=command))
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import config
+from ..lang import _
 from . import (
     DEFAULT_ROOM,
     EXECUTION_ROLE,
@@ -80,8 +81,9 @@ class Room:
             if p.id == text:
                 return p
         known = ", ".join(p.id for p in self.participants[:10]) + (" ..." if len(self.participants) > 10 else "")
-        raise SystemExit(f"{who!r} is not a participant of the room {self.name}. Participants: {known or 'none'}. "
-                         "Give an account ID (one account per participant) or a prefix (shared account).")
+        raise SystemExit(_("{who} is not a participant of the room {room}. Participants: {known}. Give an account ID "
+                           "(one account per participant) or a prefix (shared account).").format(
+            who=repr(who), room=self.name, known=known or _("none")))
 
     def clients(self, p: Participant, role: str | None = PARTICIPANT_ROLE):
         """A client factory for this participant: the role in their account, or the instructor's own identity
@@ -151,6 +153,7 @@ def find_shared(cfn, region: str, room: str, me: str) -> Room | None:
 def require(region: str, room: str = DEFAULT_ROOM) -> Room:
     found = find(region, room)
     if found is None:
-        raise SystemExit(f"No room {room!r} in {region}: no stack set {role_stack_set(room)} and no stack "
-                         f"{shared_stack(room)}. Provision it first: python -m utils instructor provision ...")
+        raise SystemExit(_("No room {room} in {region}: no stack set {stack_set} and no stack {stack}. Provision it "
+                           "first: python -m utils instructor provision ...").format(
+            room=repr(room), region=region, stack_set=role_stack_set(room), stack=shared_stack(room)))
     return found

@@ -19,6 +19,7 @@ anything changes.
 from __future__ import annotations
 
 from .. import config, stack
+from ..lang import _, ngettext
 from . import PARTICIPANT_ROLE, ROOM_TAG, aws, room, stacksets
 from .errors import Usage
 
@@ -73,8 +74,8 @@ def rooms(region: str, name: str, echo=print) -> tuple[list[room.Room], list[dic
     if shared is None and extra:
         model = room.tags_of(tagged[0].get("Tags")).get("workshop-model", config.DEFAULT_MODEL_ID)
         shared = room.Room(name, "shared", region, model, me)
-        echo(f"The room stack {room.shared_stack(name)} is gone, but {len(tagged)} stack(s) tagged "
-             f"{ROOM_TAG}={name} remain: cleaning them as the shared room {name}.")
+        echo(_("The room stack {stack} is gone, but {n} stack(s) tagged {tag}={name} remain: cleaning them as the "
+               "shared room {name}.").format(stack=room.shared_stack(name), n=len(tagged), tag=ROOM_TAG, name=name))
     if shared is not None:
         known = [p.id for p in shared.participants]
         for prefix in extra:
@@ -108,7 +109,8 @@ def _widen_accounts(r: room.Room, region: str, echo) -> None:
             if account != r.instructor_account:
                 known.add(account)
                 r.participants.append(room.Participant(account, account))
-                echo(f"Account {account} had a stack instance of {name} and has none now: checked too.")
+                echo(_("Account {account} had a stack instance of {name} and has none now: checked too.").format(
+                    account=account, name=name))
     if r.permission_model != "SERVICE_MANAGED" or not r.ou_ids:
         return
     org = aws.client("organizations", region)
@@ -116,16 +118,17 @@ def _widen_accounts(r: room.Room, region: str, echo) -> None:
         try:
             members = ou_accounts(org, ou)
         except Exception as exc:  # not allowed to list the OU: say what is not covered
-            r.uncovered.append(f"the accounts of {ou} without a stack instance (ListAccountsForParent: "
-                               f"{aws.error_code(exc)})")
-            echo(f"Could not list the accounts of the OU {ou} ({aws.error_code(exc)}): only the accounts of the stack "
-                 "instances are checked.")
+            r.uncovered.append(_("the accounts of {ou} without a stack instance (ListAccountsForParent: "
+                                 "{code})").format(ou=ou, code=aws.error_code(exc)))
+            echo(_("Could not list the accounts of the OU {ou} ({code}): only the accounts of the stack instances "
+                   "are checked.").format(ou=ou, code=aws.error_code(exc)))
             continue
         for account in members:
             if account["Id"] not in known and account["Id"] != r.instructor_account:
                 known.add(account["Id"])
                 r.participants.append(room.Participant(account["Id"], account["Id"]))
-                echo(f"Account {account['Id']} is in the room's OU {ou} without a stack instance: checked too.")
+                echo(_("Account {account} is in the room's OU {ou} without a stack instance: checked too.").format(
+                    account=account["Id"], ou=ou))
 
 
 def outside(stacks: list[dict], scope: list[room.Room]) -> list[str]:
@@ -161,44 +164,53 @@ def check_provision(plan, region: str, me: str) -> room.Room | None:
     cfn = aws.client("cloudformation", region)
     accounts = room.find_accounts(cfn, region, plan.room, me)
     shared = room.find_shared(cfn, region, plan.room, me)
-    keep = (f"Nothing was changed. Clean the room up first (python -m utils instructor cleanup --room {plan.room}), "
-            "or choose another --room name.")
+    keep = _("Nothing was changed. Clean the room up first (python -m utils instructor cleanup --room {room}), "
+             "or choose another --room name.").format(room=plan.room)
     if plan.mode == "shared" and accounts is not None:
-        raise RoomConflict(
-            f"The room {plan.room} exists as one account per participant (stack set {room.role_stack_set(plan.room)}"
-            f", {len(accounts.participants)} account(s)); a shared room of the same name would be a second room "
-            f"that status, env and cleanup cannot tell apart. {keep}")
+        raise RoomConflict(_(
+            "The room {room} exists as one account per participant (stack set {stack_set}, {n} account(s)); a "
+            "shared room of the same name would be a second room that status, env and cleanup cannot tell apart. "
+            "{keep}").format(room=plan.room, stack_set=room.role_stack_set(plan.room), n=len(accounts.participants),
+                             keep=keep))
     if plan.mode != "shared" and shared is not None:
-        raise RoomConflict(
-            f"The room {plan.room} exists in a shared account (stack {room.shared_stack(plan.room)}, prefixes "
-            f"{' '.join(p.id for p in shared.participants)}); a room of one account per participant with the same "
-            f"name would be a second room that status, env and cleanup cannot tell apart. {keep}")
+        raise RoomConflict(_(
+            "The room {room} exists in a shared account (stack {stack}, prefixes {prefixes}); a room of one account "
+            "per participant with the same name would be a second room that status, env and cleanup cannot tell "
+            "apart. {keep}").format(room=plan.room, stack=room.shared_stack(plan.room),
+                                    prefixes=" ".join(p.id for p in shared.participants), keep=keep))
     if accounts is not None:
         wanted = "SERVICE_MANAGED" if plan.mode == "ou" else "SELF_MANAGED"
         if accounts.permission_model != wanted:
-            raise RoomConflict(
-                f"The room {plan.room} uses {accounts.permission_model} stack sets "
-                f"({'--ou' if accounts.permission_model == 'SERVICE_MANAGED' else '--accounts'}); "
-                f"{'--ou' if plan.mode == 'ou' else '--accounts'} would need {wanted}. {keep}")
+            raise RoomConflict(_("The room {room} uses {model} stack sets ({option}); {wanted_option} would need "
+                                 "{wanted}. {keep}").format(
+                room=plan.room, model=accounts.permission_model,
+                option="--ou" if accounts.permission_model == "SERVICE_MANAGED" else "--accounts",
+                wanted_option="--ou" if plan.mode == "ou" else "--accounts", wanted=wanted, keep=keep))
         if plan.mode == "accounts":
             dropped = sorted({p.id for p in accounts.participants} - set(plan.accounts))
             if dropped:
-                raise RoomConflict(
-                    f"The room {plan.room} has stack instances in {len(dropped)} account(s) that --accounts leaves "
-                    f"out: {', '.join(dropped[:10])}{' ...' if len(dropped) > 10 else ''}. A room only grows: give "
-                    f"every account of the room again (plus new ones). {keep}")
+                raise RoomConflict(_(
+                    "The room {room} has stack instances in {n} account(s) that --accounts leaves out: {accounts}. A "
+                    "room only grows: give every account of the room again (plus new ones). {keep}").format(
+                    room=plan.room, n=len(dropped),
+                    accounts=", ".join(dropped[:10]) + (" ..." if len(dropped) > 10 else ""), keep=keep))
         return accounts
     if shared is not None:
         stacks = room_tagged_stacks(live_stacks(cfn), plan.room)
         had = [p.id for p in shared.participants] + [participant_of(s) for s in stacks]
         dropped = sorted(set(had) - set(plan.prefixes) - {"default"})
         if dropped:
-            raise RoomConflict(
-                f"The room {plan.room} has the prefixes {' '.join(sorted(set(had) - {'default'}))}; this provision "
-                f"({' '.join(plan.prefixes)}) would leave {' '.join(dropped)} out of the room, with whatever "
-                f"{'it' if len(dropped) == 1 else 'they'} created (stack, endpoint, function's network interfaces), "
-                f"where status and cleanup no longer look. A room only grows: ask for at least "
-                f"{len(set(had) - {'default'})} prefixes with the same --prefix-base. {keep}")
+            raise RoomConflict(ngettext(
+                "The room {room} has the prefixes {had}; this provision ({prefixes}) would leave {dropped} out of the "
+                "room, with whatever it created (stack, endpoint, function's network interfaces), where status and "
+                "cleanup no longer look. A room only grows: ask for at least {least} prefixes with the same "
+                "--prefix-base. {keep}",
+                "The room {room} has the prefixes {had}; this provision ({prefixes}) would leave {dropped} out of the "
+                "room, with whatever they created (stack, endpoint, function's network interfaces), where status and "
+                "cleanup no longer look. A room only grows: ask for at least {least} prefixes with the same "
+                "--prefix-base. {keep}", len(dropped)).format(
+                room=plan.room, had=" ".join(sorted(set(had) - {"default"})), prefixes=" ".join(plan.prefixes),
+                dropped=" ".join(dropped), least=len(set(had) - {"default"}), keep=keep))
         return shared
     return None
 

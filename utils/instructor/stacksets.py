@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 
+from ..lang import _
 from ..waiting import wait_until
 
 OPERATION_PREFERENCES = {
@@ -74,7 +75,8 @@ def wait_operation(cfn, name: str, operation_id: str, *, what: str, quiet: bool 
         lambda: cfn.describe_stack_set_operation(StackSetName=name, OperationId=operation_id)["StackSetOperation"],
         what=what, timeout=timeout, until=lambda op: op["Status"] in DONE_OPERATION,
         status=lambda op: op["Status"], backoff=1.2, max_interval=15.0, quiet=quiet,
-        hint=f"See the operation {operation_id} of {name} in the CloudFormation console (StackSets).")
+        hint=_("See the operation {id} of {name} in the CloudFormation console (StackSets).").format(
+            id=operation_id, name=name))
 
 
 def wait_idle(cfn, name: str, quiet: bool = False) -> None:
@@ -82,7 +84,8 @@ def wait_idle(cfn, name: str, quiet: bool = False) -> None:
     for page in cfn.get_paginator("list_stack_set_operations").paginate(StackSetName=name):
         for op in page["Summaries"]:
             if op["Status"] in ACTIVE_OPERATION:
-                wait_operation(cfn, name, op["OperationId"], what=f"the running operation on {name}", quiet=quiet)
+                wait_operation(cfn, name, op["OperationId"], quiet=quiet,
+                               what=_("the running operation on {name}").format(name=name))
 
 
 def failures(cfn, name: str, operation_id: str) -> list[dict]:
@@ -111,9 +114,10 @@ def run(cfn, name: str, start, *, what: str, quiet: bool = False) -> dict:
     op_id = response["OperationId"]
     op = wait_operation(cfn, name, op_id, what=what, quiet=quiet)
     if op["Status"] != "SUCCEEDED":
-        detail = summarize(failures(cfn, name, op_id)) or (op.get("StatusReason") or "no reason given")
-        raise OperationFailed(f"{what}: the operation {op_id} on {name} ended {op['Status']}: {detail}. Fix the "
-                              "cause (the reason names it) and run the same command again: it retries what failed.")
+        detail = summarize(failures(cfn, name, op_id)) or (op.get("StatusReason") or _("no reason given"))
+        raise OperationFailed(_("{what}: the operation {id} on {name} ended {status}: {detail}. Fix the cause (the "
+                                "reason names it) and run the same command again: it retries what failed.").format(
+            what=what, id=op_id, name=name, status=op["Status"], detail=detail))
     return op
 
 
@@ -125,6 +129,7 @@ def summarize(failed: list[dict], shown: int = 5) -> str:
                                                                                  f"{r.get('Region')}")
     parts = []
     for (state, reason), where in groups.items():
-        more = f", and {len(where) - shown} more" if len(where) > shown else ""
-        parts.append(f"{len(where)} account(s) {state} ({', '.join(where[:shown])}{more}): {reason}".rstrip(": "))
+        more = _(", and {n} more").format(n=len(where) - shown) if len(where) > shown else ""
+        parts.append(_("{n} account(s) {state} ({where}{more}): {reason}").format(
+            n=len(where), state=state, where=", ".join(where[:shown]), more=more, reason=reason).rstrip(": "))
     return "; ".join(parts)

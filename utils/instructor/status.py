@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from .. import cost, endpoint, lambda_fn, policies, stack
+from ..lang import _
 from . import PARTICIPANT_ROLE, aws, room
 
 FIELDS = ["participant", "account_id", "prefix", "step", "stack", "stack_status", "adopted", "endpoint_id",
@@ -293,12 +294,13 @@ def text(rows: list[dict]) -> str:
                                              f"FAILED {r['problem_detail']}" if r.get("problem") == "failed" else
                                              ", ".join(r["leftovers"])))
     t = totals(rows)
-    lines.append(f"{t['participants']} participant(s); endpoint hours {t['endpoint_hours']:.2f}, "
-                 f"cost so far ${t['endpoint_usd']:.2f}; estimate for the planned session ${t['estimate_usd']:.2f}"
-                 + (f"; {t['errors']} row(s) unreadable" if t["errors"] else "")
-                 + (f"; {t['failed']} participant(s) failed" if t["failed"] else ""))
+    lines.append(_("{n} participant(s); endpoint hours {hours}, cost so far ${usd}; estimate for the planned "
+                   "session ${estimate}").format(n=t["participants"], hours=f"{t['endpoint_hours']:.2f}",
+                                                 usd=f"{t['endpoint_usd']:.2f}", estimate=f"{t['estimate_usd']:.2f}")
+                 + (_("; {n} row(s) unreadable").format(n=t["errors"]) if t["errors"] else "")
+                 + (_("; {n} participant(s) failed").format(n=t["failed"]) if t["failed"] else ""))
     steps = reached(rows)
-    lines.append("reached: " + ", ".join(f"{s} {STEP_NAMES[s]}: {n}" for s, n in steps.items()))
+    lines.append(_("reached: {steps}").format(steps=", ".join(f"{s} {STEP_NAMES[s]}: {n}" for s, n in steps.items())))
     return "\n".join(lines)
 
 
