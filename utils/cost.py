@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 
 from awsfacts import bedrock as awsbedrock
 
+from .lang import _
+
 PRICES_SOURCE = "us-east-1 list prices, November 2026 (README, 'Cost on AWS')"
 ENDPOINT_AZ_HOUR = 0.01
 ENDPOINT_PER_GB = 0.01
@@ -102,7 +104,7 @@ class Estimate:
         out = [f"{line['item']:<40} {line['quantity']:<28} {line['unit price']:<30} ${line['usd']:.6f}"
                for line in self.lines]
         out.append(f"{'total':<40} {'':<28} {'':<30} ${self.total:.6f}")
-        out += [f"note: {n}" for n in self.notes]
+        out += [_("note: {note}").format(note=n) for n in self.notes]
         return "\n".join(out)
 
 
@@ -136,17 +138,18 @@ def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int 
                 tokens_in / 1000 * prices["input"])
         est.add(f"{model_id} output tokens", f"{tokens_out} tokens", f"{_usd(prices['output'])}/1k",
                 tokens_out / 1000 * prices["output"])
-    est.notes.append(f"prices: {PRICES_SOURCE}; tokens: {source}")
+    est.notes.append(_("prices: {prices}; tokens: {tokens}").format(prices=PRICES_SOURCE, tokens=source))
     head = model_id.split(".", 1)[0]
     if prices and base_model(model_id) != model_id and head != "global" and model_id.split(".")[1] == "anthropic":
-        est.notes.append(f"{head}. profiles of Anthropic models are priced about 10% above the global profile's "
-                         "tokens shown here (aws.amazon.com/bedrock/pricing)")
+        est.notes.append(_("{head}. profiles of Anthropic models are priced about 10% above the global profile's "
+                           "tokens shown here (aws.amazon.com/bedrock/pricing)").format(head=head))
     if not usage:
-        est.notes.append(f"tokens per call assumed {TYPICAL_CALL} (notebook 04 prints the real usage)")
-    est.notes.append("Lambda and endpoint data usually fall inside the free tier / round to zero; "
-                     "the endpoint hours are the cost that keeps running until notebook 07.")
+        est.notes.append(_("tokens per call assumed {call} (notebook 04 prints the real usage)").format(
+            call=TYPICAL_CALL))
+    est.notes.append(_("Lambda and endpoint data usually fall inside the free tier / round to zero; "
+                       "the endpoint hours are the cost that keeps running until notebook 07."))
     if target == "sandbox":
-        est.notes.append("On the sandbox nothing is billed: this is what the same steps would cost on AWS.")
+        est.notes.append(_("On the sandbox nothing is billed: this is what the same steps would cost on AWS."))
     return est
 
 
