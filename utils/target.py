@@ -129,8 +129,9 @@ def activate(name: str | None = None) -> Target:
         if url:
             if not _sandbox_healthy(url):
                 raise TargetError(
-                    f"AWS_ENDPOINT_URL={url}, but no sandbox answers there. Start one with "
-                    "`python -m sandbox start`, or unset AWS_ENDPOINT_URL (the workshop then starts one)."
+                    _("AWS_ENDPOINT_URL={url}, but no sandbox answers there. Start one with "
+                      "`python -m sandbox start`, or unset AWS_ENDPOINT_URL (the workshop then starts one).").format(
+                          url=url)
                 )
         else:
             from sandbox import control
@@ -151,8 +152,8 @@ def activate(name: str | None = None) -> Target:
     else:
         if url and is_loopback(url):
             raise TargetError(
-                f"The target is 'aws', but AWS_ENDPOINT_URL={url} points at a local sandbox. "
-                "Unset AWS_ENDPOINT_URL to reach AWS, or choose the sandbox target."
+                _("The target is 'aws', but AWS_ENDPOINT_URL={url} points at a local sandbox. "
+                  "Unset AWS_ENDPOINT_URL to reach AWS, or choose the sandbox target.").format(url=url)
             )
         if url:
             reason += f"; note AWS_ENDPOINT_URL={url} redirects every client"
