@@ -97,6 +97,28 @@ MESSAGES: dict[str, str] = {
         "console (the table names them)."),
     "nothing_remains": N_(
         "Nothing of the workshop remains. The configuration file stays, so the workshop can start again at 01."),
+    "wait_created": N_("{name} to be created"),
+    "wait_settle": N_("{name} to settle"),
+    "wait_deleted": N_("{name} to be deleted"),
+    "wait_failed_deleted": N_("the failed stack to be deleted"),
+    "wait_vpc_config": N_("Lambda to accept the VPC configuration"),
+    "wait_trail_event": N_("the Converse event through {endpoint} in CloudTrail"),
+    "wait_corporate_event": N_("the corporate client's Converse event in CloudTrail"),
+    "wait_available": N_("{name} to be available"),
+    "wait_operational": N_("{name} to be operational"),
+    "wait_resolvers_deleted": N_("the Resolver endpoints to be deleted"),
+    "wait_attachments_deleted": N_("the Transit Gateway attachments to be deleted"),
+    "wait_rule_removed": N_("the forwarding rule's associations to be removed"),
+    "wait_reply": N_("a reply from the model through the endpoint"),
+    "wait_deny": N_("the Deny policy to take effect"),
+    "wait_allow_again": N_("the Allow policy to take effect again"),
+    "ask_specific_name": N_("a reply through the endpoint-specific name"),
+    "ask_forwarded": N_("a reply through the default hostname, forwarded to the workshop VPC"),
+    "ask_no_rule": N_("the call without the forwarding rule"),
+    "ask_phz": N_("a reply through the private hosted zone"),
+    "ask_no_sg_rule": N_("the call without the security-group rule"),
+    "ask_no_route": N_("the call without the route back"),
+    "ask_repaired": N_("a reply again, every link repaired"),
 }
 
 
