@@ -119,6 +119,24 @@ MESSAGES: dict[str, str] = {
     "ask_no_sg_rule": N_("the call without the security-group rule"),
     "ask_no_route": N_("the call without the route back"),
     "ask_repaired": N_("a reply again, every link repaired"),
+    "target_sandbox": N_("local stand-in for AWS on this machine: offline, free, seconds per step"),
+    "target_aws": N_("your AWS account: real PrivateLink and Amazon Bedrock, real (small) charges"),
+    "private_dns_enabled": N_("Private DNS enabled: {enabled}"),
+    "per_hour": N_("Per hour while it exists: {usd}"),
+    "function_runs_in": N_("{function} runs in {vpc}; Lambda's network interfaces:"),
+    "resolved_to": N_("{host} resolved, inside the function, to:"),
+    "corporate_client": N_("{function}: the workshop's code, in {vpc} (subnets {subnets}), with no "
+              "interface endpoint in its VPC."),
+    "inbound_answers": N_("Inbound endpoint {endpoint} answers at {addresses} in {vpc}"),
+    "zone_deleted": N_("Deleted the private hosted zone {zone} ({id})."),
+    "trail_event": N_("CloudTrail: the {kind} event came through {endpoint}."),
+    "trail_event_error": N_("CloudTrail: the {kind} event came through {endpoint} with errorCode {code}."),
+    "attachment_deleting": N_("Deleting {attachment} ({vpc})."),
+    "rule_deleted": N_("Deleted Resolver rule {rule}."),
+    "resolver_deleting": N_("Deleting Resolver endpoint {endpoint} ({direction})."),
+    "policy_deleted": N_("Deleted {policy} from {role}."),
+    "route_deleted": N_("Deleted the route {cidr} -> {tgw} from {table}."),
+    "ingress_revoked": N_("Revoked 443 from {cidr} in {group}."),
 }
 
 
