@@ -137,6 +137,25 @@ MESSAGES: dict[str, str] = {
     "policy_deleted": N_("Deleted {policy} from {role}."),
     "route_deleted": N_("Deleted the route {cidr} -> {tgw} from {table}."),
     "ingress_revoked": N_("Revoked 443 from {cidr} in {group}."),
+    "account_mismatch": N_("The saved account {saved} is not the account of your credentials ({actual}): "
+              "fix ACCOUNT_ID or switch credentials, then run this notebook again."),
+    "model_not_active": N_("{model} is {lifecycle}: choose a current model in the form (the default is a "
+              "safe choice) and save."),
+    "zones_needed": N_("{service} is offered in {count} Availability Zone(s) here; the workshop needs "
+              "two. Choose another region."),
+    "endpoint_sg_sources": N_("The endpoint's security group should allow 443 from the function's group only; "
+              "it has {permissions}"),
+    "not_endpoint_ips": N_("{addresses} are not the endpoint's IPs {ips}: is private DNS on (notebook 02)?"),
+    "models_summary": N_("{region}: {models} models ({text} with text output), {profiles} system-defined "
+              "inference profiles"),
+    "service_offered_in": N_("{service} is offered in {offered}; usable here: {usable}"),
+    "inline_policies": N_("Inline policies of {role}: {names}"),
+    "tgw_route": N_("Transit Gateway route table {table}: {cidr} -> {attachment}"),
+    "vpc_route": N_("VPC route table {table}: {cidr} -> {tgw}"),
+    "sg_admits": N_("{group} now admits 443 from {cidr} (and still from {source})."),
+    "resolver_rule": N_("Rule {rule}: {host} -> {addresses} through {outbound}, used by {vpcs}"),
+    "stack_deleted": N_("{stack} is deleted."),
+    "phz_alias": N_("Private hosted zone {zone} ({name}) -> alias {target}, associated with {vpc}"),
 }
 
 
