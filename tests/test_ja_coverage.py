@@ -165,7 +165,6 @@ PENDING_OUTPUT: list[tuple[str, str]] = [
     (r"^(?:control-plane )?endpoint policy: IAM Access Analyzer", PENDING + " (the policy's name, from the cell)"),
     (r"^\s+address\s+in VPC CIDR\s+endpoint ENI", PENDING + " (a table's column names, from the cell)"),
     (r"^User: arn:aws:\S+ is not authorized", PENDING + " (AWS's message printed bare: quote it as evidence)"),
-    (r"^Estimated cost of notebook 06's network", PENDING + " (utils/cost.py describe_beyond_estimate)"),
     (r"^Columns: \[type, id, name, state\]", PENDING + " (an empty inventory table's column names)"),
 ]
 

@@ -176,10 +176,13 @@ def endpoint_runtime(endpoint: dict, now: datetime | None = None) -> dict:
 
 def describe_runtime(rows: list[dict]) -> str:
     if not rows:
-        return "No endpoint was running: no endpoint hours to pay for."
-    lines = [f"{r['endpoint']}: created {r['created']}, ran {r['hours'] * 60:.1f} min -> billed {r['billed_hours']} "
-             f"hour(s) x {r['azs']} AZs x ${ENDPOINT_AZ_HOUR} = ${r['usd']:.2f}" for r in rows]
-    lines.append(f"Total endpoint cost: ${sum(r['usd'] for r in rows):.2f} (prices: {PRICES_SOURCE}).")
+        return _("No endpoint was running: no endpoint hours to pay for.")
+    lines = [_("{endpoint}: created {created}, ran {minutes:.1f} min -> billed {hours} hour(s) x {azs} AZs x "
+               "{price} = {usd}").format(endpoint=r["endpoint"], created=r["created"], minutes=r["hours"] * 60,
+                                         hours=r["billed_hours"], azs=r["azs"], price=f"${ENDPOINT_AZ_HOUR}",
+                                         usd=f"${r['usd']:.2f}") for r in rows]
+    lines.append(_("Total endpoint cost: {usd} (prices: {source}).").format(
+        usd=f"${sum(r['usd'] for r in rows):.2f}", source=PRICES_SOURCE))
     return "\n".join(lines)
 
 
@@ -199,9 +202,11 @@ def beyond_estimate(hours: float = 1.0) -> Estimate:
 
 def describe_beyond_estimate(hours: float = 1.0) -> str:
     est = beyond_estimate(hours)
-    lines = [f"Estimated cost of notebook 06's network on AWS for {hours:g} hour(s) (on the sandbox: nothing):"]
+    lines = [_("Estimated cost of notebook 06's network on AWS for {hours:g} hour(s) "
+               "(on the sandbox: nothing):").format(hours=hours)]
     lines += [f"  {line['item']}: {line['quantity']} x {line['unit price']} = {_usd(round(line['usd'], 6))}"
               for line in est.lines]
-    lines.append(f"  total: about {_usd(round(est.total, 2))} per hour; notebook 07 removes it all.")
+    lines.append("  " + _("total: about {usd} per hour; notebook 07 removes it all.").format(
+        usd=_usd(round(est.total, 2))))
     lines.append(f"  ({BEYOND_PRICES_SOURCE})")
     return "\n".join(lines)
