@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .lang import _
+
 USAGE = """usage: python -m utils COMMAND [options]
 
 commands:
@@ -52,7 +54,8 @@ def _inventory() -> int:
     rows = inventory.collect(cfg, target.client)
     for row in rows:
         print(f"{row['type']:<20} {row['id']:<28} {row['name']:<40} {row['state']}")
-    print(f"{len(rows)} resource(s) of the workshop remain for participant {cfg.participant!r}")
+    print(_("{count} resource(s) of the workshop remain for participant {participant!r}").format(
+        count=len(rows), participant=cfg.participant))
     return 0 if not rows else 3
 
 
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         from .instructor.cli import main as instructor_main
 
         return instructor_main(rest)
-    print(f"unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    print(_("unknown command {command!r}").format(command=command) + f"\n\n{USAGE}", file=sys.stderr)
     return 2
 
 

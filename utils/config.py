@@ -26,6 +26,7 @@ from pathlib import Path
 from awsfacts import bedrock as awsbedrock
 
 from . import validation
+from .lang import _
 from .paths import config_path, repo_root  # noqa: F401 - re-exported: utils.config.repo_root() is used widely
 from .validation import InvalidInput
 
@@ -156,24 +157,27 @@ def read_file(path: Path | None = None) -> dict:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigMissing(
-            f"No configuration file at {path}. Run notebook 00_prerequisites (or set WORKSHOP_REGION, "
-            "WORKSHOP_ACCOUNT_ID, WORKSHOP_MODEL_ID and WORKSHOP_TARGET) first."
+            _("No configuration file at {path}. Run notebook 00_prerequisites (or set WORKSHOP_REGION, "
+              "WORKSHOP_ACCOUNT_ID, WORKSHOP_MODEL_ID and WORKSHOP_TARGET) first.").format(path=path)
         ) from None
     except OSError as exc:
-        raise ConfigMissing(f"Cannot read {path}: {exc.strerror}. Check the file's permissions.") from None
+        raise ConfigMissing(_("Cannot read {path}: {error}. Check the file's permissions.").format(
+            path=path, error=exc.strerror)) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigCorrupt(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
-            "Delete it and re-run notebook 00, which writes it again."
+            _("{path} is not valid JSON (line {line}, column {column}: {error}). "
+              "Delete it and re-run notebook 00, which writes it again.").format(
+                path=path, line=exc.lineno, column=exc.colno, error=exc.msg)
         ) from None
     if not isinstance(data, dict):
-        raise ConfigCorrupt(f"{path} must hold a JSON object, not {type(data).__name__}. "
-                            "Delete it and re-run notebook 00.")
+        raise ConfigCorrupt(_("{path} must hold a JSON object, not {kind}. Delete it and re-run notebook 00.").format(
+            path=path, kind=type(data).__name__))
     unknown = sorted(set(data) - {f.name for f in fields(WorkshopConfig)})
     if unknown:
-        raise ConfigCorrupt(f"{path} has unknown settings {unknown}. Remove them, or delete the file and re-run 00.")
+        raise ConfigCorrupt(_("{path} has unknown settings {unknown}. Remove them, or delete the file and re-run "
+                              "notebook 00.").format(path=path, unknown=unknown))
     return data
 
 
@@ -202,14 +206,14 @@ def load(path: Path | None = None, *, use_env: bool = True) -> WorkshopConfig:
     missing = [k for k in REQUIRED_KEYS if not merged.get(k)]
     if missing:
         raise ConfigIncomplete(
-            f"{path} lacks {', '.join(missing)}. Re-run notebook 00 and save, or set "
-            + ", ".join(ENV_VARS[k] for k in missing) + "."
+            _("{path} lacks {missing}. Re-run notebook 00 and save, or set {variables}.").format(
+                path=path, missing=", ".join(missing), variables=", ".join(ENV_VARS[k] for k in missing))
         )
     try:
         return validate(merged)
     except InvalidInput as exc:
-        source = "an environment variable" if exc.field in env else str(path)
-        raise type(exc)(f"In {source}: {exc.problem}", exc.fix) from None
+        source = _("an environment variable") if exc.field in env else str(path)
+        raise type(exc)(_("In {source}: {problem}").format(source=source, problem=exc.problem), exc.fix) from None
 
 
 def save(cfg: WorkshopConfig | dict, path: Path | None = None) -> Path:

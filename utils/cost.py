@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 
 from awsfacts import bedrock as awsbedrock
 
+from .lang import _
+
 PRICES_SOURCE = "us-east-1 list prices, November 2026 (docs/learner.md, 'Cost on AWS')"
 ENDPOINT_AZ_HOUR = 0.01
 ENDPOINT_PER_GB = 0.01
@@ -102,7 +104,7 @@ class Estimate:
         out = [f"{line['item']:<40} {line['quantity']:<28} {line['unit price']:<30} ${line['usd']:.6f}"
                for line in self.lines]
         out.append(f"{'total':<40} {'':<28} {'':<30} ${self.total:.6f}")
-        out += [f"note: {n}" for n in self.notes]
+        out += [_("note: {note}").format(note=n) for n in self.notes]
         return "\n".join(out)
 
 
@@ -136,17 +138,18 @@ def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int 
                 tokens_in / 1000 * prices["input"])
         est.add(f"{model_id} output tokens", f"{tokens_out} tokens", f"{_usd(prices['output'])}/1k",
                 tokens_out / 1000 * prices["output"])
-    est.notes.append(f"prices: {PRICES_SOURCE}; tokens: {source}")
+    est.notes.append(_("prices: {prices}; tokens: {tokens}").format(prices=PRICES_SOURCE, tokens=source))
     head = model_id.split(".", 1)[0]
     if prices and base_model(model_id) != model_id and head != "global" and model_id.split(".")[1] == "anthropic":
-        est.notes.append(f"{head}. profiles of Anthropic models are priced about 10% above the global profile's "
-                         "tokens shown here (aws.amazon.com/bedrock/pricing)")
+        est.notes.append(_("{head}. profiles of Anthropic models are priced about 10% above the global profile's "
+                           "tokens shown here (aws.amazon.com/bedrock/pricing)").format(head=head))
     if not usage:
-        est.notes.append(f"tokens per call assumed {TYPICAL_CALL} (notebook 04 prints the real usage)")
-    est.notes.append("Lambda and endpoint data usually fall inside the free tier / round to zero; "
-                     "the endpoint hours are the cost that keeps running until notebook 07.")
+        est.notes.append(_("tokens per call assumed {call} (notebook 04 prints the real usage)").format(
+            call=TYPICAL_CALL))
+    est.notes.append(_("Lambda and endpoint data usually fall inside the free tier / round to zero; "
+                       "the endpoint hours are the cost that keeps running until notebook 07."))
     if target == "sandbox":
-        est.notes.append("On the sandbox nothing is billed: this is what the same steps would cost on AWS.")
+        est.notes.append(_("On the sandbox nothing is billed: this is what the same steps would cost on AWS."))
     return est
 
 
@@ -173,10 +176,13 @@ def endpoint_runtime(endpoint: dict, now: datetime | None = None) -> dict:
 
 def describe_runtime(rows: list[dict]) -> str:
     if not rows:
-        return "No endpoint was running: no endpoint hours to pay for."
-    lines = [f"{r['endpoint']}: created {r['created']}, ran {r['hours'] * 60:.1f} min -> billed {r['billed_hours']} "
-             f"hour(s) x {r['azs']} AZs x ${ENDPOINT_AZ_HOUR} = ${r['usd']:.2f}" for r in rows]
-    lines.append(f"Total endpoint cost: ${sum(r['usd'] for r in rows):.2f} (prices: {PRICES_SOURCE}).")
+        return _("No endpoint was running: no endpoint hours to pay for.")
+    lines = [_("{endpoint}: created {created}, ran {minutes:.1f} min -> billed {hours} hour(s) x {azs} AZs x "
+               "{price} = {usd}").format(endpoint=r["endpoint"], created=r["created"], minutes=r["hours"] * 60,
+                                         hours=r["billed_hours"], azs=r["azs"], price=f"${ENDPOINT_AZ_HOUR}",
+                                         usd=f"${r['usd']:.2f}") for r in rows]
+    lines.append(_("Total endpoint cost: {usd} (prices: {source}).").format(
+        usd=f"${sum(r['usd'] for r in rows):.2f}", source=PRICES_SOURCE))
     return "\n".join(lines)
 
 
@@ -196,9 +202,11 @@ def beyond_estimate(hours: float = 1.0) -> Estimate:
 
 def describe_beyond_estimate(hours: float = 1.0) -> str:
     est = beyond_estimate(hours)
-    lines = [f"Estimated cost of notebook 06's network on AWS for {hours:g} hour(s) (on the sandbox: nothing):"]
+    lines = [_("Estimated cost of notebook 06's network on AWS for {hours:g} hour(s) "
+               "(on the sandbox: nothing):").format(hours=hours)]
     lines += [f"  {line['item']}: {line['quantity']} x {line['unit price']} = {_usd(round(line['usd'], 6))}"
               for line in est.lines]
-    lines.append(f"  total: about {_usd(round(est.total, 2))} per hour; notebook 07 removes it all.")
+    lines.append("  " + _("total: about {usd} per hour; notebook 07 removes it all.").format(
+        usd=_usd(round(est.total, 2))))
     lines.append(f"  ({BEYOND_PRICES_SOURCE})")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from .lang import _
 from .waiting import wait_until
 
 GONE_STATES = {"deleted", "deleting", "failed", "rejected", "expired"}
@@ -49,7 +50,8 @@ def require(ec2, vpc_id: str, region: str, name: str) -> dict:
     """The bedrock-runtime endpoint created by notebook 02, or EndpointMissing."""
     ep = find(ec2, vpc_id, service_name(region), name)
     if ep is None:
-        raise EndpointMissing(f"No bedrock-runtime endpoint named {name} in {vpc_id}. Run notebook 02_vpc_endpoint.")
+        raise EndpointMissing(_("No bedrock-runtime endpoint named {name} in {vpc}. "
+                                "Run notebook 02_vpc_endpoint.").format(name=name, vpc=vpc_id))
     return ep
 
 
@@ -71,15 +73,18 @@ def wait_available(ec2, endpoint_id: str, timeout: float = 600) -> dict:
     def check():
         ep = describe_one(ec2, endpoint_id)
         if ep is None:
-            raise EndpointMissing(f"{endpoint_id} disappeared while waiting for it")
+            raise EndpointMissing(_("{endpoint} disappeared while waiting for it").format(endpoint=endpoint_id))
         if ep["State"].lower() in ("failed", "rejected"):
-            reason = (ep.get("LastError") or {}).get("Message", "no reason given")
-            raise RuntimeError(f"The endpoint {endpoint_id} is {ep['State']}: {reason}. Run 07, then 02 again.")
+            reason = (ep.get("LastError") or {}).get("Message", _("no reason given"))
+            raise RuntimeError(_("The endpoint {endpoint} is {state}: {reason}. "
+                                 "Run notebook 07, then 02 again.").format(
+                endpoint=endpoint_id, state=ep["State"], reason=reason))
         return ep
 
-    return wait_until(check, what=f"endpoint {endpoint_id} to be available", timeout=timeout,
+    return wait_until(check, what=_("endpoint {endpoint} to be available").format(endpoint=endpoint_id),
+                      timeout=timeout,
                       until=lambda ep: ep["State"].lower() == "available", status=lambda ep: ep["State"],
-                      hint="Check the endpoint in the VPC console; notebook 02's troubleshooting lists causes.")
+                      hint=_("Check the endpoint in the VPC console; notebook 02's troubleshooting lists causes."))
 
 
 def wait_deleted(ec2, endpoint_ids: list[str], timeout: float = 600) -> None:
@@ -90,7 +95,8 @@ def wait_deleted(ec2, endpoint_ids: list[str], timeout: float = 600) -> None:
         left = [describe_one(ec2, i) for i in endpoint_ids]  # one at a time: a vanished ID is NotFound
         return [e for e in left if e is not None and e["State"].lower() != "deleted"]
 
-    wait_until(check, what=f"endpoint(s) {', '.join(endpoint_ids)} to be deleted", timeout=timeout,
+    wait_until(check, what=_("endpoint(s) {endpoints} to be deleted").format(endpoints=", ".join(endpoint_ids)),
+               timeout=timeout,
                until=lambda left: not left,
                status=lambda left: ", ".join(f"{e['VpcEndpointId']}={e['State']}" for e in left) or "gone")
 

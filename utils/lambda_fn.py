@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from .lang import _
 from .waiting import wait_until
 
 LAMBDA_ENI_PREFIX = "AWS Lambda VPC ENI"
@@ -22,12 +23,13 @@ def wait_updated(lam, function_name: str, timeout: float = 600) -> dict:
     def check():
         cfg = lam.get_function_configuration(FunctionName=function_name)
         if cfg.get("LastUpdateStatus") == "Failed" or cfg.get("State") == "Failed":
-            reason = cfg.get("LastUpdateStatusReason") or cfg.get("StateReason") or "no reason given"
-            raise RuntimeError(f"The update of {function_name} failed: {reason}")
+            reason = cfg.get("LastUpdateStatusReason") or cfg.get("StateReason") or _("no reason given")
+            raise RuntimeError(_("The update of {function} failed: {reason}").format(function=function_name,
+                                                                                     reason=reason))
         return cfg
 
     return wait_until(
-        check, what=f"function {function_name} to finish its update", timeout=timeout,
+        check, what=_("function {function} to finish its update").format(function=function_name), timeout=timeout,
         until=lambda c: (c.get("LastUpdateStatus", "Successful") == "Successful"
                          and c.get("State", "Active") == "Active"),
         status=lambda c: f"State={c.get('State')}, LastUpdateStatus={c.get('LastUpdateStatus')}",
@@ -70,10 +72,12 @@ def wait_enis_gone(ec2, function_name: str, vpc_id: str | None, timeout: float =
     """
     wait_until(
         lambda: function_enis(ec2, function_name, vpc_id),
-        what=f"the ENIs of {function_name} to be released", timeout=timeout,
+        what=_("the ENIs of {function} to be released").format(function=function_name), timeout=timeout,
         until=lambda enis: not enis,
-        status=lambda enis: f"{len(enis)} left ({', '.join(e['Status'] for e in enis)})" if enis else "none left",
+        status=lambda enis: _("{count} left ({states})").format(
+            count=len(enis), states=", ".join(e["Status"] for e in enis)) if enis else _("none left"),
         max_interval=15.0,
-        hint="Lambda deletes them itself after the function leaves the VPC; they block deleting the subnets. "
-             "Run notebook 07 again later (it carries on from here); `python -m utils inventory` shows what is left.",
+        hint=_("Lambda deletes them itself after the function leaves the VPC; they block deleting the subnets. "
+               "Run notebook 07 again later (it carries on from here); `python -m utils inventory` shows what is "
+               "left."),
     )

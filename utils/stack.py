@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from .config import repo_root
+from .lang import _
 from .waiting import wait_until
 
 TEMPLATE = "cfn/bedrock-privatelink.yaml"
@@ -104,16 +105,18 @@ def outputs(cfn, name: str) -> dict:
     """The stack's outputs; raises StackMissing (with the notebook to run) when it is not ready."""
     desc = describe(cfn, name)
     if desc is None:
-        raise StackMissing(f"The stack {name} does not exist. Run notebook 01_stack first "
-                           "(if the sandbox was restarted or reset, start again from 00).")
+        raise StackMissing(_("The stack {name} does not exist. Run notebook 01_stack first "
+                             "(if the sandbox was restarted or reset, start again from 00).").format(name=name))
     if desc["StackStatus"] not in STABLE:
-        raise StackMissing(f"The stack {name} is {desc['StackStatus']}, not ready. Re-run notebook 01_stack; "
-                           "it waits for the stack or recreates a failed one.")
+        raise StackMissing(_("The stack {name} is {status}, not ready. Re-run notebook 01_stack; "
+                             "it waits for the stack or recreates a failed one.").format(
+                                 name=name, status=desc["StackStatus"]))
     out = outputs_of(desc)
     missing = [k for k in OUTPUT_KEYS if k not in out]
     if missing:
-        raise StackMissing(f"The stack {name} lacks the outputs {missing}; it was not made from {TEMPLATE}. "
-                           "Run notebook 07 to remove it, then 01 again.")
+        raise StackMissing(_("The stack {name} lacks the outputs {missing}; it was not made from {template}. "
+                             "Run notebook 07 to remove it, then 01 again.").format(
+                                 name=name, missing=missing, template=TEMPLATE))
     return out
 
 

@@ -19,6 +19,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from . import validation
+from .lang import N_, _
 
 DEFAULT_REGION = "us-east-1"
 SANDBOX_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}
@@ -40,8 +41,10 @@ class Target:
         return self.name == "sandbox"
 
     def __str__(self) -> str:
-        where = f" at {self.endpoint_url}" if self.endpoint_url else ""
-        return f"target: {self.name}{where} ({self.reason})"
+        if self.endpoint_url:
+            return _("target: {name} at {url} ({reason})").format(name=self.name, url=self.endpoint_url,
+                                                                  reason=_(self.reason))
+        return _("target: {name} ({reason})").format(name=self.name, reason=_(self.reason))
 
 
 _active: Target | None = None
@@ -78,16 +81,16 @@ def credentials_found() -> bool:
 def detect() -> tuple[str, str]:
     """(target, reason) when nobody chose one."""
     if os.environ.get("AWS_ENDPOINT_URL"):
-        return "sandbox", "AWS_ENDPOINT_URL is set"
+        return "sandbox", N_("AWS_ENDPOINT_URL is set")
     if credentials_found():
-        return "aws", "AWS credentials found"
-    return "sandbox", "no AWS credentials found"
+        return "aws", N_("AWS credentials found")
+    return "sandbox", N_("no AWS credentials found")
 
 
 def choose(name: str | None = None) -> tuple[str, str]:
     """(target, reason): the argument, else WORKSHOP_TARGET, else the config file, else detection."""
     if name:
-        return validation.target(name), "chosen explicitly"
+        return validation.target(name), N_("chosen explicitly")
     if os.environ.get("WORKSHOP_TARGET"):
         return validation.target(os.environ["WORKSHOP_TARGET"]), "WORKSHOP_TARGET"
     from . import config
@@ -126,8 +129,9 @@ def activate(name: str | None = None) -> Target:
         if url:
             if not _sandbox_healthy(url):
                 raise TargetError(
-                    f"AWS_ENDPOINT_URL={url}, but no sandbox answers there. Start one with "
-                    "`python -m sandbox start`, or unset AWS_ENDPOINT_URL (the workshop then starts one)."
+                    _("AWS_ENDPOINT_URL={url}, but no sandbox answers there. Start one with "
+                      "`python -m sandbox start`, or unset AWS_ENDPOINT_URL (the workshop then starts one).").format(
+                          url=url)
                 )
         else:
             from sandbox import control
@@ -148,8 +152,8 @@ def activate(name: str | None = None) -> Target:
     else:
         if url and is_loopback(url):
             raise TargetError(
-                f"The target is 'aws', but AWS_ENDPOINT_URL={url} points at a local sandbox. "
-                "Unset AWS_ENDPOINT_URL to reach AWS, or choose the sandbox target."
+                _("The target is 'aws', but AWS_ENDPOINT_URL={url} points at a local sandbox. "
+                  "Unset AWS_ENDPOINT_URL to reach AWS, or choose the sandbox target.").format(url=url)
             )
         if url:
             reason += f"; note AWS_ENDPOINT_URL={url} redirects every client"

@@ -25,13 +25,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .lang import _
+from .lang import _, ngettext
 
 _abandoned = threading.Event()
 
 
 class WaitAbandoned(Exception):
     """A wait in a worker thread stopped because the main thread was interrupted (Ctrl-C)."""
+
+
+def _ok_line(what: str, status: str, elapsed: float, checks: int, bound: float) -> str:
+    """The line a finished wait prints: what was awaited, what was seen last, how long, how many checks, the bound."""
+    return ngettext("OK: {what}: {status} after {elapsed:.1f} s ({checks} check, bound {bound:.0f} s)",
+                    "OK: {what}: {status} after {elapsed:.1f} s ({checks} checks, bound {bound:.0f} s)",
+                    checks).format(what=what, status=status, elapsed=elapsed, checks=checks, bound=bound)
 
 
 def parallel_map(fn: Callable[[Any], Any], items, *, workers: int, name: str) -> list:
@@ -171,8 +178,7 @@ def wait_until(
                     progress.close(ok=True)  # before the summary line, so that it reads below the bar
                     progress = None
                 if not quiet:
-                    print(f"OK: {what}: {last_status} after {elapsed:.1f} s "
-                          f"({checks} check{'s' if checks != 1 else ''}, bound {timeout:.0f} s)", flush=True)
+                    print(_ok_line(what, last_status, elapsed, checks, timeout), flush=True)
                 return result
             if now >= deadline:
                 raise WaitTimeout(what, timeout, elapsed, last_status, hint)
@@ -243,8 +249,7 @@ class Retry:
             self.done = True
             elapsed = time.monotonic() - (self._start or time.monotonic())
             self._close(ok=True)
-            print(f"OK: {self.what}: {self.last_status} after {elapsed:.1f} s "
-                  f"({self.tries} check{'s' if self.tries != 1 else ''}, bound {self.timeout:.0f} s)", flush=True)
+            print(_ok_line(self.what, self.last_status, elapsed, self.tries, self.timeout), flush=True)
         return bool(done)
 
     def _close(self, ok: bool = False) -> None:
