@@ -50,6 +50,17 @@ ROW = re.compile(r"^\|\s*`(?P<node>[^`]+)`\s*\|(?P<rest>.*)\|\s*$")
 URL = re.compile(r"https://docs\.aws\.amazon\.com/\S+")
 # The sentence of the AWS page that settles an entry: a double-quoted passage of at least a few words.
 QUOTE = re.compile(r'"[^"]{25,}"')
+# Or an AWS-recorded response: LocalStack's AWS-validated snapshot (the repository, its file, the snapshot key, the
+# entry in it, and the date of the last AWS run from the *.validation.json beside it). The quoted cell is the
+# recorded message verbatim.
+RECORDING = re.compile(r"AWS-recorded response: (?P<repo>localstack/localstack) "
+                       r"(?P<file>tests/aws/\S+\.snapshot\.json), key `(?P<key>[^`]+)`, "
+                       r"entry `(?P<entry>[^`]+)`, recorded (?P<date>\d{4}-\d{2}-\d{2})")
+# The whole cell: the recorded error message, or a passage of the recorded response (LocalStack's snapshots sort a
+# response's keys, so a passage shows also which keys AWS's answer does not hold between the quoted ones).
+RECORDED_QUOTE = re.compile(r'^"(?P<message>.+)"$')
+# Our copy of the recorded responses (tests/parity runs the sandbox against each): a recording row must be one of them.
+PARITY_CASES = REPO / "tests" / "parity" / "cases"
 
 
 # ----------------------------------------------------------------------------------------------- the plugin
@@ -132,16 +143,65 @@ def read_list(path: Path = LIST_FILE) -> Listed:
     return listed
 
 
-def list_problems(listed: Listed) -> list[str]:
-    """What is wrong with the list's format (empty when it is right)."""
+def recorded_responses(cases: Path = PARITY_CASES) -> dict[tuple[str, str, str], dict]:
+    """The AWS-recorded responses that tests/parity/cases copy from LocalStack's snapshots, by (file, key, entry):
+    the recording's date, the recorded error message if any, and the recorded response as JSON if any."""
+    recorded: dict[tuple[str, str, str], dict] = {}
+    for path in sorted(cases.glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8")).get("cases", []):
+            source = case.get("source") or {}
+            if source.get("repo") != "localstack/localstack":
+                continue
+            expect = case.get("expect") or {}
+            response = expect.get("response")
+            recorded[(source.get("file"), source.get("key"), source.get("entry"))] = {
+                "case": case.get("id"), "recorded": str(source.get("recorded", ""))[:10],
+                "message": (expect.get("error") or {}).get("Message"),
+                "response": json.dumps(response, ensure_ascii=False) if response is not None else None}
+    return recorded
+
+
+def list_problems(listed: Listed, cases: Path = PARITY_CASES) -> list[str]:
+    """What is wrong with the list's format (empty when it is right).
+
+    An expected failure rests either on an AWS page (its URL, and the quoted sentence that settles it) or on an
+    AWS-recorded response (LocalStack's snapshot file, key, entry and recording date, and the recorded error message,
+    or a passage of the recorded response, quoted verbatim). A recording must be one that tests/parity/cases holds,
+    with the same date, and the quote must be in it, so that the quote is AWS's answer (never the sandbox's) and
+    tests/parity checks that the sandbox gives it."""
     problems = []
+    recorded = None
     for node in {**listed.expected, **listed.deselected}:
         if not NODE_ID.match(node):
             problems.append(f"{node}: not a pytest node id of moto's tests (tests/test_<service>/<file>.py::<test>)")
     for node, text in listed.expected.items():
         cells = [c.strip() for c in text.split("|") if c.strip()]
+        recording = RECORDING.search(cells[0]) if cells else None
+        if recording:
+            if len(cells) != 3:
+                problems.append(f"{node}: needs the AWS recording, the recorded message quoted and what moto expects")
+                continue
+            quote = RECORDED_QUOTE.match(cells[1])
+            if not quote:
+                problems.append(f"{node}: the recording's cell must be the recorded message quoted (\"...\")")
+                continue
+            if recorded is None:
+                recorded = recorded_responses(cases)
+            found = recorded.get((recording["file"], recording["key"], recording["entry"]))
+            if found is None:
+                problems.append(f"{node}: the recording {recording['file']} {recording['key']} {recording['entry']} "
+                                f"is not one that tests/parity/cases holds")
+            elif found["recorded"] != recording["date"]:
+                problems.append(f"{node}: the recording is dated {found['recorded']} in tests/parity/cases "
+                                f"({found['case']}), not {recording['date']}")
+            elif not (quote["message"] == found["message"]
+                      or (found["response"] and quote["message"] in found["response"])):
+                problems.append(f"{node}: the quote is neither the recorded message nor a passage of the recorded "
+                                f"response ({found['case']})")
+            continue
         if not URL.search(cells[0] if cells else ""):
-            problems.append(f"{node}: no AWS documentation page (https://docs.aws.amazon.com/...)")
+            problems.append(f"{node}: no AWS documentation page (https://docs.aws.amazon.com/...) "
+                            f"nor AWS-recorded response (\"AWS-recorded response: localstack/localstack ...\")")
         if len(cells) != 3:
             problems.append(f"{node}: needs the AWS page, the quoted sentence that settles it and what moto expects")
         elif not QUOTE.search(cells[1]):
