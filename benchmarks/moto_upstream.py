@@ -1,4 +1,4 @@
-"""Run moto's own tests for the services we patch, with our patches applied in-process (not in CI: 5-10 min).
+"""Run moto's own tests for the services we patch, with our patches applied in-process (not in CI: ~15 min).
 
     python -m benchmarks.moto_upstream [--services ec2,iam,...] [--workers 2] [--work DIR] [--baseline]
 
@@ -17,8 +17,9 @@ Tests marked `network` or `requires_docker`, and the unmarked ones listed as des
 sandbox/moto_fixes/EXPECTED_UPSTREAM_FAILURES.md (they run Lambda functions in Docker containers), do not
 run; each is deselected with its reason. Every other failure must be on that file's list of expected
 failures, each with the AWS documentation page showing that moto's expectation, not our fix, departs from
-AWS, and the quoted sentence of that page that settles it (a failure whose reason cannot be quoted is a bug in
-our fixes). The script prints the figures and a JSON line, and exits 1 on any failure not on the list (a listed
+AWS, and the quoted sentence of that page that settles it, or else AWS's recorded response (a LocalStack snapshot
+that tests/parity/cases copies) and the recorded words quoted (a failure whose reason can be quoted from neither is
+a bug in our fixes). The script prints the figures and a JSON line, and exits 1 on any failure not on the list (a listed
 test that now passes is reported too, so that the list can shrink). `--baseline` runs the same tests on
 plain moto, without our fixes, to tell our failures from moto's own.
 
@@ -329,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Baseline (plain moto) failures:\n  " + "\n  ".join(f"{n}  {w}" for n, w in sorted(failures.items())))
     else:
         if unexpected:
-            print("Failures NOT on the list (regressions, or add them with the AWS page that shows moto is wrong):")
+            print("Failures NOT on the list (regressions, or list them with the AWS page or recording that settles):")
             for node in unexpected:
                 print(f"  {node}  {failures[node]}")
         if now_pass:
