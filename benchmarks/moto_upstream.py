@@ -1,4 +1,4 @@
-"""Run moto's own tests for the services we patch, with our patches applied in-process (not in CI: 5-10 min).
+"""Run moto's own tests for the services we patch, with our patches applied in-process (not in CI: ~15 min).
 
     python -m benchmarks.moto_upstream [--services ec2,iam,...] [--workers 2] [--work DIR] [--baseline]
 
@@ -17,8 +17,9 @@ Tests marked `network` or `requires_docker`, and the unmarked ones listed as des
 sandbox/moto_fixes/EXPECTED_UPSTREAM_FAILURES.md (they run Lambda functions in Docker containers), do not
 run; each is deselected with its reason. Every other failure must be on that file's list of expected
 failures, each with the AWS documentation page showing that moto's expectation, not our fix, departs from
-AWS, and the quoted sentence of that page that settles it (a failure whose reason cannot be quoted is a bug in
-our fixes). The script prints the figures and a JSON line, and exits 1 on any failure not on the list (a listed
+AWS, and the quoted sentence of that page that settles it, or else AWS's recorded response (a LocalStack snapshot
+that tests/parity/cases copies) and the recorded words quoted (a failure whose reason can be quoted from neither is
+a bug in our fixes). The script prints the figures and a JSON line, and exits 1 on any failure not on the list (a listed
 test that now passes is reported too, so that the list can shrink). `--baseline` runs the same tests on
 plain moto, without our fixes, to tell our failures from moto's own.
 
@@ -50,6 +51,17 @@ ROW = re.compile(r"^\|\s*`(?P<node>[^`]+)`\s*\|(?P<rest>.*)\|\s*$")
 URL = re.compile(r"https://docs\.aws\.amazon\.com/\S+")
 # The sentence of the AWS page that settles an entry: a double-quoted passage of at least a few words.
 QUOTE = re.compile(r'"[^"]{25,}"')
+# Or an AWS-recorded response: LocalStack's AWS-validated snapshot (the repository, its file, the snapshot key, the
+# entry in it, and the date of the last AWS run from the *.validation.json beside it). The quoted cell is the
+# recorded message verbatim.
+RECORDING = re.compile(r"AWS-recorded response: (?P<repo>localstack/localstack) "
+                       r"(?P<file>tests/aws/\S+\.snapshot\.json), key `(?P<key>[^`]+)`, "
+                       r"entry `(?P<entry>[^`]+)`, recorded (?P<date>\d{4}-\d{2}-\d{2})")
+# The whole cell: the recorded error message, or a passage of the recorded response (LocalStack's snapshots sort a
+# response's keys, so a passage shows also which keys AWS's answer does not hold between the quoted ones).
+RECORDED_QUOTE = re.compile(r'^"(?P<message>.+)"$')
+# Our copy of the recorded responses (tests/parity runs the sandbox against each): a recording row must be one of them.
+PARITY_CASES = REPO / "tests" / "parity" / "cases"
 
 
 # ----------------------------------------------------------------------------------------------- the plugin
@@ -132,16 +144,65 @@ def read_list(path: Path = LIST_FILE) -> Listed:
     return listed
 
 
-def list_problems(listed: Listed) -> list[str]:
-    """What is wrong with the list's format (empty when it is right)."""
+def recorded_responses(cases: Path = PARITY_CASES) -> dict[tuple[str, str, str], dict]:
+    """The AWS-recorded responses that tests/parity/cases copy from LocalStack's snapshots, by (file, key, entry):
+    the recording's date, the recorded error message if any, and the recorded response as JSON if any."""
+    recorded: dict[tuple[str, str, str], dict] = {}
+    for path in sorted(cases.glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8")).get("cases", []):
+            source = case.get("source") or {}
+            if source.get("repo") != "localstack/localstack":
+                continue
+            expect = case.get("expect") or {}
+            response = expect.get("response")
+            recorded[(source.get("file"), source.get("key"), source.get("entry"))] = {
+                "case": case.get("id"), "recorded": str(source.get("recorded", ""))[:10],
+                "message": (expect.get("error") or {}).get("Message"),
+                "response": json.dumps(response, ensure_ascii=False) if response is not None else None}
+    return recorded
+
+
+def list_problems(listed: Listed, cases: Path = PARITY_CASES) -> list[str]:
+    """What is wrong with the list's format (empty when it is right).
+
+    An expected failure rests either on an AWS page (its URL, and the quoted sentence that settles it) or on an
+    AWS-recorded response (LocalStack's snapshot file, key, entry and recording date, and the recorded error message,
+    or a passage of the recorded response, quoted verbatim). A recording must be one that tests/parity/cases holds,
+    with the same date, and the quote must be in it, so that the quote is AWS's answer (never the sandbox's) and
+    tests/parity checks that the sandbox gives it."""
     problems = []
+    recorded = None
     for node in {**listed.expected, **listed.deselected}:
         if not NODE_ID.match(node):
             problems.append(f"{node}: not a pytest node id of moto's tests (tests/test_<service>/<file>.py::<test>)")
     for node, text in listed.expected.items():
         cells = [c.strip() for c in text.split("|") if c.strip()]
+        recording = RECORDING.search(cells[0]) if cells else None
+        if recording:
+            if len(cells) != 3:
+                problems.append(f"{node}: needs the AWS recording, the recorded message quoted and what moto expects")
+                continue
+            quote = RECORDED_QUOTE.match(cells[1])
+            if not quote:
+                problems.append(f"{node}: the recording's cell must be the recorded message quoted (\"...\")")
+                continue
+            if recorded is None:
+                recorded = recorded_responses(cases)
+            found = recorded.get((recording["file"], recording["key"], recording["entry"]))
+            if found is None:
+                problems.append(f"{node}: the recording {recording['file']} {recording['key']} {recording['entry']} "
+                                f"is not one that tests/parity/cases holds")
+            elif found["recorded"] != recording["date"]:
+                problems.append(f"{node}: the recording is dated {found['recorded']} in tests/parity/cases "
+                                f"({found['case']}), not {recording['date']}")
+            elif not (quote["message"] == found["message"]
+                      or (found["response"] and quote["message"] in found["response"])):
+                problems.append(f"{node}: the quote is neither the recorded message nor a passage of the recorded "
+                                f"response ({found['case']})")
+            continue
         if not URL.search(cells[0] if cells else ""):
-            problems.append(f"{node}: no AWS documentation page (https://docs.aws.amazon.com/...)")
+            problems.append(f"{node}: no AWS documentation page (https://docs.aws.amazon.com/...) "
+                            f"nor AWS-recorded response (\"AWS-recorded response: localstack/localstack ...\")")
         if len(cells) != 3:
             problems.append(f"{node}: needs the AWS page, the quoted sentence that settles it and what moto expects")
         elif not QUOTE.search(cells[1]):
@@ -269,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Baseline (plain moto) failures:\n  " + "\n  ".join(f"{n}  {w}" for n, w in sorted(failures.items())))
     else:
         if unexpected:
-            print("Failures NOT on the list (regressions, or add them with the AWS page that shows moto is wrong):")
+            print("Failures NOT on the list (regressions, or list them with the AWS page or recording that settles):")
             for node in unexpected:
                 print(f"  {node}  {failures[node]}")
         if now_pass:

@@ -20,7 +20,10 @@
   use the same pair) appear in the subnets and hold them until released after `SETTINGS.delay("eni_release")`
   once no function uses them. `VpcConfig.VpcId` is the subnets' VPC (moto hard-codes it).
 
-moto's model methods are wrapped (not its HTTP handlers), so CloudFormation gets the same behaviour.
+moto's model methods are wrapped (not its HTTP handlers), so CloudFormation gets the same behaviour. The one
+exception is the read that lets a state advance: it wraps moto's GetFunction and GetFunctionConfiguration
+responses (a caller's read, not moto's internal lookups), so the server and moto in-process
+(`sandbox.moto_fixes.apply_all()`, moto's own tests) share one mechanism.
 
 Public functions for other modules: `vpc_attachment(region, function_name)`, `release_due_enis()`.
 """
@@ -36,9 +39,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.ec2.exceptions import InvalidNetworkInterfaceIdError, InvalidSubnetIdError
 from werkzeug.wrappers import Response
@@ -676,18 +681,36 @@ def settle(fn) -> None:
         state.create_hold = state.update_hold = False
 
 
-@route(service="lambda", method="GET",
-       path=r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/configuration)?/?$")
-def _read_advances_state(req, name: str) -> None:
+_orig_response_get_function = LambdaResponse.get_function
+_orig_response_get_function_configuration = LambdaResponse.get_function_configuration
+
+
+def _read_advances_state(self) -> None:
     """GetFunction and GetFunctionConfiguration: a read lets a Pending or InProgress state advance (see
-    FunctionState); moto answers, and the answer shows the state after the read."""
+    FunctionState). A patch of moto's read path, so that the server and moto in-process
+    (sandbox.moto_fixes.apply_all()) share it; the answer shows the state after the read."""
+    parts = unquote(self.path).rstrip("/").split("/")
+    name = parts[-2] if parts[-1] == "configuration" else parts[-1]
     try:
-        fn = backends.awslambda(req.region).get_function(name, None)
+        fn = self.backend.get_function(name, self._get_param("Qualifier", None))
     except (JsonRESTError, ValueError, KeyError):
-        return None  # moto answers with its error
+        return  # moto answers with its error
     if fn is not None:
         settle(fn)
-    return None
+
+
+def _response_get_function(self) -> str:
+    _read_advances_state(self)
+    return _orig_response_get_function(self)
+
+
+def _response_get_function_configuration(self) -> str:
+    _read_advances_state(self)
+    return _orig_response_get_function_configuration(self)
+
+
+LambdaResponse.get_function = _response_get_function
+LambdaResponse.get_function_configuration = _response_get_function_configuration
 
 
 # ---------------------------------------------------------------- Invoke

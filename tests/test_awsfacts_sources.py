@@ -148,6 +148,42 @@ def test_an_expected_failure_without_the_quoted_sentence_is_refused():
     assert list_problems(quoted) == []
 
 
+def test_an_expected_failure_may_quote_an_aws_recording_that_tests_parity_holds():
+    """A row may rest on AWS's recorded response instead of a page: the recording is cited (LocalStack file, snapshot
+    key, entry, date of the AWS run) and must be one that tests/parity/cases copies, with the quote in it, so the
+    quote is AWS's answer and never the sandbox's."""
+    from benchmarks.moto_upstream import Listed, list_problems
+
+    node = "tests/test_iam/test_iam.py::test_x"
+    cited = ("AWS-recorded response: localstack/localstack tests/aws/services/iam/test_iam_roles.snapshot.json, key "
+             "`tests/aws/services/iam/test_iam_roles.py::TestRoleLifecycle::test_role_errors`, entry `get-role-error`, "
+             "recorded {date}")
+    recorded = '"The role with name test-nonexistent-role cannot be found."'
+    why = "moto expects one wording, AWS answers another"
+
+    def problems(citation: str, quote: str) -> list[str]:
+        return list_problems(Listed(expected={node: f"{citation} | {quote} | {why}"}))
+
+    assert problems(cited.format(date="2026-02-11"), recorded) == []
+    # a wording that is not the recorded one (say, the sandbox's or moto's own) is refused
+    assert any("neither the recorded message" in p
+               for p in problems(cited.format(date="2026-02-11"), '"Role test-nonexistent-role not found"'))
+    # the date must be the recording's
+    assert any("dated 2026-02-11" in p for p in problems(cited.format(date="2026-03-01"), recorded))
+    # a recording our parity cases do not hold cannot be checked, so it is refused
+    other = cited.replace("`get-role-error`", "`no-such-entry`").format(date="2026-02-11")
+    assert any("not one that tests/parity/cases holds" in p for p in problems(other, recorded))
+    # unquoted
+    assert problems(cited.format(date="2026-02-11"), "The role with name test-nonexistent-role cannot be found.")
+    # a passage of a recorded response (not an error) is accepted when it is verbatim in the recording
+    response = ("AWS-recorded response: localstack/localstack "
+                "tests/aws/services/lambda_/test_lambda_api.snapshot.json, "
+                "key `tests/aws/services/lambda_/test_lambda_api.py::TestLambdaFunction::test_function_lifecycle`, "
+                "entry `create_response`, recorded 2025-11-25")
+    assert problems(response, '"State": "Pending", "StateReason": "The function is being created."') == []
+    assert problems(response, '"State": "Active"')
+
+
 def test_no_expected_failure_blames_aws_for_a_runtime_the_sandbox_refuses():
     """The 28 runtime entries were our regression (stale dates): none may come back."""
     from benchmarks.moto_upstream import read_list
