@@ -171,8 +171,10 @@ def _run_validation_cell(aws, sourcevpce_policy):
         def client(service, region):
             return aws(service, region)
 
+    from utils import say  # imported by the notebook's setup cell
+
     namespace = {"json": json, "target": _Target, "cfg": type("Cfg", (), {"region": "us-east-1"}),
-                 "eni_policy": policies.eni_policy(), "sourcevpce_policy": sourcevpce_policy}
+                 "eni_policy": policies.eni_policy(), "sourcevpce_policy": sourcevpce_policy, "say": say}
     exec(compile(cells["03-09b"].source, "03_lambda_in_vpc:03-09b", "exec"), namespace)  # noqa: S102
 
 

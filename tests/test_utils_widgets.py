@@ -284,7 +284,7 @@ def test_the_waits_speak_japanese(monkeypatch, capsys):
 
     monkeypatch.setenv("WORKSHOP_LANG", "ja")
     monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
-    with pytest.raises(waiting.WaitTimeout, match=r"秒待ちましたが、the endpoint を待つのをやめました \(上限 0 秒\)"):
+    with pytest.raises(waiting.WaitTimeout, match=r"待機を打ち切りました: the endpoint \(待機 [0-9.]+ 秒、上限 0 秒\)"):
         waiting.wait_until(lambda: False, what="the endpoint", timeout=0.3, interval=0.05)
 
 
