@@ -144,22 +144,32 @@ def _patch() -> None:
 
     Route53ResolverBackend.create_resolver_endpoint = create_resolver_endpoint
 
-    # AWS's texts, as recorded (LocalStack's AWS-validated snapshot test_route53resolver.snapshot.json, 2023-09-08).
+    # AWS's text, as recorded for DeleteResolverRule and DisassociateResolverRule (LocalStack's AWS-validated snapshot
+    # tests/aws/services/route53resolver/test_route53resolver.snapshot.json: test_delete_non_existent_resolver_rule,
+    # recorded 2023-09-08, and test_disassociate_non_existent_association, recorded 2025-03-12; tests/parity/cases/
+    # route53resolver.json replays both). GetResolverRule (and AssociateResolverRule) keep moto's message: no AWS
+    # recording or page gives AWS's wording for them, and the sandbox does not invent it.
     from moto.route53resolver.exceptions import ResourceNotFoundException
     from moto.route53resolver.validations import validate_args
 
-    def _validate_resolver_rule_id(self, resolver_rule_id):
-        validate_args([("resolverRuleId", resolver_rule_id)])
+    def _recorded_rule_not_found(self, resolver_rule_id):
         if resolver_rule_id not in self.resolver_rules:
             raise ResourceNotFoundException(f'[RSLVR-00703] Resolver rule with ID "{resolver_rule_id}" does not exist.')
 
-    Route53ResolverBackend._validate_resolver_rule_id = _validate_resolver_rule_id
+    delete_rule = Route53ResolverBackend.delete_resolver_rule
+
+    def delete_resolver_rule(self, resolver_rule_id):
+        validate_args([("resolverRuleId", resolver_rule_id)])
+        _recorded_rule_not_found(self, resolver_rule_id)
+        return delete_rule(self, resolver_rule_id)
+
+    Route53ResolverBackend.delete_resolver_rule = delete_resolver_rule
 
     disassociate = Route53ResolverBackend.disassociate_resolver_rule
 
     def disassociate_resolver_rule(self, resolver_rule_id, vpc_id):
         validate_args([("resolverRuleId", resolver_rule_id), ("vPCId", vpc_id)])
-        self._validate_resolver_rule_id(resolver_rule_id)
+        _recorded_rule_not_found(self, resolver_rule_id)
         return disassociate(self, resolver_rule_id, vpc_id)
 
     Route53ResolverBackend.disassociate_resolver_rule = disassociate_resolver_rule

@@ -76,3 +76,12 @@ def test_missing_rule_as_recorded(aws):
         aws("route53resolver").delete_resolver_rule(ResolverRuleId="id-123")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert err.value.response["Error"]["Message"] == '[RSLVR-00703] Resolver rule with ID "id-123" does not exist.'
+
+
+def test_missing_rule_get_keeps_moto_message(aws):
+    """GetResolverRule of an unknown rule: no AWS recording or page gives AWS's wording, so the sandbox leaves moto's
+    answer (ResourceNotFoundException) and does not borrow DeleteResolverRule's recorded "[RSLVR-00703] ..." text."""
+    with pytest.raises(ClientError) as err:
+        aws("route53resolver").get_resolver_rule(ResolverRuleId="rslvr-rr-0123456789abcdef0")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert not err.value.response["Error"]["Message"].startswith("[RSLVR-")
