@@ -86,8 +86,9 @@ def test_learner_journey(lab, page, ui_sandbox, kernel_env, workshop_config, tmp
     save.click()
     expect(area.locator(".widget-html", has_text="Saved to")).to_be_visible(timeout=15_000)
     saved = json.loads(workshop_config.read_text())
+    # The form also saves the language the notebook runs in (English here), so every helper speaks it afterwards.
     assert saved == {"target": "sandbox", "region": "us-east-1", "account_id": "123456789012", "model_id": MODEL,
-                     "prefix": ""}, saved
+                     "prefix": "", "lang": "en"}, saved
     shot(nb00, "02-config-saved")
 
     nb00.run("notebook:run-all-below", "the rest of 00", 90, index=form_cell + 1)
@@ -134,7 +135,7 @@ def test_learner_journey(lab, page, ui_sandbox, kernel_env, workshop_config, tmp
     expect(bar).to_be_visible(timeout=60_000)
     bar.scroll_into_view_if_needed()
     shot(nb05, "06-progress-bar")
-    wait_cell = nb05.index_of('waiting.Retry("the Deny policy to take effect"')
+    wait_cell = nb05.index_of('waiting.Retry(say.text("wait_deny")')
     label = nb05.cell(wait_cell).locator(".jp-OutputArea", has_text="waiting for the Deny policy")
     expect(label.first).to_be_visible(timeout=5_000)  # what is awaited, next to the bar
     state = _wait_idle(nb05)
