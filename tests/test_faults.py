@@ -68,7 +68,8 @@ def test_the_workshop_through_every_injected_fault(workshop, sandbox, monkeypatc
     report = workshop.run(["00", "01", "07"])
     assert [r.status for r in report.results] == ["ok", "failed", "ok"], workshop.summary(report)
     error = report.results[1].error
-    assert "The stack ended as ROLLBACK_COMPLETE" in error and "Run notebook 07 to clean up, then this notebook again" in error
+    assert "The stack ended as ROLLBACK_COMPLETE" in error
+    assert "Run notebook 07 to clean up, then this notebook again" in error
     text = workshop.text("01")
     assert "CREATE_FAILED" in text and "Injected fault" in text and "ROLLBACK_COMPLETE" in text
     assert workshop.last("01")["state"]["resources"] == [("cloudformation stack", "Bedrock-GenAI-Stack")]
