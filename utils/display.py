@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .lang import N_, _
+
 # ---------------------------------------------------------------- tables
 
 
@@ -18,7 +20,12 @@ def table(rows: Iterable[dict], columns: list[str] | None = None):
 
     rows = list(rows)
     frame = pd.DataFrame(rows, columns=columns) if columns else pd.DataFrame(rows)
-    return frame
+    return frame.rename(columns=lambda c: _(c) if c in HEADERS else c)
+
+
+# Column names the workshop writes (notebook 04's and 06's address tables), shown in the learner's language. AWS's
+# field names (DnsName, OutputKey, ...) stay as AWS spells them.
+HEADERS = (N_("address"), N_("in VPC CIDR"), N_("endpoint ENI"))
 
 
 def key_values(mapping: dict, key: str = "key", value: str = "value"):
@@ -46,6 +53,10 @@ def enis_table(interfaces: list[dict]):
 
 
 def inventory_table(rows: list[dict]):
+    """The inventory as a table; when it is empty, a sentence saying so (an empty table shows only its columns)."""
+    if not rows:
+        print(_("The inventory lists nothing."), flush=True)
+        return None
     return table(rows, ["type", "id", "name", "state"])
 
 
@@ -103,7 +114,7 @@ def path_diagram(links: list[tuple[str, str, bool, str]]) -> str:
     """Mermaid source of a live path: [(from, to, ok, reason)], green links when ok, red when broken."""
     lines = ["flowchart LR"]
     names: dict[str, str] = {}
-    for a, b, _, _ in links:
+    for a, b, _label, _style in links:
         for n in (a, b):
             names.setdefault(n, f"n{len(names)}")
     for label, node in names.items():

@@ -40,7 +40,7 @@ import json
 from awsfacts.awslambda import VPC_ACCESS_ACTIONS
 from iampolicy import validation
 
-from .lang import _
+from .lang import N_, _
 
 ENI_POLICY_NAME = "enivpce-policy"
 SOURCEVPCE_POLICY_NAME = "lambda-bedrock-sourcevpce-access-only"
@@ -272,8 +272,14 @@ def _where(finding: dict) -> str:
     return "; ".join(p for p in parts if p) or "-"
 
 
+# The documents' names as notebook 02 passes them, shown in the learner's language. Other names (03's policy names
+# `enivpce-policy`, ...) are AWS resource names and are shown as they are.
+DOCUMENT_NAMES = (N_("endpoint policy"), N_("control-plane endpoint policy"))
+
+
 def show_findings(findings: list[dict], name: str) -> list[dict]:
     """Print IAM Access Analyzer's ValidatePolicy findings for the document `name`; return the blocking ones."""
+    name = _(name) if name in DOCUMENT_NAMES else name
     if not findings:
         print(_("{name}: IAM Access Analyzer reports no findings.").format(name=name))
         return []
