@@ -28,7 +28,7 @@ from iampolicy import evaluator as policy
 from . import backends, context_keys
 from .errors import AwsError
 from .identity import Principal, principal_for
-from .server import AwsRequest, route
+from .server import AwsRequest, query_members, route
 
 _ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)$")
 
@@ -132,14 +132,6 @@ def check_role_arn(role_arn: str) -> None:
         raise AwsError("ValidationError", f"{role_arn} is invalid")
 
 
-def _members(form: dict, prefix: str) -> list[str]:
-    out, i = [], 1
-    while f"{prefix}.member.{i}" in form:
-        out.append(form[f"{prefix}.member.{i}"])
-        i += 1
-    return out
-
-
 def check_session_tags(form: dict) -> None:
     """Session tags (AssumeRole "Tags", "TransitiveTagKeys"): InvalidParameterValue for keys that repeat, case
     ignored, and for a transitive key that is not one of the tags (recorded from AWS: LocalStack
@@ -152,7 +144,7 @@ def check_session_tags(form: dict) -> None:
     if len(set(lowered)) != len(lowered):
         raise AwsError("InvalidParameterValue",
                        "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
-    if any(t.lower() not in lowered for t in _members(form, "TransitiveTagKeys")):
+    if any(t.lower() not in lowered for t in query_members(form, "TransitiveTagKeys")):
         raise AwsError("InvalidParameterValue",
                        "The specified transitive tag key must be included in the requested tags.")
 

@@ -81,6 +81,19 @@ def _acct(account: str | None) -> str:
     return account or _current.get()
 
 
+def route_table_for(ec2, subnet) -> object | None:
+    """The route table a subnet uses: its explicit association, else its VPC's main table."""
+    main = None
+    for rt in ec2.route_tables.values():
+        if rt.vpc_id != subnet.vpc_id:
+            continue
+        if subnet.id in rt._associations.values():
+            return rt
+        if rt.main_association_id is not None:
+            main = rt
+    return main
+
+
 def ec2(region: str, account: str | None = None):
     from moto.ec2.models import ec2_backends
 

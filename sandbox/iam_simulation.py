@@ -41,22 +41,14 @@ from iampolicy import evaluator as policy
 
 from . import authz, backends, organizations
 from .errors import AwsError
-from .server import AwsRequest, route
-
-
-def _members(form: dict, prefix: str) -> list[str]:
-    out, i = [], 1
-    while f"{prefix}.member.{i}" in form:
-        out.append(form[f"{prefix}.member.{i}"])
-        i += 1
-    return out
+from .server import AwsRequest, query_members, route
 
 
 def _context_entries(form: dict) -> dict:
     ctx, i = {}, 1
     while f"ContextEntries.member.{i}.ContextKeyName" in form:
         base = f"ContextEntries.member.{i}"
-        values = _members(form, f"{base}.ContextKeyValues")
+        values = query_members(form, f"{base}.ContextKeyValues")
         kind = form.get(f"{base}.ContextKeyType", "string")
         if kind == "boolean":
             parsed = [v.lower() == "true" for v in values]
@@ -197,15 +189,15 @@ def simulate_principal_policy(req: AwsRequest):
     if not source:
         raise AwsError("ValidationError", "1 validation error detected: Value null at 'policySourceArn' failed to "
                        "satisfy constraint: Member must not be null")
-    actions = _members(form, "ActionNames")
-    resources = _members(form, "ResourceArns") or ["*"]
+    actions = query_members(form, "ActionNames")
+    resources = query_members(form, "ResourceArns") or ["*"]
     context = _context_entries(form)
     identity, boundary, texts = _source_policies(source)
-    inputs = _members(form, "PolicyInputList")
+    inputs = query_members(form, "PolicyInputList")
     extra = [(f"PolicyInputList.{i + 1}", p) for i, p in enumerate(inputs)]
     texts.update({f"PolicyInputList.{i + 1}": (f"PolicyInputList.{i + 1}", "IAM Policy", p)
                   for i, p in enumerate(inputs)})
-    boundary_input = _members(form, "PermissionsBoundaryPolicyInputList")
+    boundary_input = query_members(form, "PermissionsBoundaryPolicyInputList")
     if len(boundary_input) > 1:
         raise AwsError("ValidationError", "1 validation error detected: Value at "
                        "'permissionsBoundaryPolicyInputList' failed to satisfy constraint: Member must have length "

@@ -158,27 +158,15 @@ def _sg_allows(ec2, group_ids, *, egress: bool, peer_ip: str, peer_groups: set[s
     return False
 
 
-def _route_table_for(ec2, subnet) -> object | None:
-    main = None
-    for rt in ec2.route_tables.values():
-        if rt.vpc_id != subnet.vpc_id:
-            continue
-        if subnet.id in rt._associations.values():
-            return rt
-        if rt.main_association_id is not None:
-            main = rt
-    return main
-
-
 def _has_nat_route(ec2, subnet) -> bool:
-    rt = _route_table_for(ec2, subnet)
+    rt = backends.route_table_for(ec2, subnet)
     if rt is None:
         return False
     return any(r.destination_cidr_block == "0.0.0.0/0" and r.nat_gateway is not None for r in rt.routes)
 
 
 def _has_igw_route(ec2, subnet) -> bool:
-    rt = _route_table_for(ec2, subnet)
+    rt = backends.route_table_for(ec2, subnet)
     if rt is None:
         return False
     return any(r.destination_cidr_block == "0.0.0.0/0" and r.gateway is not None for r in rt.routes)

@@ -163,6 +163,15 @@ def moto_app():
     return _moto_app
 
 
+def query_members(form: dict, prefix: str) -> list[str]:
+    """A list member of a query-protocol request (IAM, STS, CloudFormation): `Prefix.member.1`, `.2`, ... in order."""
+    out, i = [], 1
+    while f"{prefix}.member.{i}" in form:
+        out.append(form[f"{prefix}.member.{i}"])
+        i += 1
+    return out
+
+
 def parse(environ: dict) -> AwsRequest:
     request = Request(environ)
     body = request.get_data(cache=True)

@@ -280,18 +280,6 @@ RELEASE_HOOKS.append(purge)
 # ------------------------------------------------------------------------------------------ routing
 
 
-def _route_table_for(ec2, subnet):
-    main = None
-    for rt in ec2.route_tables.values():
-        if rt.vpc_id != subnet.vpc_id:
-            continue
-        if subnet.id in rt._associations.values():
-            return rt
-        if rt.main_association_id is not None:
-            main = rt
-    return main
-
-
 def _vpc_cidrs(vpc) -> list:
     cidrs = [vpc.cidr_block]
     for assoc in vpc.cidr_block_association_set or []:
@@ -367,7 +355,7 @@ def _associated_table(ec2, attachment):
 def _one_way(ec2, src_subnet, dst_ip: str) -> tuple[bool, str, dict]:
     """Whether a packet from `src_subnet` reaches `dst_ip` in another VPC; (ok, reason, facts)."""
     src_vpc_id = src_subnet.vpc_id
-    rt = _route_table_for(ec2, src_subnet)
+    rt = backends.route_table_for(ec2, src_subnet)
     route = _best_vpc_route(rt, dst_ip) if rt is not None else None
     if route is None:
         return False, (f"the route table {getattr(rt, 'id', '-')} of {src_subnet.id} ({src_vpc_id}) has no route "
