@@ -134,3 +134,15 @@ def wait_for(predicate, what: str, timeout: float):
         time.sleep(delay)
         delay = min(delay * 1.5, 0.5)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def instructor_env(workshop_env, sandbox, monkeypatch):
+    """For the instructor tooling: a reset sandbox, fresh credentials, and participants' files in the test's folder."""
+    from utils.instructor import aws
+
+    aws.forget_credentials()
+    monkeypatch.setenv("WORKSHOP_STATUS_WORKERS", "4")
+    monkeypatch.setenv("WORKSHOP_INSTRUCTOR_DIR", str(workshop_env / "participants"))
+    yield sandbox
+    aws.forget_credentials()

@@ -189,16 +189,6 @@ def test_policy_effect_of_an_endpoint():
 
 
 # ---------------------------------------------------------------------------------------------- shared account
-@pytest.fixture
-def instructor_env(workshop_env, sandbox, monkeypatch):
-    from utils.instructor import aws
-
-    aws.forget_credentials()
-    monkeypatch.setenv("WORKSHOP_STATUS_WORKERS", "4")
-    monkeypatch.setenv("WORKSHOP_INSTRUCTOR_DIR", str(workshop_env / "participants"))
-    yield sandbox
-    aws.forget_credentials()
-
 
 def test_shared_account_refuses_a_room_beyond_the_vpc_quota(instructor_env, aws, capsys):
     ec2 = aws("ec2")

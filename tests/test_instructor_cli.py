@@ -50,16 +50,6 @@ def one_paragraph(err: str) -> str:
     return text
 
 
-@pytest.fixture
-def instructor_env(workshop_env, sandbox, monkeypatch):
-    from utils.instructor import aws
-
-    aws.forget_credentials()
-    monkeypatch.setenv("WORKSHOP_STATUS_WORKERS", "4")
-    monkeypatch.setenv("WORKSHOP_INSTRUCTOR_DIR", str(workshop_env / "participants"))
-    yield sandbox
-    aws.forget_credentials()
-
 
 def shared_room(capsys, n: int = 2) -> None:
     assert cli.main(["provision", "--shared", str(n)]) == 0

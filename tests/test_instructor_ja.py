@@ -103,15 +103,10 @@ def test_a_stopped_sandbox_in_japanese_is_exit_1_and_keeps_the_error_name():
 
 
 @pytest.fixture
-def instructor_env(workshop_env, sandbox, monkeypatch):
-    from utils.instructor import aws
-
-    aws.forget_credentials()
-    monkeypatch.setenv("WORKSHOP_STATUS_WORKERS", "4")
-    monkeypatch.setenv("WORKSHOP_INSTRUCTOR_DIR", str(workshop_env / "participants"))
+def instructor_env(instructor_env, monkeypatch):
+    """tests/conftest.py's, with no WORKSHOP_LANG from the caller's shell: each test sets the language it means."""
     monkeypatch.delenv("WORKSHOP_LANG", raising=False)
-    yield sandbox
-    aws.forget_credentials()
+    return instructor_env
 
 
 def test_no_room_and_an_unknown_participant_in_japanese(instructor_env, aws, capsys, monkeypatch):

@@ -19,19 +19,14 @@ from utils.instructor import cli
 
 
 @pytest.fixture
-def instructor_env(workshop_env, sandbox, monkeypatch):
-    from utils.instructor import aws
-
-    aws.forget_credentials()
-    monkeypatch.setenv("WORKSHOP_STATUS_WORKERS", "4")
-    monkeypatch.setenv("WORKSHOP_INSTRUCTOR_DIR", str(workshop_env / "participants"))
-    # A shared room needs 2 VPCs per participant (notebook 06's corporate stand-in): these rooms of 3 need the
-    # "VPCs per Region" quota raised, as an instructor would through Service Quotas (AWS's default is 5).
+def instructor_env(instructor_env):
+    """tests/conftest.py's, with room for these shared rooms of 3: a shared room needs 2 VPCs per participant
+    (notebook 06's corporate stand-in), so the "VPCs per Region" quota is raised, as an instructor would through
+    Service Quotas (AWS's default is 5)."""
     from sandbox import ACCOUNT_ID, servicequotas
 
     servicequotas.set_applied_quota(ACCOUNT_ID, "us-east-1", 10)
-    yield sandbox
-    aws.forget_credentials()
+    return instructor_env
 
 
 def _role_models(iam) -> str:
