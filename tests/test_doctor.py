@@ -483,7 +483,7 @@ def test_the_doctor_explains_a_broken_workshop_in_japanese(workshop, tmp_path):
     for words in ("ワークショップの診断: sandbox",
                   "[FAIL] endpoint  エンドポイントポリシーが関数のロールにすべてのモデル ARN を許可: "
                   "明示的な拒否 (explicit Deny): "
-                  "endpoint policy statement 1 (FunctionRoleInvokesChosenModel) (Effect Deny) が",
+                  "エンドポイントポリシーのステートメント 1 (FunctionRoleInvokesChosenModel、Effect Deny) が",
                   "修正: ステートメントの Effect を Allow に戻してください。",
                   "[FAIL] role      ロールがエンドポイント経由の bedrock:InvokeModel を許可",
                   "アクセス許可の境界 WorkshopBoundary には arn:aws:bedrock:",

@@ -15,12 +15,13 @@ and fast.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from awsfacts import bedrock as awsbedrock
 
-from .lang import _
+from .lang import N_, _, ngettext
 
 PRICES_SOURCE = "us-east-1 list prices, November 2026 (docs/learner.md, 'Cost on AWS')"
 ENDPOINT_AZ_HOUR = 0.01
@@ -82,6 +83,16 @@ def token_prices(model_id: str, target: str = "aws") -> tuple[dict | None, str]:
     return None, f"no price known for {model_id}: see aws.amazon.com/bedrock/pricing"
 
 
+# The estimate's column headers, shown in the learner's language (the keys of Estimate.lines stay English).
+COLUMNS = (N_("item"), N_("quantity"), N_("unit price"), N_("usd"))
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns (a Japanese character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(1, width - used)
+
+
 @dataclass
 class Estimate:
     lines: list[dict] = field(default_factory=list)  # {"item", "quantity", "unit price", "usd"}
@@ -95,15 +106,15 @@ class Estimate:
         self.lines.append({"item": item, "quantity": quantity, "unit price": unit, "usd": round(usd, 10)})
 
     def table(self):
-        from .display import table
+        import pandas as pd
 
-        rows = [*self.lines, {"item": "total", "quantity": "", "unit price": "", "usd": round(self.total, 6)}]
-        return table(rows, ["item", "quantity", "unit price", "usd"])
+        rows = [*self.lines, {"item": _("total"), "quantity": "", "unit price": "", "usd": round(self.total, 6)}]
+        return pd.DataFrame(rows, columns=list(COLUMNS)).rename(columns=lambda c: _(c))
 
     def __str__(self) -> str:
-        out = [f"{line['item']:<40} {line['quantity']:<28} {line['unit price']:<30} ${line['usd']:.6f}"
-               for line in self.lines]
-        out.append(f"{'total':<40} {'':<28} {'':<30} ${self.total:.6f}")
+        out = [_pad(line["item"], 41) + _pad(line["quantity"], 29) + _pad(line["unit price"], 31)
+               + f"${line['usd']:.6f}" for line in self.lines]
+        out.append(_pad(_("total"), 101) + f"${self.total:.6f}")
         out += [_("note: {note}").format(note=n) for n in self.notes]
         return "\n".join(out)
 
@@ -120,24 +131,28 @@ def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int 
         raise ValueError("hours, endpoints and invocations must be >= 0, and azs >= 1")
     est = Estimate()
     billed_hours = math.ceil(hours) if hours > 0 else 0
-    est.add(f"interface endpoint{'s' if endpoints != 1 else ''} ({endpoints} x {azs} AZs)",
-            f"{endpoints * azs * billed_hours} AZ-hours", f"{_usd(ENDPOINT_AZ_HOUR)}/AZ-hour",
+    est.add(ngettext("interface endpoint ({endpoints} x {azs} AZs)", "interface endpoints ({endpoints} x {azs} AZs)",
+                     endpoints).format(endpoints=endpoints, azs=azs),
+            _("{count} AZ-hours").format(count=endpoints * azs * billed_hours),
+            _("{price}/AZ-hour").format(price=_usd(ENDPOINT_AZ_HOUR)),
             endpoints * azs * billed_hours * ENDPOINT_AZ_HOUR)
     gb = invocations * BYTES_PER_CALL / 1e9
-    est.add("endpoint data processed", f"{gb:.6f} GB", f"{_usd(ENDPOINT_PER_GB)}/GB", gb * ENDPOINT_PER_GB)
+    est.add(_("endpoint data processed"), f"{gb:.6f} GB", f"{_usd(ENDPOINT_PER_GB)}/GB", gb * ENDPOINT_PER_GB)
     gb_seconds = invocations * seconds_per_call * memory_mb / 1024
-    est.add("AWS Lambda requests", f"{invocations} requests", "$0.20/million", invocations * LAMBDA_PER_REQUEST)
-    est.add("AWS Lambda duration", f"{gb_seconds:.2f} GB-s", f"{_usd(LAMBDA_PER_GB_SECOND)}/GB-s",
+    est.add(_("AWS Lambda requests"), ngettext("{count} request", "{count} requests", invocations).format(
+                count=invocations),
+            _("{price}/million").format(price="$0.20"), invocations * LAMBDA_PER_REQUEST)
+    est.add(_("AWS Lambda duration"), f"{gb_seconds:.2f} GB-s", f"{_usd(LAMBDA_PER_GB_SECOND)}/GB-s",
             gb_seconds * LAMBDA_PER_GB_SECOND)
     call = usage or TYPICAL_CALL
     prices, source = token_prices(model_id, target)
     tokens_in = int(call.get("inputTokens", 0)) * invocations
     tokens_out = int(call.get("outputTokens", 0)) * invocations
     if prices:
-        est.add(f"{model_id} input tokens", f"{tokens_in} tokens", f"{_usd(prices['input'])}/1k",
-                tokens_in / 1000 * prices["input"])
-        est.add(f"{model_id} output tokens", f"{tokens_out} tokens", f"{_usd(prices['output'])}/1k",
-                tokens_out / 1000 * prices["output"])
+        est.add(_("{model} input tokens").format(model=model_id), _("{count} tokens").format(count=tokens_in),
+                f"{_usd(prices['input'])}/1k", tokens_in / 1000 * prices["input"])
+        est.add(_("{model} output tokens").format(model=model_id), _("{count} tokens").format(count=tokens_out),
+                f"{_usd(prices['output'])}/1k", tokens_out / 1000 * prices["output"])
     est.notes.append(_("prices: {prices}; tokens: {tokens}").format(prices=PRICES_SOURCE, tokens=source))
     head = model_id.split(".", 1)[0]
     if prices and base_model(model_id) != model_id and head != "global" and model_id.split(".")[1] == "anthropic":
@@ -190,12 +205,13 @@ def beyond_estimate(hours: float = 1.0) -> Estimate:
     """What notebook 06's network costs on AWS while it exists (`hours`, each started hour billed in full)."""
     billed = max(1, math.ceil(hours))
     est = Estimate()
-    est.add("Transit Gateway attachments", f"{BEYOND_ATTACHMENTS} x {billed} h", _usd(TGW_ATTACHMENT_HOUR) + "/h",
+    est.add(_("Transit Gateway attachments"), f"{BEYOND_ATTACHMENTS} x {billed} h", _usd(TGW_ATTACHMENT_HOUR) + "/h",
             BEYOND_ATTACHMENTS * billed * TGW_ATTACHMENT_HOUR)
-    est.add("Transit Gateway data processed", "< 1 MB", _usd(TGW_PER_GB) + "/GB", TGW_PER_GB * 0.001)
-    est.add("Route 53 Resolver endpoint IP addresses", f"{BEYOND_RESOLVER_IPS} x {billed} h",
+    est.add(_("Transit Gateway data processed"), "< 1 MB", _usd(TGW_PER_GB) + "/GB", TGW_PER_GB * 0.001)
+    est.add(_("Route 53 Resolver endpoint IP addresses"), f"{BEYOND_RESOLVER_IPS} x {billed} h",
             _usd(RESOLVER_IP_HOUR) + "/h", BEYOND_RESOLVER_IPS * billed * RESOLVER_IP_HOUR)
-    est.add("Route 53 private hosted zone", "1 (if kept over 12 h)", _usd(HOSTED_ZONE_MONTH) + "/month", 0.0)
+    est.add(_("Route 53 private hosted zone"), _("1 (if kept over 12 h)"),
+            _("{price}/month").format(price=_usd(HOSTED_ZONE_MONTH)), 0.0)
     est.notes.append(BEYOND_PRICES_SOURCE)
     return est
 

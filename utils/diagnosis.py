@@ -531,16 +531,42 @@ def evaluate_endpoint(doc, rc) -> tuple[str, str, str]:
             _("Rebuild it with utils.policies.endpoint_policy and apply it with ec2.modify_vpc_endpoint (notebook 02).")
     if result.decision == "Deny":
         return "Deny", _("{statement} matches {action} on {resource}").format(
-            statement=result.deny.describe(), action=rc.action, resource=rc.resource), \
+            statement=statement_label(result.deny), action=rc.action, resource=rc.resource), \
             _("Set the statement's Effect back to Allow: re-run notebook 02 (or the restore step of notebook 05).")
     if result.decision == "Allow":
         return "Allow", _("{statement} allows {action} on {resource}").format(
-            statement=result.allow.describe(), action=rc.action, resource=rc.resource), ""
+            statement=statement_label(result.allow), action=rc.action, resource=rc.resource), ""
     return "NotApplicable", _why_no_allow(result, rc, "endpoint"), _fix_no_allow(result, "endpoint")
 
 
 def boundary_name(name: str) -> str:
     return f"permissions boundary {name}"
+
+
+# The names evaluate_endpoint/evaluate_identity give the evaluator (iampolicy, which speaks English only: it imports
+# nothing of utils), shown in the learner's language.
+_POLICY_KINDS = (("identity policy ", N_("identity policy {name}")),
+                 ("permissions boundary ", N_("permissions boundary {name}")))
+
+
+def policy_label(policy_name: str) -> str:
+    """The evaluator's policy name ("endpoint policy", "identity policy X", ...) in the learner's language."""
+    if policy_name == "endpoint policy":
+        return _("endpoint policy")
+    for prefix, msgid in _POLICY_KINDS:
+        if policy_name.startswith(prefix):
+            return _(msgid).format(name=policy_name.removeprefix(prefix))
+    return policy_name
+
+
+def statement_label(match) -> str:
+    """A deciding statement (iampolicy.StatementMatch), as StatementMatch.describe() says it, in the learner's
+    language: "endpoint policy statement 1 (Sid) (Effect Deny)"."""
+    text = _("{policy} statement {index} (Effect {effect})") if not match.sid else \
+        _("{policy} statement {index} ({sid}) (Effect {effect})")
+    text = text.format(policy=policy_label(match.policy_name), index=match.index, sid=match.sid, effect=match.effect)
+    # Japanese puts a space only between Latin and Japanese text (docs/style-ja.md): "エンドポイントポリシーの...".
+    return re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)
 
 
 def evaluate_identity(docs: list[tuple[str, dict]], rc, boundary: tuple[str, dict] | None = None,
@@ -562,12 +588,12 @@ def evaluate_identity(docs: list[tuple[str, dict]], rc, boundary: tuple[str, dic
     if reason == "allowed":
         allow = decision.identity.allow
         return "Allow", _("{statement} allows {action} on {resource}").format(
-            statement=allow.describe() if allow else _("an identity policy"), action=rc.action,
+            statement=statement_label(allow) if allow else _("an identity policy"), action=rc.action,
             resource=rc.resource), ""
     if reason == "explicit_deny_identity":
         deny = decision.deciding
         return "Deny", _("{statement} matches {action} on {resource}").format(
-            statement=deny.describe(), action=rc.action, resource=rc.resource), \
+            statement=statement_label(deny), action=rc.action, resource=rc.resource), \
             _("Remove the Deny statement from {policy}.").format(
                 policy=deny.policy_name.removeprefix('identity policy '))
     if reason == "no_allow_identity":
@@ -582,7 +608,7 @@ def evaluate_identity(docs: list[tuple[str, dict]], rc, boundary: tuple[str, dic
                         bname=bname, role=role, action=rc.action))
     if reason == "explicit_deny_boundary":
         deny = decision.deciding
-        what = deny.describe() if deny else _("a Deny statement in {boundary_name}").format(
+        what = statement_label(deny) if deny else _("a Deny statement in {boundary_name}").format(
                                                 boundary_name=_("permissions boundary {name}").format(name=bname))
         return "Deny", _("{statement} matches {action} on {resource} (AWS: \"{phrase}\")").format(
             statement=what, action=rc.action, resource=rc.resource, phrase=phrase), fix_boundary
@@ -595,6 +621,10 @@ def evaluate_identity(docs: list[tuple[str, dict]], rc, boundary: tuple[str, dic
         return "NotApplicable", f"{why} (AWS: \"{phrase}\")", fix_boundary
     return "NotApplicable", _("denied: {reason}").format(reason=reason) + (f" (AWS: \"{phrase}\")" if phrase else ""), \
         _("Ask your administrator: a policy outside the workshop denies the call.")
+
+
+def _label(miss: dict) -> str:
+    return policy_label(miss["policy_name"])
 
 
 def _src_vpce(rc) -> str | None:
@@ -614,24 +644,24 @@ def _why_no_allow(result, rc, kind: str, name: str = "") -> str:
                     _("the call did not come through a VPC endpoint (no aws:sourceVpce in the request)")
                 return (_("{policy_name} statement {index} allows {action} only when aws:sourceVpce = {wanted}, but "
                           "{how}").format(
-                            policy_name=miss['policy_name'], index=miss['index'], action=rc.action, wanted=wanted,
+                            policy_name=_label(miss), index=miss['index'], action=rc.action, wanted=wanted,
                             how=how))
         if allow:
             return _("{policy_name} statement {index} would allow it, but its Condition is false: {message}").format(
-                       policy_name=miss['policy_name'], index=miss['index'], message=miss['message'])
+                       policy_name=_label(miss), index=miss['index'], message=miss['message'])
     for miss in result.partial_matches:
         if miss["effect"] != "Allow":
             continue
         if miss["element"] == "Principal":
             return (_("{policy_name} statement {index} allows {action} only for Principal {expected}, not the caller "
                       "{role_arn}").format(
-                        policy_name=miss['policy_name'], index=miss['index'], action=rc.action,
+                        policy_name=_label(miss), index=miss['index'], action=rc.action,
                         expected=', '.join(miss['expected']), role_arn=rc.role_arn or rc.principal_arn))
         if miss["element"] == "Resource":
             return (_("{policy_name} statement {index} allows {action}, but its Resource does not list "
-                      "{resource}").format(policy_name=miss['policy_name'], index=miss['index'], action=rc.action,
+                      "{resource}").format(policy_name=_label(miss), index=miss['index'], action=rc.action,
                                            resource=rc.resource))
-        return _("{policy_name} statement {index}: {message}").format(policy_name=miss['policy_name'],
+        return _("{policy_name} statement {index}: {message}").format(policy_name=_label(miss),
                                                                      index=miss['index'], message=miss['message'])
     return _("no statement in {where} allows {action} on {resource}").format(
                where=where, action=rc.action, resource=rc.resource)

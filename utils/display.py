@@ -23,9 +23,16 @@ def table(rows: Iterable[dict], columns: list[str] | None = None):
     return frame.rename(columns=lambda c: _(c) if c in HEADERS else c)
 
 
-# Column names the workshop writes (notebook 04's and 06's address tables), shown in the learner's language. AWS's
-# field names (DnsName, OutputKey, ...) stay as AWS spells them.
-HEADERS = (N_("address"), N_("in VPC CIDR"), N_("endpoint ENI"))
+# Column names the workshop writes (notebook 04's and 06's address tables, the evidence's field/value tables, the
+# inventory), shown in the learner's language. AWS's field names (DnsName, OutputKey, ...) stay as AWS spells them.
+HEADERS = (N_("address"), N_("in VPC CIDR"), N_("endpoint ENI"), N_("field"), N_("value"), N_("type"), N_("id"),
+           N_("name"), N_("state"))
+# The inventory's resource types (utils.inventory's "type"), shown in the learner's language ("vpc" and "transit
+# gateway" are AWS's names in either language).
+RESOURCE_TYPES = (N_("cloudformation stack"), N_("subnet"), N_("route table"), N_("security group"),
+                  N_("vpc endpoint"), N_("lambda function"), N_("network interface"), N_("iam role"),
+                  N_("transit gateway attachment"), N_("resolver endpoint"),
+                  N_("resolver rule"), N_("private hosted zone"))
 
 
 def key_values(mapping: dict, key: str = "key", value: str = "value"):
@@ -57,7 +64,8 @@ def inventory_table(rows: list[dict]):
     if not rows:
         print(_("The inventory lists nothing."), flush=True)
         return None
-    return table(rows, ["type", "id", "name", "state"])
+    return table([{**r, "type": _(r["type"]) if r.get("type") in RESOURCE_TYPES else r.get("type")} for r in rows],
+                 ["type", "id", "name", "state"])
 
 
 # ---------------------------------------------------------------- diagrams

@@ -98,7 +98,7 @@ def wait_deleted(ec2, endpoint_ids: list[str], timeout: float = 600) -> None:
     wait_until(check, what=_("endpoint(s) {endpoints} to be deleted").format(endpoints=", ".join(endpoint_ids)),
                timeout=timeout,
                until=lambda left: not left,
-               status=lambda left: ", ".join(f"{e['VpcEndpointId']}={e['State']}" for e in left) or "gone")
+               status=lambda left: ", ".join(f"{e['VpcEndpointId']}={e['State']}" for e in left) or _("gone"))
 
 
 def interfaces(ec2, endpoint: dict) -> list[dict]:

@@ -49,7 +49,7 @@ POLICY_TYPES = {
 # The labels of Explanation.facts: the keys stay English (callers read them), the display translates them.
 FACT_LABELS = (N_("code"), N_("message"), N_("model"), N_("caller"), N_("action"), N_("resource"), N_("endpoint"),
                N_("live check"), N_("IAM policy simulator"), N_("decided by"), N_("now"), N_("network path"),
-               N_("broken link"), N_("current models"))
+               N_("broken link"), N_("current models"), N_("host"), N_("addresses"))
 
 TIMEOUT_CODES = {"ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError", "ConnectTimeout",
                  "ReadTimeout", "ConnectionError", "TimeoutError", "Timeout", "Sandbox.Timedout"}

@@ -244,7 +244,7 @@ class Retry:
 
     def until(self, done: Any, status: str = "") -> bool:
         """Say whether this try is the one awaited (and what it saw); returns `done` as a bool."""
-        self.last_status = status or ("done" if done else _("not yet"))
+        self.last_status = status or (_("done") if done else _("not yet"))
         if done and not self.done:
             self.done = True
             elapsed = time.monotonic() - (self._start or time.monotonic())
