@@ -124,7 +124,7 @@ def test_no_room_and_an_unknown_participant_in_japanese(instructor_env, aws, cap
     assert "'p09' は会場 bedrock-workshop の参加者ではありません。参加者: p01, p02。" in err, err
     assert cli.main(["status"]) == cli.OK
     out = capsys.readouterr().out
-    assert "参加者 2 人。" in out and "到達: 01 stack: 0" in out, out
+    assert "参加者 2 人。" in out and "到達: 01 スタック: 0" in out, out
     # The participant's sheet is written in the instructor's language and points to the Japanese notebooks.
     assert cli.main(["handout", "--out", str(instructor_dir() / "handout")]) == cli.OK
     assert "参加者 2 人分の配布資料を" in capsys.readouterr().out
@@ -157,7 +157,7 @@ def test_the_japanese_instructor_notebooks_run_headless_from_their_folder(instru
         texts[path.name[:2]] = "\n".join("".join(o.get("text", "")) + str(o.get("data", {}).get("text/html", ""))
                                          for c in nb.cells for o in c.get("outputs", []))
     assert "The room: 2 participant(s)" in texts["01"]
-    assert "参加者 2 人。" in texts["02"] and "到達: 01 stack: 0" in texts["02"], texts["02"]
+    assert "参加者 2 人。" in texts["02"] and "到達: 01 スタック: 0" in texts["02"], texts["02"]
     assert "各ステップに到達した参加者" in texts["02"]
     from utils.instructor import cleanup
 

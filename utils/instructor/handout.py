@@ -218,7 +218,7 @@ def refresh(r: room.Room, out: str | None, within_minutes: int, echo=print) -> i
         studio = bool(domain_id) and (row is None or not row.get("studio") or due(row.get("studio_expires", ""), now))
         if not (creds or studio):
             return row, []
-        done = (["credentials"] if creds else []) + (["Studio link"] if studio else [])
+        done = ([_("credentials")] if creds else []) + ([_("Studio link")] if studio else [])
         return _issue(r, p, base, None, domain_id, credentials=creds, studio=studio, row=row), done
 
     with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="refresh") as pool:
