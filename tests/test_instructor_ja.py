@@ -16,6 +16,7 @@ import nbformat
 import polib
 import pytest
 
+from tests.test_ja_coverage import ALLOWED_OUTPUT, PENDING_OUTPUT, _output_lines, english_prose
 from utils import i18n, lang
 from utils.instructor import cli
 
@@ -140,25 +141,60 @@ def instructor_dir() -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- headless
+# English that stays English in a Japanese instructor run, beyond test_ja_coverage.ALLOWED_OUTPUT (AWS's texts and
+# data), each with its reason.
+INSTRUCTOR_ALLOWED: list[tuple[str, str]] = [
+    (r"^VPCs per Region: \d", "Service Quotas' QuotaName of L-F678F1CE and its value, as AWS returns them"),
+    (r"^Plan\(mode=", "print(plan): the dataclass's repr, the plan's fields as the code names them (data)"),
+    (r"^OperationPreferences: ", "the StackSets OperationPreferences sent to AWS, as JSON"),
+    (r"^(?:unset AWS_PROFILE|export AWS_|export WORKSHOP_)", "shell lines to paste: variable names and values"),
+    (r"^HBox\(children=", "the text form of the dashboard's buttons (the page shows the widgets themselves)"),
+]
+
+
+def _shown_lines(nb):
+    """(cell ID, line) of every output: test_ja_coverage's text outputs, and the text of HTML tables (the dashboard's
+    table and chart are pandas Stylers, HTML only)."""
+    import html
+
+    yield from _output_lines(nb)
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            page = (out.get("data") or {}).get("text/html", "")
+            page = re.sub(r"(?s)<style.*?</style>", "", "".join(page))
+            for line in html.unescape(re.sub(r"<[^>]+>", "\n", page)).splitlines():
+                if line.strip():
+                    yield cell.get("id"), line.strip()
+
+
 @pytest.mark.slow
-def test_the_japanese_instructor_notebooks_run_headless_from_their_folder(instructor_env, aws, monkeypatch):
-    """01 (provision) and 02 (dashboard) from notebooks/ja/instructor/, with no WORKSHOP_LANG: the kernel's folder
-    makes the helpers speak Japanese; the code is the English notebooks' own."""
+def test_the_japanese_instructor_notebooks_run_headless_in_japanese(instructor_env, aws, monkeypatch):
+    """01, 02 and 03 from notebooks/ja/instructor/, with no WORKSHOP_LANG (the kernel's folder makes the helpers
+    speak Japanese; the code is the English notebooks' own), on a shared room of 2 with a late joiner fast-forwarded:
+    no English prose in any output (test_ja_coverage.english_prose), apart from AWS's own texts and data
+    (test_ja_coverage.ALLOWED_OUTPUT, INSTRUCTOR_ALLOWED above)."""
     from nbclient import NotebookClient
 
     monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
     monkeypatch.setenv("ROOM_SHARED", "2")
-    texts = {}
-    for source in i18n.instructor_notebooks()[:2]:
+    monkeypatch.setenv("ROOM_LATE_JOINER", "p01")
+    monkeypatch.setenv("ROOM_FAST_FORWARD_TO", "00")
+    executed, texts = {}, {}
+    for source in i18n.instructor_notebooks():
         path = i18n.output_path("ja", source)
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=300, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
-        texts[path.name[:2]] = "\n".join("".join(o.get("text", "")) + str(o.get("data", {}).get("text/html", ""))
-                                         for c in nb.cells for o in c.get("outputs", []))
-    assert "The room: 2 participant(s)" in texts["01"]
-    assert "参加者 2 人。" in texts["02"] and "到達: 01 スタック: 0" in texts["02"], texts["02"]
-    assert "各ステップに到達した参加者" in texts["02"]
-    from utils.instructor import cleanup
-
-    assert cleanup.cleanup("us-east-1", "bedrock-workshop")["verified_empty"]
+        executed[path.name[:2]] = nb
+        texts[path.name[:2]] = "\n".join(line for _cell, line in _shown_lines(nb))
+    allowed = ALLOWED_OUTPUT + PENDING_OUTPUT + INSTRUCTOR_ALLOWED
+    english = [f"{name} [{cell}]: {line[:160]}" for name, nb in executed.items() for cell, line in _shown_lines(nb)
+               if english_prose(line) and not any(re.search(p, line) for p, _why in allowed)]
+    assert not english, "English sentences in a Japanese instructor run (put them behind `_()`):\n" + "\n".join(english)
+    assert "収容できる参加者は 2 人" in texts["01"] and "会場全体: 参加者 2 人" in texts["01"], texts["01"]
+    assert "参加者 2 人の状態を" in texts["02"] and "到達: 01 スタック: 0" in texts["02"], texts["02"]
+    assert "各ステップに到達した参加者" in texts["02"] and "最後の進捗から" in texts["02"]
+    assert "早送り (fast-forward) の終了コード: 0" in texts["02"], texts["02"]
+    assert "検証済み: 参加者 2 人のいずれにも" in texts["03"], texts["03"]
+    assert "会場には何も残っていません。" in texts["03"], texts["03"]
+    assert aws("cloudformation").describe_stacks()["Stacks"] == []

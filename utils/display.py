@@ -23,9 +23,10 @@ def table(rows: Iterable[dict], columns: list[str] | None = None):
     return frame.rename(columns=lambda c: _(c) if c in HEADERS else c)
 
 
-# Column names the workshop writes (notebook 04's and 06's address tables), shown in the learner's language. AWS's
-# field names (DnsName, OutputKey, ...) stay as AWS spells them.
-HEADERS = (N_("address"), N_("in VPC CIDR"), N_("endpoint ENI"))
+# Column names the workshop writes (notebook 04's and 06's address tables, utils.cost's estimate table), shown in
+# the learner's language. AWS's field names (DnsName, OutputKey, ...) stay as AWS spells them.
+HEADERS = (N_("address"), N_("in VPC CIDR"), N_("endpoint ENI"), N_("item"), N_("quantity"), N_("unit price"),
+           N_("usd"))
 
 
 def key_values(mapping: dict, key: str = "key", value: str = "value"):

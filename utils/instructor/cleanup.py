@@ -263,7 +263,7 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
         for w, finished in parallel_map(check_one, list(todo), workers=cleanup_workers(), name="cleanup-wait"):
             if finished:
                 todo.remove(w)
-                phase.done(f"{w.id}: " + (f"ERROR {w.error}" if w.error else line(w)))
+                phase.done(f"{w.id}: " + (_("ERROR {error}").format(error=w.error) if w.error else line(w)))
         return len(todo)
 
     if todo:
@@ -337,7 +337,7 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
 
     _pool_each(own, delete)
     wait_all(own, _stack_deleted, what=_("the participants' own stacks to be deleted"), timeout=stack_timeout(),
-             phase=phase, line=lambda w: "stack(s) deleted")
+             phase=phase, line=lambda w: _("stack(s) deleted"))
     phase.close()
     return works
 

@@ -88,6 +88,8 @@ def frame(rows: list[dict]):
                   "leftovers": ", ".join(r.get("leftovers") or []),
                   "private_dns": None if r.get("private_dns") is None else status.yes_no(r["private_dns"]),
                   "function_in_vpc": r.get("function_in_vpc") and status.in_vpc(r["function_in_vpc"]),
+                  "stack_status": r.get("stack_status") and status.word(r["stack_status"]),
+                  "policy_effect": r.get("policy_effect") and status.word(r["policy_effect"]),
                   "error": r.get("error") or (_("FAILED {detail}").format(detail=r["problem_detail"])
                                               if r.get("problem") == "failed" else None)}
         shown.append({k: (v if k in ("endpoint_hours", "endpoint_usd") else _cell(v)) for k, v in values.items()})

@@ -284,9 +284,9 @@ def text(rows: list[dict]) -> str:
     """A plain table for the terminal, in the language in force (`--json` keeps the English field names and values:
     it is for programs)."""
     def cells(r: dict) -> list[str]:
-        return [r["participant"], r["step"] or "-", (r["stack_status"] or "-")[:20],
+        return [r["participant"], r["step"] or "-", word(r["stack_status"])[:20],
                 f"{r['endpoint_id'] or '-'} {r['endpoint_state'] or ''}".strip()[:32], yes_no(r["private_dns"]),
-                r["policy_effect"] or "-", in_vpc(r["function_in_vpc"]), _when(r["last_allow"]),
+                word(r["policy_effect"]), in_vpc(r["function_in_vpc"]), _when(r["last_allow"]),
                 _when(r["last_deny"]), f"{r['endpoint_hours']:.2f}", f"{r['endpoint_usd']:.2f}"]
 
     def last(r: dict) -> str:
@@ -339,6 +339,15 @@ def yes_no(value) -> str:
 
 def in_vpc(value) -> str:
     return _(IN_VPC[value]) if value in IN_VPC else (value or "-")
+
+
+# The workshop's own words among the values (stack_status and policy_effect "none", policy_effect "unreadable"), as
+# the tables show them; AWS's values (CREATE_COMPLETE, Allow, Deny) stay as AWS writes them.
+WORDS = {"none": N_("none"), "unreadable": N_("unreadable")}
+
+
+def word(value) -> str:
+    return _(WORDS[value]) if value in WORDS else (value or "-")
 
 
 def width_of(text: str) -> int:
