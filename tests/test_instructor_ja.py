@@ -6,6 +6,7 @@ Japanese instructor notebook runs headless on the sandbox from its own folder.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -90,6 +91,82 @@ def test_cli_mistakes_in_japanese_keep_their_exit_codes(argv, japanese):
     assert not JAPANESE.search(en.stderr) and en.stderr.startswith("error: "), en.stderr
 
 
+# argparse's own words (usage:, options, its mistakes), from locales/ja/LC_MESSAGES/argparse.po. Each case is a command
+# line and the Japanese it must show; together they show every msgid of lang.ARGPARSE_MESSAGES.
+ARGPARSE_CASES = [
+    (["--help"], ["使い方: python -m utils instructor", "位置引数:", "オプション:", "このヘルプを表示して終了します"]),
+    (["provision", "--help"], ["使い方: python -m utils instructor provision", "オプション:"]),
+    (["fast-forward", "p01"], ["次の引数が必要です: --to"]),
+    (["bogus"], ["引数 command: 'bogus' は選択肢にありません ('provision', 'status', 'env', 'handout', 'refresh', "
+                 "'fast-forward', 'cleanup', 'rehearse' から選択してください)"]),
+    (["provision"], ["引数 --ou --accounts --shared のいずれか 1 つが必要です"]),
+    (["status", "--bogus"], ["認識できない引数です: --bogus"]),
+    (["provision", "--shared", "2", "--ou", "ou-ab12-cd34ef56"], ["引数 --ou: 引数 --shared と同時には指定できません"]),
+    (["provision", "--shared", "2", "--yes=1"], ["引数 --yes: 値を取らないオプションに値 '1' が指定されました"]),
+    (["provision", "--shared", "2", "--p", "x"],
+     ["オプション --p があいまいです (--prefix-base, --predeploy のどれとも一致します)"]),
+    (["fast-forward", "p01", "--to"], ["引数 --to: 値を 1 つ指定してください"]),
+]
+# The command's own names, which stay as typed: the program, the commands, options and metavars in the usage.
+COMMAND = re.compile(r"python -m utils instructor(?: [a-z-]+)?|\{[a-z,-]+\}|--?[a-z][a-z-]*|\[[^\]]*\]")
+
+
+@pytest.mark.parametrize(("argv", "japanese"), ARGPARSE_CASES, ids=[" ".join(c[0]) for c in ARGPARSE_CASES])
+def test_argparses_own_words_in_japanese_through_the_cli(argv, japanese):
+    """`python -m utils instructor` with WORKSHOP_LANG=ja: help and argparse's mistakes in Japanese, nothing of them in
+    English; with en, argparse's English unchanged; the same exit code (0 for help, 2 for a mistake) in both."""
+    en, ja = instructor(*argv, language="en"), instructor(*argv, language="ja")
+    assert en.returncode == ja.returncode == (cli.OK if "--help" in argv else cli.USAGE), (en.stderr, ja.stderr)
+    shown_ja, shown_en = ja.stdout + ja.stderr, en.stdout + en.stderr
+    for text in japanese:
+        assert text in shown_ja, shown_ja
+    for line in shown_ja.splitlines():
+        assert english_prose(COMMAND.sub(" ", line)) is None, line
+    english = [m.replace("%(prog)s", "").split("%")[0].strip() for m in lang.ARGPARSE_MESSAGES]
+    assert not [w for w in english if w and w in shown_ja], shown_ja
+    assert not JAPANESE.search(shown_en), shown_en
+    if "--help" in argv:
+        assert shown_en.startswith("usage: python -m utils instructor") and "options:" in shown_en
+        assert "show this help message and exit" in shown_en
+    else:
+        assert shown_en.startswith("error: python -m utils instructor") and "Traceback" not in shown_en
+
+
+def test_the_argparse_catalogue_holds_exactly_what_the_cli_shows():
+    """Every msgid of lang.ARGPARSE_MESSAGES is one argparse (this Python's) writes, each is shown by a case above,
+    and the catalogue is current (i18n check: no extra msgid, every one translated, .mo built)."""
+    import argparse
+    import inspect
+
+    source = inspect.getsource(argparse)
+    assert [m for m in lang.ARGPARSE_MESSAGES if repr(m) not in source and f'"{m}"' not in source] == []
+    po = polib.pofile(str(ROOT / "locales" / "ja" / "LC_MESSAGES" / "argparse.po"))
+    shown = {text for _argv, texts in ARGPARSE_CASES for text in texts}
+    unshown = [e.msgid for e in po if not any(_pattern(e.msgstr).search(t) for t in shown)]
+    assert unshown == [], f"argparse.po entries no case shows: {unshown}"
+    assert i18n.check_argparse("ja") == []
+
+
+def _pattern(msgstr: str) -> re.Pattern:
+    """A translation's fixed words, its %-placeholders matching anything."""
+    parts = re.split(r"%(?:\(\w+\))?[sdr]", msgstr.strip())
+    return re.compile(".*".join(re.escape(p) for p in parts))
+
+
+def test_argparse_speaking_leaves_argparse_as_it_was(monkeypatch, capsys):
+    """The translation is installed for the parser's lifetime only: after a Japanese `--help` in this process,
+    argparse (and gettext) are what they were, and a parser built elsewhere speaks English."""
+    import argparse
+    import gettext
+
+    before = argparse._, argparse.ngettext, gettext.gettext
+    monkeypatch.setenv("WORKSHOP_LANG", "ja")
+    assert cli.main(["--help"]) == cli.OK
+    assert "使い方: " in capsys.readouterr().out
+    assert (argparse._, argparse.ngettext, gettext.gettext) == before
+    assert argparse.ArgumentParser(prog="x").format_help().startswith("usage: x")
+
+
 def test_a_stopped_sandbox_in_japanese_is_exit_1_and_keeps_the_error_name():
     import socket
 
@@ -138,6 +215,47 @@ def test_no_room_and_an_unknown_participant_in_japanese(instructor_env, aws, cap
 
 def instructor_dir() -> Path:
     return Path(os.environ["WORKSHOP_INSTRUCTOR_DIR"])
+
+
+# ---------------------------------------------------------------------------------------------- the source
+# tests/test_ja_coverage.py checks the source of utils/ but leaves utils/instructor/ to this file: the same checks,
+# its own helpers run over utils/instructor/*.py, with this list of exceptions (path, start of the text) -> reason.
+INSTRUCTOR_ALLOWED_SOURCE: dict[tuple[str, str], str] = {
+    ("utils/instructor/aws.py", "f\"WORKSHOP_REQUIRE_SANDBOX=1"): "only the test suite sets WORKSHOP_REQUIRE_SANDBOX",
+}
+ECHOES = {"echo", "done"}  # the instructor's progress lines: echo(...) (print by default) and a cleanup phase's done()
+
+
+@pytest.fixture
+def instructor_source(monkeypatch):
+    """test_ja_coverage's source checks, pointed at utils/instructor/*.py and INSTRUCTOR_ALLOWED_SOURCE."""
+    from tests import test_ja_coverage
+
+    monkeypatch.setattr(test_ja_coverage, "_source_files",
+                        lambda: sorted((ROOT / "utils" / "instructor").glob("*.py")))
+    monkeypatch.setattr(test_ja_coverage, "ALLOWED_SOURCE", INSTRUCTOR_ALLOWED_SOURCE)
+    return test_ja_coverage
+
+
+def test_instructor_prints_and_raises_go_through_gettext(instructor_source):
+    assert len(instructor_source._source_files()) > 10
+    instructor_source.test_utils_messages_go_through_gettext()
+    instructor_source.test_allowed_source_entries_are_all_needed()
+
+
+def test_instructor_progress_lines_go_through_gettext(instructor_source):
+    """echo(...) and a phase's done(...): what provision, cleanup, handout and fast-forward print as they go."""
+    found = []
+    for path in instructor_source._source_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and instructor_source._call_name(node.func) in ECHOES and node.args
+                    and instructor_source._is_text(node.args[0])):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node.args[0])[:100]}")
+    assert not found, "progress lines not through `_()`:\n" + "\n".join(found)
+
+
+def test_every_instructor_gettext_literal_has_a_japanese_msgstr(instructor_source):
+    instructor_source.test_every_gettext_literal_has_a_japanese_msgstr()
 
 
 # ---------------------------------------------------------------------------------------------- headless

@@ -103,7 +103,7 @@ class _Phase:
         from tqdm.auto import tqdm
 
         self.echo, self.t0, self.lock = echo, time.monotonic(), threading.Lock()
-        self.bar = tqdm(total=total, desc=title, unit="participant", file=sys.stderr, leave=False,
+        self.bar = tqdm(total=total, desc=title, unit=_("participant"), file=sys.stderr, leave=False,
                         disable=None if headless() else False)
         echo(_("{title}: {n} participant(s).").format(title=title, n=total))
 
@@ -275,7 +275,7 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
         except WaitTimeout as exc:  # each participant still waited for says so; the others went on
             for w in list(todo):
                 w.error = _("{error} Run cleanup again later: it continues from where it stopped.").format(error=exc)
-                phase.done(f"{w.id}: ERROR {w.error}")
+                phase.done(f"{w.id}: " + _("ERROR {error}").format(error=w.error))
 
 
 def _pool_each(items, fn):
