@@ -23,6 +23,10 @@ byte for byte, so both languages run the same code.
   in the code becomes obsolete, and `#:` names where each is used ("utils/doctor.py:123"). A message is a plain
   string literal: `_("... {name} ...").format(name=...)`, never an f-string inside `_()` (check refuses one: its
   text would differ at every call, so no translation matches).
+- argparse.po: argparse's own words that `python -m utils instructor` can show (usage:, options, its mistakes; the
+  msgids of utils.lang.ARGPARSE_MESSAGES, as Python's argparse writes them). update adds and obsoletes, build
+  compiles argparse.mo, check refuses a msgid that is not on that list, an untranslated one, changed %-placeholders
+  or a stale .mo; utils.lang.argparse_speaking() installs it for the CLI's parser only.
 - check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
   link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
   the glossary's list of variants to avoid (docs/glossary-ja.md: its terms table everywhere, its style table in
