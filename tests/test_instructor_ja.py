@@ -211,6 +211,12 @@ def test_no_room_and_an_unknown_participant_in_japanese(instructor_env, aws, cap
     monkeypatch.delenv("WORKSHOP_LANG")
     assert cli.main(["env", "p09"]) == cli.USAGE
     assert "'p09' is not a participant of the room bedrock-workshop" in capsys.readouterr().err
+    # The cleanup report in Japanese: its markers too; the exit code (0: verified empty) as in English.
+    monkeypatch.setenv("WORKSHOP_LANG", "ja")
+    assert cli.main(["cleanup"]) == cli.OK
+    out = capsys.readouterr().out
+    assert "削除 (instructor): " in out and "検証済み: 参加者 2 人のいずれにも" in out, out
+    assert "Verified" not in out and "removed in" not in out
 
 
 def instructor_dir() -> Path:

@@ -318,7 +318,7 @@ def _status(args) -> int:
 
     r = room.require(args.region, args.room)
     rows = status.collect(r)
-    if args.json:
+    if args.json:  # for programs: English field names and values (status.FIELDS) in every language, kept stable
         print(json.dumps(rows, indent=2, default=str))
     else:
         print(status.text(rows))

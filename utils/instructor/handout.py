@@ -37,6 +37,8 @@ from ..lang import _
 from . import PARTICIPANT_ROLE, aws, env, room
 from .status import workers
 
+# room.csv's columns: read back by `refresh` and by the instructor's own scripts, so English in every language and
+# kept stable (room.md and the sheets are for people, in the language in force).
 COLUMNS = ["participant", "account_id", "prefix", "credentials_file", "expires", "console", "studio",
            "studio_expires", "note"]
 STUDIO_LINK_SECONDS = 300  # CreatePresignedDomainUrl ExpiresInSeconds: 5 to 300
