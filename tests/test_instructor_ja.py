@@ -153,6 +153,21 @@ def _pattern(msgstr: str) -> re.Pattern:
     return re.compile(".*".join(re.escape(p) for p in parts))
 
 
+def test_argparses_language_is_ours_not_the_os_locale(tmp_path):
+    """The language comes from utils.lang: the `lang` saved in workshop_config.json makes `--help` Japanese with no
+    WORKSHOP_LANG; WORKSHOP_LANG=en over a Japanese OS locale (LANG, LANGUAGE) keeps argparse English."""
+    config = tmp_path / "workshop_config.json"
+    config.write_text('{"lang": "ja"}', encoding="utf-8")
+    base = {k: v for k, v in os.environ.items() if k not in ("WORKSHOP_LANG", "LANGUAGE", "LC_ALL", "LANG")}
+    run = subprocess.run([sys.executable, "-m", "utils", "instructor", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={**base, "WORKSHOP_CONFIG": str(config)})
+    assert run.returncode == cli.OK and run.stdout.startswith("使い方: "), run.stdout
+    run = subprocess.run([sys.executable, "-m", "utils", "instructor", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120,
+                         env={**base, "WORKSHOP_LANG": "en", "LANGUAGE": "ja", "LANG": "ja_JP.UTF-8"})
+    assert run.returncode == cli.OK and run.stdout.startswith("usage: ") and not JAPANESE.search(run.stdout)
+
+
 def test_argparse_speaking_leaves_argparse_as_it_was(monkeypatch, capsys):
     """The translation is installed for the parser's lifetime only: after a Japanese `--help` in this process,
     argparse (and gettext) are what they were, and a parser built elsewhere speaks English."""
