@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -113,13 +114,14 @@ def _translate_everything(root: Path) -> None:
     as the Japanese runtime shows it, as the label check wants)."""
     labels = i18n.runtime_labels("ja")
     for path in (root / "locales" / "ja" / "LC_MESSAGES").glob("*.po"):
-        if path.stem == i18n.RUNTIME_DOMAIN:
-            continue  # utils' own messages keep their real translations (the labels come from them)
+        if path.stem in (i18n.RUNTIME_DOMAIN, lang.ARGPARSE_DOMAIN):
+            continue  # utils' and argparse's messages keep their real translations (the labels come from utils')
         po = polib.pofile(str(path))
         for e in po:
             e.msgstr = e.msgid + "\n\n（翻訳）"
             for label in i18n._bold_spans(e.msgid):
-                e.msgstr = e.msgstr.replace(f"**{label}**", f"**{labels.get(label, label)}**")
+                spelled = r"\*\*" + r"\s+".join(map(re.escape, label.split())) + r"\*\*"  # it may wrap a line
+                e.msgstr = re.sub(spelled, lambda _m, label=label: f"**{labels.get(label, label)}**", e.msgstr)
             if "fuzzy" in e.flags:
                 e.flags.remove("fuzzy")
             e.previous_msgid = None

@@ -23,6 +23,10 @@ byte for byte, so both languages run the same code.
   in the code becomes obsolete, and `#:` names where each is used ("utils/doctor.py:123"). A message is a plain
   string literal: `_("... {name} ...").format(name=...)`, never an f-string inside `_()` (check refuses one: its
   text would differ at every call, so no translation matches).
+- argparse.po: argparse's own words that `python -m utils instructor` can show (usage:, options, its mistakes; the
+  msgids of utils.lang.ARGPARSE_MESSAGES, as Python's argparse writes them). update adds and obsoletes, build
+  compiles argparse.mo, check refuses a msgid that is not on that list, an untranslated one, changed %-placeholders
+  or a stale .mo; utils.lang.argparse_speaking() installs it for the CLI's parser only.
 - check: every entry translated, none fuzzy or obsolete; every translation has Japanese text; inline code spans,
   link targets, the heading sequence, Mermaid node IDs and `class ... current` lines are unchanged; no term from
   the glossary's list of variants to avoid (docs/glossary-ja.md: its terms table everywhere, its style table in
@@ -209,6 +213,7 @@ def update(lang: str = DEFAULT_LANG) -> list[UpdateSummary]:
             po.save(str(path))  # an unchanged catalog keeps its bytes (and its translator's line breaks)
         summaries.append(summary)
     summaries.append(update_messages(lang))
+    summaries.append(update_argparse(lang))
     return summaries
 
 
@@ -377,6 +382,68 @@ def check_messages(lang: str = DEFAULT_LANG) -> list[str]:
     return problems
 
 
+# ------------------------------------------------------------------------------------------------ argparse's words
+# locales/<lang>/LC_MESSAGES/argparse.po: argparse's own words that `python -m utils instructor` can show (the msgids
+# of utils.lang.ARGPARSE_MESSAGES, as Python's Lib/argparse.py writes them), read at run time by
+# utils.lang.argparse_speaking(). Kept like utils.po: update adds and obsoletes, build compiles, check checks.
+
+_PERCENT = re.compile(r"%(?:\(\w+\))?[sdr]")
+
+
+def argparse_catalog(lang: str) -> Path:
+    from .lang import ARGPARSE_DOMAIN
+
+    return locale_dir(lang) / f"{ARGPARSE_DOMAIN}.po"
+
+
+def update_argparse(lang: str = DEFAULT_LANG) -> UpdateSummary:
+    from .lang import ARGPARSE_MESSAGES
+
+    path = argparse_catalog(lang)
+    po = _load_catalog(path) if path.exists() else _empty_catalog(
+        lang, **{"Plural-Forms": "nplurals=1; plural=0;" if lang == "ja" else "nplurals=2; plural=(n != 1);",
+                 "X-Source": "Python's Lib/argparse.py: the msgids of utils.lang.ARGPARSE_MESSAGES"})
+    po.fpath = str(path)
+    summary = merge_messages(po, [Message(m, None) for m in ARGPARSE_MESSAGES])
+    for entry in po:
+        if entry.msgid in summary.added and "python-format" not in entry.flags:
+            entry.flags.append("python-format")
+    summary.catalog = path
+    if summary.added or summary.obsoleted or not path.exists():
+        po.save(str(path))
+    return summary
+
+
+def check_argparse(lang: str = DEFAULT_LANG) -> list[str]:
+    """The problems of argparse.po: a msgid missing or extra, untranslated, fuzzy, placeholders changed, stale .mo."""
+    from .lang import ARGPARSE_MESSAGES
+
+    path = argparse_catalog(lang)
+    rel = path.relative_to(repo_root())
+    if not path.exists():
+        return [f"{rel}: missing; run `python -m utils i18n update` and translate it"]
+    po = _load_catalog(path)
+    problems = []
+    present = {e.msgid for e in po if not e.obsolete}
+    problems += [f"{rel}: {m!r} is not in the catalog; run `python -m utils i18n update` and translate it"
+                 for m in ARGPARSE_MESSAGES if m not in present]
+    for e in po:
+        if e.obsolete or e.msgid not in ARGPARSE_MESSAGES:
+            problems.append(f"{rel}: {e.msgid[:40]!r} is not one of utils.lang.ARGPARSE_MESSAGES; delete it")
+        elif not e.msgstr or "fuzzy" in e.flags:
+            problems.append(f"{rel}: untranslated or fuzzy {e.msgid[:60]!r}")
+        elif not _JAPANESE.search(e.msgstr):
+            problems.append(f"{rel}: no Japanese text in {e.msgstr[:60]!r}")
+        elif sorted(_PERCENT.findall(e.msgid)) != sorted(_PERCENT.findall(e.msgstr)):
+            problems.append(f"{rel}: the placeholders of {e.msgid[:60]!r} differ in its translation")
+        elif e.msgid.endswith(" ") != e.msgstr.endswith(" "):
+            problems.append(f"{rel}: {e.msgid!r} and its translation differ in their trailing space")
+    mo = path.with_suffix(".mo")
+    if not mo.exists() or mo.read_bytes() != _mo_bytes(path):
+        problems.append(f"{mo.relative_to(repo_root())}: stale or missing; run `python -m utils i18n build`")
+    return problems
+
+
 # ------------------------------------------------------------------------------------------------ build
 
 
@@ -423,13 +490,13 @@ def build(lang: str = DEFAULT_LANG) -> list[Path]:
         if not out.exists() or out.read_text(encoding="utf-8") != text:
             out.write_text(text, encoding="utf-8")
         written.append(out)
-    runtime = runtime_catalog(lang)
-    if runtime.exists():  # only utils' own messages are read through gettext at run time
-        mo = runtime.with_suffix(".mo")
-        data = _mo_bytes(runtime)
-        if not mo.exists() or mo.read_bytes() != data:
-            mo.write_bytes(data)
-        written.append(mo)
+    for runtime in (runtime_catalog(lang), argparse_catalog(lang)):  # the catalogues read through gettext at run time
+        if runtime.exists():
+            mo = runtime.with_suffix(".mo")
+            data = _mo_bytes(runtime)
+            if not mo.exists() or mo.read_bytes() != data:
+                mo.write_bytes(data)
+            written.append(mo)
     return written
 
 
@@ -668,6 +735,7 @@ def check(lang: str = DEFAULT_LANG) -> list[str]:
             problems.append(f"{out.relative_to(repo_root())}: differs from a fresh build; run "
                             "`python -m utils i18n build`")
     problems += check_messages(lang)
+    problems += check_argparse(lang)
     problems += check_docs(lang)
     return problems
 

@@ -149,3 +149,52 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     if lang == "en":
         return singular if n == 1 else plural
     return _translations(lang).ngettext(singular, plural, n)
+
+
+# ------------------------------------------------------------------------------------------------ argparse's words
+# argparse writes its own words ("usage: ", "options", "the following arguments are required: %s", ...) through
+# gettext (Python's Doc/howto/argparse.rst, "How to translate the argparse output"). Our catalogue of them is
+# locales/<lang>/LC_MESSAGES/argparse.po (compiled to argparse.mo by `python -m utils i18n build`, checked by
+# `i18n check`), and it holds only the msgids below: those `python -m utils instructor` can show.
+ARGPARSE_DOMAIN = "argparse"
+ARGPARSE_MESSAGES = (
+    "usage: ",  # --help, and the usage line of a mistake
+    "positional arguments",  # --help: the group titles
+    "options",
+    "show this help message and exit",  # -h, --help
+    "argument %(argument_name)s: %(message)s",  # any mistake in one argument (ArgumentError)
+    "invalid choice: %(value)r (choose from %(choices)s)",  # an unknown command
+    "the following arguments are required: %s",  # e.g. fast-forward without --to
+    "one of the arguments %s is required",  # provision without --ou, --accounts or --shared
+    "not allowed with argument %s",  # provision --ou ... --shared ...
+    "unrecognized arguments: %s",
+    "expected one argument",  # --to with no value
+    "ignored explicit argument %r",  # --yes=1
+    "ambiguous option: %(option)s could match %(matches)s",  # --p (--prefix-base or --predeploy)
+)
+
+
+@contextmanager
+def argparse_speaking() -> Iterator[None]:
+    """Within the block, argparse's own words are in the language in force (current(), not the OS locale).
+
+    The one global touched: the module attributes `argparse._` and `argparse.ngettext`. argparse binds them at
+    import (`from gettext import gettext as _, ngettext`) and looks them up when a parser is built ("options",
+    "show this help message and exit") and when it formats help or a mistake; gettext.gettext itself would read the
+    process's default domain and the OS locale (LANGUAGE, LANG). They are set for this block only and restored
+    after, so argparse elsewhere in the process (pytest, Jupyter) keeps its English. Build and parse inside the
+    block. Not for concurrent threads building other parsers at the same moment.
+    """
+    import argparse
+
+    language = current()
+    if language == "en":
+        yield
+        return
+    words = gettext.translation(ARGPARSE_DOMAIN, localedir=str(LOCALES), languages=[language], fallback=True)
+    before = argparse._, argparse.ngettext
+    argparse._, argparse.ngettext = words.gettext, words.ngettext
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = before

@@ -213,6 +213,29 @@ MESSAGES: dict[str, str] = {
     "status_gone": N_("gone"),
 }
 
+# The instructor's notebooks (notebooks/instructor/): the same mechanism, their own keys.
+INSTRUCTOR_MESSAGES: dict[str, str] = {
+    "room_in": N_("Room {room} in {region}"),
+    "room_ou_id": N_("Set ROOM_OU_ID to the room's OU: {ous}"),
+    "room_vpcs": N_("{vpcs} VPC(s) exist; {fits} participant(s) fit; {needed} more VPCs needed."),
+    "room_ou_accounts": N_("{ou}: {n} active account(s)"),
+    "room_estimate": N_("The room: {n} participant(s) x ${each} = ${total} for {hours} h"),
+    "room_instances": N_("{name}: {n} stack instance(s)"),
+    "room_shared": N_("Shared room: prefixes {prefixes} in {account}"),
+    "scp_not_yet": N_("The call was allowed: the SCP is not in force yet (SCP changes can take a few minutes on AWS)."),
+    "scp_refused": N_("Refused as {who}: {code}, message: {message}"),
+    "scp_not_requested": N_("No guardrail requested (set ROOM_GUARDRAIL=1 with ROOM_MODE=ou)."),
+    "room_summary": N_("Room {room}: {n} participant(s), {mode}, model {model}"),
+    "room_predeployed": N_("Room {room}: {n} participant(s), {mode}, model {model}, workshop stack pre-deployed"),
+    "room_read": N_("Read {n} participant(s) in {seconds} s"),
+    "fast_forward_code": N_("Fast-forward exit code: {code}"),
+    "late_joiner_unset": N_("Set ROOM_LATE_JOINER to an account ID (or prefix) to fast-forward a participant."),
+    "room_not_verified": N_("Not verified empty: read the LEFT and ERROR lines above, then run this notebook again."),
+    "room_clean": N_("The room is clean."),
+}
+assert not set(INSTRUCTOR_MESSAGES) & set(MESSAGES)
+MESSAGES.update(INSTRUCTOR_MESSAGES)
+
 
 def text(key: str, **fields: Any) -> str:
     """The sentence `key` in the learner's language, with its fields filled in."""

@@ -103,7 +103,7 @@ class _Phase:
         from tqdm.auto import tqdm
 
         self.echo, self.t0, self.lock = echo, time.monotonic(), threading.Lock()
-        self.bar = tqdm(total=total, desc=title, unit="participant", file=sys.stderr, leave=False,
+        self.bar = tqdm(total=total, desc=title, unit=_("participant"), file=sys.stderr, leave=False,
                         disable=None if headless() else False)
         echo(_("{title}: {n} participant(s).").format(title=title, n=total))
 
@@ -263,7 +263,7 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
         for w, finished in parallel_map(check_one, list(todo), workers=cleanup_workers(), name="cleanup-wait"):
             if finished:
                 todo.remove(w)
-                phase.done(f"{w.id}: " + (f"ERROR {w.error}" if w.error else line(w)))
+                phase.done(f"{w.id}: " + (_("ERROR {error}").format(error=w.error) if w.error else line(w)))
         return len(todo)
 
     if todo:
@@ -275,7 +275,7 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
         except WaitTimeout as exc:  # each participant still waited for says so; the others went on
             for w in list(todo):
                 w.error = _("{error} Run cleanup again later: it continues from where it stopped.").format(error=exc)
-                phase.done(f"{w.id}: ERROR {w.error}")
+                phase.done(f"{w.id}: " + _("ERROR {error}").format(error=w.error))
 
 
 def _pool_each(items, fn):
@@ -337,7 +337,7 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
 
     _pool_each(own, delete)
     wait_all(own, _stack_deleted, what=_("the participants' own stacks to be deleted"), timeout=stack_timeout(),
-             phase=phase, line=lambda w: "stack(s) deleted")
+             phase=phase, line=lambda w: _("stack(s) deleted"))
     phase.close()
     return works
 
@@ -474,7 +474,8 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
                  _("prefixes {prefixes} in the account {me}").format(
                      prefixes=" ".join(p.id for p in r.participants) or _("(none)"), me=me))
         result["scope"].append(_("{mode} room {room}: {where}, {region}").format(
-            mode=r.mode, room=r.name, where=where, region=region) + "".join(f"; NOT covered: {u}" for u in r.uncovered))
+            mode=r.mode, room=r.name, where=where, region=region)
+            + "".join("; " + _("NOT covered: {part}").format(part=u) for u in r.uncovered))
         result["uncovered"] = result.get("uncovered", []) + r.uncovered
         result["participants"] += len(r.participants)
         echo(_("Room {room} ({mode}): {where}.").format(room=r.name, mode=r.mode, where=where))
@@ -531,15 +532,18 @@ def _scp_note(region: str) -> str:
 
 
 def report(result: dict) -> str:
-    """The result, a line per place. LEFT, ERROR, NOT covered, NOT verified and Verified stay English in every
-    language: they are the markers an instructor (and the notebook's text) looks for."""
+    """The result, a line per place, in the language in force. Each line starts with its marker, the word an
+    instructor (and notebook 03's text) looks for: removed, LEFT, ERROR, NOT covered, NOT verified empty, Verified;
+    in Japanese 削除, 残存, エラー, 未確認, 未検証, 検証済み. The English markers are what tests and scripts grep
+    in an English run; `python -m utils instructor cleanup` keeps its exit code (1 unless verified) in every
+    language."""
     lines = []
     for who, items in result["removed"].items():
         lines.append(_("removed in {who}: {items}").format(who=who, items="; ".join(items)))
     for who, items in result["left"].items():
-        lines.append(f"LEFT in {who}: " + "; ".join(items))
+        lines.append(_("LEFT in {who}: {items}").format(who=who, items="; ".join(items)))
     for who, err in result["errors"].items():
-        lines.append(f"ERROR in {who}: {err}")
+        lines.append(_("ERROR in {who}: {error}").format(who=who, error=err))
     lines += [_("note: {note}").format(note=n) for n in result.get("notes", [])]
     if result.get("outside"):
         lines.append(_("Not of this room, left alone (workshop stacks of other participants in this account): "
@@ -551,7 +555,7 @@ def report(result: dict) -> str:
         lines.append(_("Verified: nothing of the workshop remains in any of the {n} participant(s). Checked: "
                        "{scope}.").format(n=result["participants"], scope="; ".join(result.get("scope", []))))
     else:
-        lines += [f"NOT covered: {u}" for u in result.get("uncovered", [])]
+        lines += [_("NOT covered: {part}").format(part=u) for u in result.get("uncovered", [])]
         lines.append(_("NOT verified empty: {left} place(s) with leftovers, {errors} error(s), {uncovered} part(s) "
                        "of the room not covered. Run cleanup again; it continues from where it stopped.").format(
             left=len(result["left"]), errors=len(result["errors"]), uncovered=len(result.get("uncovered", []))))

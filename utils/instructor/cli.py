@@ -22,7 +22,7 @@ import re
 import sys
 
 from .. import config, target, validation
-from ..lang import N_, _
+from ..lang import N_, _, argparse_speaking
 from ..validation import InvalidInput
 from . import DEFAULT_ROOM, room
 from .errors import Failed, Usage
@@ -221,7 +221,8 @@ def _room_name(value: str) -> str:
 
 def main(argv: list[str]) -> int:
     try:
-        args = parser().parse_args(argv)
+        with argparse_speaking():  # argparse's own words (usage:, options, its mistakes) in the language in force
+            args = parser().parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage and the mistake (or --help)
         return exc.code if isinstance(exc.code, int) else USAGE
     try:
@@ -317,7 +318,7 @@ def _status(args) -> int:
 
     r = room.require(args.region, args.room)
     rows = status.collect(r)
-    if args.json:
+    if args.json:  # for programs: English field names and values (status.FIELDS) in every language, kept stable
         print(json.dumps(rows, indent=2, default=str))
     else:
         print(status.text(rows))

@@ -18,13 +18,20 @@ from __future__ import annotations
 import threading
 import time
 
-from ..lang import _
+from ..lang import N_, _
 from . import status
 
 COLOURS = {"done": "#bbf7d0", "progress": "#fef08a", "idle": "#e5e7eb", "bad": "#fecaca", "deny": "#fed7aa"}
 COLUMNS = ["participant", "step", "since progress", "per step", "stack_status", "endpoint_state", "private_dns",
            "policy_effect", "function_in_vpc", "last_allow", "last_deny", "leftovers", "endpoint_hours",
            "endpoint_usd", "error"]
+# The columns' headers as the table shows them, in the language in force (frame() keeps the keys above).
+LABELS = {"participant": N_("participant"), "step": N_("step"), "since progress": N_("since progress"),
+          "per step": N_("per step"), "stack_status": N_("stack_status"), "endpoint_state": N_("endpoint_state"),
+          "private_dns": N_("private_dns"), "policy_effect": N_("policy_effect"),
+          "function_in_vpc": N_("function_in_vpc"), "last_allow": N_("last_allow"), "last_deny": N_("last_deny"),
+          "leftovers": N_("leftovers"), "endpoint_hours": N_("endpoint_hours"), "endpoint_usd": N_("endpoint_usd"),
+          "error": N_("error")}
 DONE_STEPS = ("05", "07")
 EMPTY = "-"
 
@@ -35,9 +42,11 @@ def duration(seconds) -> str:
         return EMPTY
     seconds = int(seconds)
     if seconds < 60:
-        return f"{seconds} s"
+        return _("{seconds} s").format(seconds=seconds)
     minutes = seconds // 60
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+    if minutes < 60:
+        return _("{minutes} min").format(minutes=minutes)
+    return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=f"{minutes % 60:02d}")
 
 
 def per_step(row: dict) -> str:
@@ -77,9 +86,12 @@ def frame(rows: list[dict]):
                   "last_allow": (r.get("last_allow") or {}).get("time"),
                   "last_deny": (r.get("last_deny") or {}).get("time"),
                   "leftovers": ", ".join(r.get("leftovers") or []),
-                  "private_dns": None if r.get("private_dns") is None else ("yes" if r["private_dns"] else "no"),
-                  "error": r.get("error") or (f"FAILED {r['problem_detail']}" if r.get("problem") == "failed"
-                                              else None)}
+                  "private_dns": None if r.get("private_dns") is None else status.yes_no(r["private_dns"]),
+                  "function_in_vpc": r.get("function_in_vpc") and status.in_vpc(r["function_in_vpc"]),
+                  "stack_status": r.get("stack_status") and status.word(r["stack_status"]),
+                  "policy_effect": r.get("policy_effect") and status.word(r["policy_effect"]),
+                  "error": r.get("error") or (_("FAILED {detail}").format(detail=r["problem_detail"])
+                                              if r.get("problem") == "failed" else None)}
         shown.append({k: (v if k in ("endpoint_hours", "endpoint_usd") else _cell(v)) for k, v in values.items()})
     return pd.DataFrame(shown, columns=COLUMNS).astype({c: object for c in COLUMNS
                                                         if c not in ("endpoint_hours", "endpoint_usd")})
@@ -105,8 +117,9 @@ def styled(rows: list[dict]):
     def colour(row):
         return [f"background-color: {COLOURS[states[row.name]]}"] * len(row)
 
+    df = df.rename(columns=lambda c: _(LABELS[c]))
     return (df.style.apply(colour, axis=1)
-            .format({"endpoint_hours": "{:.2f}", "endpoint_usd": "${:.2f}"}, na_rep=EMPTY)
+            .format({_(LABELS["endpoint_hours"]): "{:.2f}", _(LABELS["endpoint_usd"]): "${:.2f}"}, na_rep=EMPTY)
             .set_caption(caption(rows)).hide(axis="index"))
 
 
@@ -126,8 +139,9 @@ def chart(rows: list[dict]):
     import pandas as pd
 
     counts = status.reached(rows)
-    df = pd.DataFrame([{"step": f"{s} {status.STEP_NAMES[s]}", "participants": n} for s, n in counts.items()])
-    return (df.style.bar(subset=["participants"], vmin=0, vmax=max(1, len(rows)), color="#60a5fa")
+    step, participants = _(LABELS["step"]), _("participants")
+    df = pd.DataFrame([{step: f"{s} {_(status.STEP_NAMES[s])}", participants: n} for s, n in counts.items()])
+    return (df.style.bar(subset=[participants], vmin=0, vmax=max(1, len(rows)), color="#60a5fa")
             .hide(axis="index").set_caption(_("Participants who reached each step")))
 
 

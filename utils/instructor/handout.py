@@ -37,6 +37,8 @@ from ..lang import _
 from . import PARTICIPANT_ROLE, aws, env, room
 from .status import workers
 
+# room.csv's columns: read back by `refresh` and by the instructor's own scripts, so English in every language and
+# kept stable (room.md and the sheets are for people, in the language in force).
 COLUMNS = ["participant", "account_id", "prefix", "credentials_file", "expires", "console", "studio",
            "studio_expires", "note"]
 STUDIO_LINK_SECONDS = 300  # CreatePresignedDomainUrl ExpiresInSeconds: 5 to 300
@@ -218,7 +220,7 @@ def refresh(r: room.Room, out: str | None, within_minutes: int, echo=print) -> i
         studio = bool(domain_id) and (row is None or not row.get("studio") or due(row.get("studio_expires", ""), now))
         if not (creds or studio):
             return row, []
-        done = (["credentials"] if creds else []) + (["Studio link"] if studio else [])
+        done = ([_("credentials")] if creds else []) + ([_("Studio link")] if studio else [])
         return _issue(r, p, base, None, domain_id, credentials=creds, studio=studio, row=row), done
 
     with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="refresh") as pool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .. import config, cost, models, preflight, stack, validation
 from ..config import repo_root
-from ..lang import _
+from ..lang import N_, _
 from . import (
     ADMINISTRATION_ROLE,
     EXECUTION_ROLE,
@@ -542,9 +542,12 @@ def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
     ready = sum(len(v) for v in counts.values())
     line = _("Shared room {room}: prefixes {prefixes}; role {role} in {me}").format(
         room=plan.room, prefixes=" ".join(plan.prefixes), role=PARTICIPANT_ROLE, me=me)
-    if plan.predeploy:  # the counts' keys (created, replaced, updated, unchanged) are data
+    if plan.predeploy:  # the counts' keys (created, replaced, updated, unchanged) are data; shown translated
+        shown = {"created": N_("{n} created"), "replaced": N_("{n} replaced"), "updated": N_("{n} updated"),
+                 "unchanged": N_("{n} unchanged")}
         line += _("; {ready} of {total} pre-deployed stack(s) ready ({counts})").format(
-            ready=ready, total=len(plan.prefixes), counts=", ".join(f"{len(v)} {k}" for k, v in counts.items() if v))
+            ready=ready, total=len(plan.prefixes),
+            counts=", ".join(_(shown[k]).format(n=len(v)) for k, v in counts.items() if v))
     echo(line)
     if not_ready:
         raise SystemExit(_("Not every participant is ready: {problems}. Fix the cause and run the same command "

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from .. import cost, endpoint, lambda_fn, policies, stack
-from ..lang import _
+from ..lang import N_, _
 from . import PARTICIPANT_ROLE, aws, room
 
 FIELDS = ["participant", "account_id", "prefix", "step", "stack", "stack_status", "adopted", "endpoint_id",
@@ -43,8 +43,9 @@ FIELDS = ["participant", "account_id", "prefix", "step", "stack", "stack_status"
           "leftovers", "endpoint_hours", "endpoint_usd", "estimate_usd", "step_times", "last_progress",
           "since_progress_s", "error", "problem", "problem_detail"]
 STEPS = ["01", "02", "03", "04", "05", "07"]
-STEP_NAMES = {"01": "stack", "02": "endpoint", "03": "function in VPC", "04": "Allow seen", "05": "Deny seen",
-              "07": "cleaned up"}
+# English in --json and in the data; shown in the language in force (_(STEP_NAMES[s])) by text() and the dashboard.
+STEP_NAMES = {"01": N_("stack"), "02": N_("endpoint"), "03": N_("function in VPC"), "04": N_("Allow seen"),
+              "05": N_("Deny seen"), "07": N_("cleaned up")}
 DENIED = {"AccessDenied", "AccessDeniedException"}
 FAILED_STACK = {"ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}  # creation failed; or *_FAILED
 FAILED_ENDPOINT = {"failed", "rejected", "expired"}  # EC2 VpcEndpoint State values that will not recover
@@ -280,19 +281,33 @@ def totals(rows: list[dict]) -> dict:
 
 
 def text(rows: list[dict]) -> str:
-    """A plain table for the terminal."""
-    head = f"{'participant':<14} {'step':<4} {'stack':<20} {'endpoint':<32} {'dns':<5} {'policy':<6} " \
-           f"{'in VPC':<6} {'last Allow':<20} {'last Deny':<20} {'hours':>6} {'usd':>6}  leftovers / error"
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        ep = f"{r['endpoint_id'] or '-'} {r['endpoint_state'] or ''}".strip()
-        lines.append(
-            f"{r['participant']:<14} {r['step'] or '-':<4} {(r['stack_status'] or '-')[:20]:<20} {ep[:32]:<32} "
-            f"{_yes(r['private_dns']):<5} {r['policy_effect'] or '-':<6} {r['function_in_vpc'] or '-':<6} "
-            f"{_when(r['last_allow']):<20} {_when(r['last_deny']):<20} {r['endpoint_hours']:>6.2f} "
-            f"{r['endpoint_usd']:>6.2f}  " + (f"ERROR {r['error']}" if r["error"] else
-                                             f"FAILED {r['problem_detail']}" if r.get("problem") == "failed" else
-                                             ", ".join(r["leftovers"])))
+    """A plain table for the terminal, in the language in force (`--json` keeps the English field names and values:
+    it is for programs)."""
+    def cells(r: dict) -> list[str]:
+        return [r["participant"], r["step"] or "-", word(r["stack_status"])[:20],
+                f"{r['endpoint_id'] or '-'} {r['endpoint_state'] or ''}".strip()[:32], yes_no(r["private_dns"]),
+                word(r["policy_effect"]), in_vpc(r["function_in_vpc"]), _when(r["last_allow"]),
+                _when(r["last_deny"]), f"{r['endpoint_hours']:.2f}", f"{r['endpoint_usd']:.2f}"]
+
+    def last(r: dict) -> str:
+        if r["error"]:
+            return _("ERROR {error}").format(error=r["error"])
+        if r.get("problem") == "failed":
+            return _("FAILED {detail}").format(detail=r["problem_detail"])
+        return ", ".join(r["leftovers"])
+
+    heads = [_(HEADERS[name]) for name in COLUMNS]
+    table = [cells(r) for r in rows]
+    widths = [max([width, width_of(h)] + [width_of(row[i]) for row in table])
+              for i, (h, width) in enumerate(zip(heads, WIDTHS, strict=True))]
+    right = {len(COLUMNS) - 2, len(COLUMNS) - 1}  # hours and usd: figures, right-aligned
+
+    def line(values: list[str]) -> str:
+        return " ".join(pad(v, w, right=i in right) for i, (v, w) in enumerate(zip(values, widths, strict=True)))
+
+    head = line(heads) + "  " + _(HEADERS["leftovers / error"])
+    lines = [head, "-" * width_of(head)]
+    lines += [line(values) + "  " + last(r) for values, r in zip(table, rows, strict=True)]
     t = totals(rows)
     lines.append(_("{n} participant(s); endpoint hours {hours}, cost so far ${usd}; estimate for the planned "
                    "session ${estimate}").format(n=t["participants"], hours=f"{t['endpoint_hours']:.2f}",
@@ -300,12 +315,52 @@ def text(rows: list[dict]) -> str:
                  + (_("; {n} row(s) unreadable").format(n=t["errors"]) if t["errors"] else "")
                  + (_("; {n} participant(s) failed").format(n=t["failed"]) if t["failed"] else ""))
     steps = reached(rows)
-    lines.append(_("reached: {steps}").format(steps=", ".join(f"{s} {STEP_NAMES[s]}: {n}" for s, n in steps.items())))
+    lines.append(_("reached: {steps}").format(steps=", ".join(f"{s} {_(STEP_NAMES[s])}: {n}"
+                                                               for s, n in steps.items())))
     return "\n".join(lines)
 
 
-def _yes(value) -> str:
-    return "-" if value is None else ("yes" if value else "no")
+# The columns of text() and their least widths; their headers are shown in the language in force.
+COLUMNS = ["participant", "step", "stack", "endpoint", "dns", "policy", "in VPC", "last Allow", "last Deny", "hours",
+           "usd"]
+WIDTHS = [14, 4, 20, 32, 5, 6, 6, 20, 20, 6, 6]
+HEADERS = {"participant": N_("participant"), "step": N_("step"), "stack": N_("stack"), "endpoint": N_("endpoint"),
+           "dns": N_("dns"), "policy": N_("policy"), "in VPC": N_("in VPC"), "last Allow": N_("last Allow"),
+           "last Deny": N_("last Deny"), "hours": N_("hours"), "usd": N_("usd"),
+           "leftovers / error": N_("leftovers / error")}
+# The values of function_in_vpc ("yes", "no", "other subnets" in the data and --json), as text() shows them.
+IN_VPC = {"yes": N_("yes"), "no": N_("no"), "other subnets": N_("other subnets")}
+
+
+def yes_no(value) -> str:
+    """True/False/None as the tables show it: yes, no (in the language in force), "-"."""
+    return "-" if value is None else _(IN_VPC["yes"] if value else IN_VPC["no"])
+
+
+def in_vpc(value) -> str:
+    return _(IN_VPC[value]) if value in IN_VPC else (value or "-")
+
+
+# The workshop's own words among the values (stack_status and policy_effect "none", policy_effect "unreadable"), as
+# the tables show them; AWS's values (CREATE_COMPLETE, Allow, Deny) stay as AWS writes them.
+WORDS = {"none": N_("none"), "unreadable": N_("unreadable")}
+
+
+def word(value) -> str:
+    return _(WORDS[value]) if value in WORDS else (value or "-")
+
+
+def width_of(text: str) -> int:
+    """Columns `text` takes in a terminal: East Asian wide and fullwidth characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded to `width` terminal columns (str.format pads by characters, which misaligns Japanese)."""
+    fill = " " * max(0, width - width_of(text))
+    return fill + text if right else text + fill
 
 
 def _when(event) -> str:
