@@ -481,12 +481,12 @@ def test_the_doctor_explains_a_broken_workshop_in_japanese(workshop, tmp_path):
         _remove_boundary(workshop)
     assert rc == 1 and "Traceback" not in printed, printed
     for words in ("ワークショップの診断: sandbox",
-                  "[FAIL] endpoint  エンドポイントポリシーが関数のロールにすべてのモデル ARN を許可: "
+                  "[FAIL] エンドポイント エンドポイントポリシーが関数のロールにすべてのモデル ARN を許可: "
                   "明示的な拒否 (explicit Deny): "
                   "エンドポイントポリシーのステートメント 1 (FunctionRoleInvokesChosenModel、Effect Deny) が",
                   "修正: ステートメントの Effect を Allow に戻してください。",
-                  "[FAIL] role      ロールがエンドポイント経由の bedrock:InvokeModel を許可",
-                  "アクセス許可の境界 WorkshopBoundary には arn:aws:bedrock:",
+                  "[FAIL] ロール         ロールがエンドポイント経由の bedrock:InvokeModel を許可",
+                  "アクセス許可の境界 WorkshopBoundary: arn:aws:bedrock:",
                   'AWS: "because no permissions boundary allows the bedrock:InvokeModel action"',
                   "件の問題が見つかりました。"):
         assert words in printed, f"{words!r} not in:\n{printed}"

@@ -265,8 +265,9 @@ def test_the_words_a_learner_acts_on_are_japanese_under_workshop_lang_ja(monkeyp
     monkeypatch.setenv("WORKSHOP_LANG", "ja")
     report = doctor.Report()
     report.add("endpoint", "endpoint exists", False, "x", lang._("Run notebook 02."))  # names are English data
-    assert "[FAIL] endpoint  エンドポイントが存在する: x\n                 修正: ノートブック 02 を実行してください。" \
-        in report.text()
+    # The section too, padded to the widest section in terminal columns (エンドポイント: 14), the fix under it.
+    assert ("[FAIL] エンドポイント エンドポイントが存在する: x\n"
+            + " " * 22 + "修正: ノートブック 02 を実行してください。") in report.text()
     assert "1 件の問題が見つかりました。" in report.text()
     hops = [{"name": "function", "ok": True, "detail": "ok", "fix": "", "checks": []},
             {"name": "endpoint", "ok": False, "detail": "d", "fix": "f", "checks": [

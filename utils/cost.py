@@ -15,12 +15,12 @@ and fast.
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from awsfacts import bedrock as awsbedrock
 
+from .display import pad
 from .lang import N_, _, ngettext
 
 PRICES_SOURCE = "us-east-1 list prices, November 2026 (docs/learner.md, 'Cost on AWS')"
@@ -87,12 +87,6 @@ def token_prices(model_id: str, target: str = "aws") -> tuple[dict | None, str]:
 COLUMNS = (N_("item"), N_("quantity"), N_("unit price"), N_("usd"))
 
 
-def _pad(text: str, width: int) -> str:
-    """`text` left-aligned in `width` terminal columns (a Japanese character takes two)."""
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(1, width - used)
-
-
 @dataclass
 class Estimate:
     lines: list[dict] = field(default_factory=list)  # {"item", "quantity", "unit price", "usd"}
@@ -112,9 +106,9 @@ class Estimate:
         return pd.DataFrame(rows, columns=list(COLUMNS)).rename(columns=lambda c: _(c))
 
     def __str__(self) -> str:
-        out = [_pad(line["item"], 41) + _pad(line["quantity"], 29) + _pad(line["unit price"], 31)
-               + f"${line['usd']:.6f}" for line in self.lines]
-        out.append(_pad(_("total"), 101) + f"${self.total:.6f}")
+        out = [f"{pad(line['item'], 40)} {pad(line['quantity'], 28)} {pad(line['unit price'], 30)} ${line['usd']:.6f}"
+               for line in self.lines]
+        out.append(f"{pad(_('total'), 100)} ${self.total:.6f}")
         out += [_("note: {note}").format(note=n) for n in self.notes]
         return "\n".join(out)
 

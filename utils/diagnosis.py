@@ -65,6 +65,17 @@ def label(name: str) -> str:
 
 
 SECTIONS = ("config", "access", "stack", "network", "endpoint", "function", "role", "model", "leftovers")
+# The sections as the doctor's lines show them (the keys stay English: --json, tests); "beyond" is notebook 06's.
+SECTION_LABELS = {"config": N_("config"), "access": N_("access"), "stack": N_("stack"), "network": N_("network"),
+                  "endpoint": N_("endpoint"), "function": N_("function"), "role": N_("role"), "model": N_("model"),
+                  "leftovers": N_("leftovers"), "beyond": N_("beyond")}
+
+
+def section_label(section: str) -> str:
+    """A section of the doctor's report, in the learner's language, padded to the widest one (terminal columns)."""
+    from .display import pad, width_of
+
+    return pad(_(SECTION_LABELS.get(section, section)), max(width_of(_(s)) for s in SECTION_LABELS.values()))
 
 
 # ---------------------------------------------------------------- findings
@@ -870,7 +881,7 @@ def _function_findings(s: dict) -> list[Finding]:
                              _("Re-run notebook 01, step 4.")))
     if cfg is not None:
         model = s.get("function_model")
-        found.append(Finding("function", "function MODEL_ID", "pass" if model == cfg.model_id else "fail",
+        found.append(Finding("function", N_("function MODEL_ID"), "pass" if model == cfg.model_id else "fail",
                              _("MODEL_ID={model} (configured: {configured})").format(model=model,
                                                                                     configured=cfg.model_id),
                              _("Re-run notebook 01 (it sets MODEL_ID to the configured model), then 02 and 03 for "
@@ -996,7 +1007,7 @@ def _ingress_finding(s, groups, ep, ep_groups, fn_groups, fn_subnets) -> Finding
     fn_sg = sorted(fn_groups)[0] if fn_groups else "?"
     fix = (f"ec2.authorize_security_group_ingress(GroupId='{ep_groups[0] if ep_groups else '?'}', IpPermissions=[{{"
            f"'IpProtocol': 'tcp', 'FromPort': 443, 'ToPort': 443, 'UserIdGroupPairs': [{{'GroupId': '{fn_sg}'}}]}}])"
-           " (a rule that references the function's security group admits every subnet it uses)")
+           + _(" (a rule that references the function's security group admits every subnet it uses)"))
     if ok:
         how = (_("from the function's security group {fn_groups}").format(
                    fn_groups=', '.join(sorted(fn_groups))) if not cidrs else

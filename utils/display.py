@@ -35,6 +35,19 @@ RESOURCE_TYPES = (N_("cloudformation stack"), N_("subnet"), N_("route table"), N
                   N_("resolver rule"), N_("private hosted zone"))
 
 
+def width_of(text: str) -> int:
+    """Columns `text` takes in a terminal: East Asian wide and fullwidth characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded to `width` terminal columns (str.format pads by characters, which misaligns Japanese)."""
+    fill = " " * max(0, width - width_of(text))
+    return fill + text if right else text + fill
+
+
 def key_values(mapping: dict, key: str = "key", value: str = "value"):
     """A two-column DataFrame of a dict (e.g. stack outputs)."""
     return table([{key: k, value: v} for k, v in mapping.items()], [key, value])

@@ -30,8 +30,10 @@ from .diagnosis import (  # noqa: F401  (the names the explainer and older calle
     policy_document,
     request,
     role_policies,
+    section_label,
     session_arn,
 )
+from .display import width_of
 from .lang import _
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "unexplained": "FAIL", "unknown": "FAIL"}
@@ -49,9 +51,10 @@ class Check:
 
     def line(self) -> str:
         mark = "PASS" if self.ok else MARKS.get(self.status, "FAIL")
-        text = f"[{mark}] {self.section:<9} {label(self.name)}: {self.detail}"
+        section = section_label(self.section)
+        text = f"[{mark}] {section} {label(self.name)}: {self.detail}"
         if not self.ok and self.fix:
-            text += f"\n                 {_('fix')}: {self.fix}"
+            text += "\n" + " " * (8 + width_of(section)) + f"{_('fix')}: {self.fix}"
         return text
 
 

@@ -33,7 +33,7 @@ from .lang import N_, _
 
 TITLES = {"function": N_("AWS Lambda function"), "endpoint": N_("VPC endpoint (AWS PrivateLink)"),
           "Amazon Bedrock": N_("Amazon Bedrock runtime")}
-HOP_LABELS = (N_("function"), N_("endpoint"))  # the hop names as shown (the keys stay English)
+HOP_LABELS = (N_("function"), N_("endpoint"), N_("corporate client"))  # the hop names as shown (the keys stay English)
 ACTION = "bedrock:InvokeModel"
 # Short names for the diagram's node labels (the boxes and the text give the full check names).
 SHORT = {N_("endpoint policy allows the function's role on every model ARN"): N_("endpoint policy"),

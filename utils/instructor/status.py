@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from .. import cost, endpoint, lambda_fn, policies, stack
+from ..display import pad, width_of
 from ..lang import N_, _
 from . import PARTICIPANT_ROLE, aws, room
 
@@ -348,19 +349,6 @@ WORDS = {"none": N_("none"), "unreadable": N_("unreadable")}
 
 def word(value) -> str:
     return _(WORDS[value]) if value in WORDS else (value or "-")
-
-
-def width_of(text: str) -> int:
-    """Columns `text` takes in a terminal: East Asian wide and fullwidth characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def pad(text: str, width: int, right: bool = False) -> str:
-    """`text` padded to `width` terminal columns (str.format pads by characters, which misaligns Japanese)."""
-    fill = " " * max(0, width - width_of(text))
-    return fill + text if right else text + fill
 
 
 def _when(event) -> str:
