@@ -94,3 +94,13 @@ def test_a_geographic_claude_profile_says_its_tokens_cost_more_than_shown():
     assert not any("10% above" in n for n in cost.estimate("global.anthropic.claude-haiku-4-5-20251001-v1:0").notes)
     assert not any("10% above" in n for n in cost.estimate("us.amazon.nova-micro-v1:0").notes)
     assert not any("10% above" in n for n in cost.estimate("anthropic.claude-haiku-4-5-20251001-v1:0").notes)
+
+
+def test_the_lambda_memory_priced_is_the_memory_the_template_deploys():
+    """One fact in one place: the estimate reads MemorySize from the template; cfn-lint's parser reads it here."""
+    from cfnlint.decode import decode
+
+    from utils.paths import repo_root
+
+    template, _errors = decode(str(repo_root() / "cfn" / "bedrock-privatelink.yaml"))
+    assert cost.LAMBDA_MEMORY_MB == template["Resources"]["BedrockTestLambdaFunction"]["Properties"]["MemorySize"]

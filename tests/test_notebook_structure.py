@@ -33,7 +33,7 @@ def _markdown(path: Path) -> list[str]:
     return [c.source for c in nb.cells if c.cell_type == "markdown"]
 
 
-def test_all_seven_notebooks_are_checked():
+def test_all_eight_notebooks_are_checked():
     assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 

@@ -106,7 +106,7 @@ def test_runner_warm_up_matches_the_notebook():
 
 # ---------------------------------------------------------------- hygiene
 
-def test_seven_notebooks_with_the_fixed_numbering():
+def test_eight_notebooks_with_the_fixed_numbering():
     assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 

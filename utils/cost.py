@@ -15,6 +15,7 @@ and fast.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from awsfacts import bedrock as awsbedrock
 
 from .display import pad
 from .lang import N_, _, ngettext
+from .paths import repo_root
 
 PRICES_SOURCE = "us-east-1 list prices, November 2026 (docs/learner.md, 'Cost on AWS')"
 ENDPOINT_AZ_HOUR = 0.01
@@ -55,7 +57,16 @@ TOKEN_PRICES_SOURCE = awsbedrock.TOKEN_PRICES_SOURCE
 # What one workshop call looks like (measured on the sandbox; docs/learner.md): tokens and Lambda duration.
 TYPICAL_CALL = {"inputTokens": 150, "outputTokens": 100}
 TYPICAL_INVOCATIONS = 10
-LAMBDA_MEMORY_MB = 128
+
+
+def _function_memory_mb() -> int:
+    """The function's MemorySize, as the template deploys it (cfn/bedrock-privatelink.yaml: the one place)."""
+    text = (repo_root() / "cfn" / "bedrock-privatelink.yaml").read_text(encoding="utf-8")
+    function = text.split("\n  BedrockTestLambdaFunction:\n", 1)[1]
+    return int(re.search(r"^      MemorySize: (\d+)$", function, re.M).group(1))
+
+
+LAMBDA_MEMORY_MB = _function_memory_mb()
 LAMBDA_SECONDS = 2.0
 BYTES_PER_CALL = 8_000
 
