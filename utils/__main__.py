@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from .lang import _
+from .lang import N_, _
 
-USAGE = """usage: python -m utils COMMAND [options]
+USAGE = N_("""usage: python -m utils COMMAND [options]
 
 commands:
   run [--only 00,01,...] [--lang ja]
@@ -23,7 +23,7 @@ commands:
   instructor ...           a room of participants: provision, status, env, handout, refresh, fast-forward,
                            cleanup, rehearse (sandbox)
                            (python -m utils instructor --help)
-"""
+""")
 
 
 def _config() -> int:
@@ -52,8 +52,11 @@ def _inventory() -> int:
     cfg = config.load()
     target.activate(cfg.target)
     rows = inventory.collect(cfg, target.client)
+    from .display import RESOURCE_TYPES, pad
+
     for row in rows:
-        print(f"{row['type']:<20} {row['id']:<28} {row['name']:<40} {row['state']}")
+        kind = _(row["type"]) if row["type"] in RESOURCE_TYPES else row["type"]
+        print(f"{pad(kind, 28)} {pad(row['id'], 28)} {pad(row['name'], 40)} {row['state']}")
     print(_("{count} resource(s) of the workshop remain for participant {participant!r}").format(
         count=len(rows), participant=cfg.participant))
     return 0 if not rows else 3
@@ -62,7 +65,7 @@ def _inventory() -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(USAGE)
+        print(_(USAGE))
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "run":
@@ -94,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         from .instructor.cli import main as instructor_main
 
         return instructor_main(rest)
-    print(_("unknown command {command!r}").format(command=command) + f"\n\n{USAGE}", file=sys.stderr)
+    print(_("unknown command {command!r}").format(command=command) + f"\n\n{_(USAGE)}", file=sys.stderr)
     return 2
 
 

@@ -165,8 +165,16 @@ def _fail(report: Report, section: str, name: str, detail: str, fix: str) -> Rep
 
 def main(argv: list[str] | None = None) -> int:
     from . import config, diagnosis, target
+    from .cliargs import Parser
+    from .lang import argparse_speaking
 
-    argv = list(argv or [])
+    with argparse_speaking():  # --help and a mistake (exit 2) in the learner's language
+        parser = Parser(prog="python -m utils doctor", description=_(
+            "Check every link of the live workshop and print the fix for each failure (exit 0 healthy, 1 "
+            "problems)."))
+        parser.add_argument("--no-path", action="store_true",
+                            help=_("leave out the live path drawn after the checks"))
+        args = parser.parse_args(list(argv or []))
     _doctor_clients.clear()
     report = Report()
     try:
@@ -207,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_("Workshop doctor: {target}{where} {region}, participant {participant}\n").format(
               target=cfg.target, where=where, region=cfg.region, participant=cfg.participant))
     print(report.text())
-    if "--no-path" not in argv and (diag.state.get("outputs") or {}):
+    if not args.no_path and (diag.state.get("outputs") or {}):
         from . import pathview
 
         print(_("\nLive path (the same diagnosis, drawn):\n") + pathview.render_text(diag.hops()))

@@ -387,17 +387,19 @@ def run(only: list[str] | None = None, out_root: Path | None = None, echo=print,
 
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from .cliargs import Parser
+    from .lang import argparse_speaking
 
-    parser = argparse.ArgumentParser(prog="python -m utils run", description="Run the workshop notebooks headless.")
-    parser.add_argument("--only", default="", help="comma-separated notebook numbers, e.g. 00,01,02")
-    parser.add_argument("--out", default=None, help="folder for the runs (default: runs/)")
-    parser.add_argument("--keep-sandbox", action="store_true",
-                        help="leave a sandbox that this run started running afterwards")
-    parser.add_argument("--lang", default=None, choices=LANGUAGES,
-                        help="en: notebooks/; ja: the Japanese notebooks in notebooks/ja/ (default: WORKSHOP_LANG, "
-                             "else the language notebook 00 saved, else en)")
-    args = parser.parse_args(argv)
+    with argparse_speaking():  # --help and a mistake in the language in force, like the run's own messages
+        parser = Parser(prog="python -m utils run", description=_("Run the workshop notebooks headless."))
+        parser.add_argument("--only", default="", help=_("comma-separated notebook numbers, e.g. 00,01,02"))
+        parser.add_argument("--out", default=None, help=_("folder for the runs (default: runs/)"))
+        parser.add_argument("--keep-sandbox", action="store_true",
+                            help=_("leave a sandbox that this run started running afterwards"))
+        parser.add_argument("--lang", default=None, choices=LANGUAGES,
+                            help=_("en: notebooks/; ja: the Japanese notebooks in notebooks/ja/ (default: "
+                                   "WORKSHOP_LANG, else the language notebook 00 saved, else en)"))
+        args = parser.parse_args(argv)
     if args.lang is None:
         args.lang = current()  # WORKSHOP_LANG, else the language saved by notebook 00, else English
     only = [o for o in args.only.split(",") if o.strip()] or None

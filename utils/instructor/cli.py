@@ -22,6 +22,7 @@ import re
 import sys
 
 from .. import config, target, validation
+from ..cliargs import Parser
 from ..lang import N_, _, argparse_speaking
 from ..validation import InvalidInput
 from . import DEFAULT_ROOM, room
@@ -34,14 +35,6 @@ EXIT_CODES = N_("exit codes: 0 done; 1 AWS or the room's state refused or failed
 OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")  # AWS Organizations API Reference, OrganizationalUnit.Id
 MAX_HOURS = 168.0  # a week: beyond it, a "planned duration" is a typo, not a workshop
 CONNECTION_ERRORS = ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ReadTimeoutError")
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a mistake is one paragraph (the mistake, and where the help is), not the whole usage."""
-
-    def error(self, message: str):
-        self.exit(USAGE, _("error: {prog}: {message}. See {prog} --help.").format(prog=self.prog, message=message)
-                  + "\n")
 
 
 def _defaults() -> tuple[str, str]:
