@@ -67,7 +67,7 @@ def measure_evaluations(n: int) -> float:
                      "arn:aws:bedrock:*::foundation-model/amazon.nova-micro-v1:0"]}]})
     identity = [("lambda-bedrock-sourcevpce-access-only", {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": ["bedrock:ListFoundationModels", "bedrock:InvokeModel"], "Resource": "*",
-        "Condition": {"ForAnyValue:StringEquals": {"aws:sourceVpce": ["vpce-0123456789abcdef0"]}}}]})]
+        "Condition": {"StringEquals": {"aws:sourceVpce": "vpce-0123456789abcdef0"}}}]})]
     rc = policy.RequestContext(
         action="bedrock:InvokeModel", resource="arn:aws:bedrock:us-east-2::foundation-model/amazon.nova-micro-v1:0",
         principal_arn="arn:aws:sts::123456789012:assumed-role/r/f", principal_account="123456789012",

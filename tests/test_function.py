@@ -271,7 +271,7 @@ def test_function_deployed_to_sandbox_answers_through_the_endpoint(aws):
     iam.put_role_policy(RoleName=role_name, PolicyName="lambda-bedrock-sourcevpce-access-only",
                         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
                             "Effect": "Allow", "Action": ["bedrock:InvokeModel"], "Resource": arns,
-                            "Condition": {"ForAnyValue:StringEquals": {"aws:sourceVpce": [vpce_id]}}}]}))
+                            "Condition": {"StringEquals": {"aws:sourceVpce": vpce_id}}}]}))
 
     # Outside the VPC the call does not come through the endpoint: the aws:sourceVpce condition denies it.
     before = invoke(lam, name, {"prompt": "How long does the Pulse Running Watch battery last?"})

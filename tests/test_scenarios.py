@@ -114,7 +114,7 @@ class World:
         self.identity("bedrock", doc(stmt))
 
     def allow_bedrock_via_endpoint(self):
-        self.allow_bedrock({"ForAnyValue:StringEquals": {"aws:sourceVpce": [self.vpce_id]}})
+        self.allow_bedrock({"StringEquals": {"aws:sourceVpce": self.vpce_id}})
 
     def endpoint(self, private_dns=True, policy: str | None = None, service="bedrock-runtime", wait=True):
         kwargs = {}
@@ -289,7 +289,7 @@ def test_nat_route_reaches_public_endpoint_without_source_vpce(world):
     eip = world.ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = world.ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
     world.ec2.create_route(RouteTableId=world.rt_id, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-    world.allow_bedrock({"ForAnyValue:StringEquals": {"aws:sourceVpce": ["vpce-0123456789abcdef0"]}})
+    world.allow_bedrock({"StringEquals": {"aws:sourceVpce": "vpce-0123456789abcdef0"}})
     world.attach()
     out = world.invoke()
     assert out["code"] == "AccessDeniedException", out
@@ -460,7 +460,7 @@ def test_source_vpce_condition_denies_outside_the_vpc(world):
 
 
 def test_wrong_vpce_in_identity_condition(ready):
-    ready.allow_bedrock({"ForAnyValue:StringEquals": {"aws:sourceVpce": ["vpce-0aaaaaaaaaaaaaaaa"]}})
+    ready.allow_bedrock({"StringEquals": {"aws:sourceVpce": "vpce-0aaaaaaaaaaaaaaaa"}})
     assert ready.invoke()["message"].endswith(DENIED_NO_IDENTITY)
 
 
