@@ -177,8 +177,11 @@ def find_network(cfg, client) -> dict:
 
 def inventory_rows(cfg, client) -> list[dict]:
     """Rows for utils.inventory: {"type", "id", "name", "state"}."""
-    found = find_network(cfg, client)
+    return network_rows(find_network(cfg, client))
 
+
+def network_rows(found: dict) -> list[dict]:
+    """find_network's answer as inventory rows (the instructor's status lists them as leftovers)."""
     def name_of(item) -> str:
         return {t["Key"]: t["Value"] for t in item.get("Tags", [])}.get("Name", "")
 

@@ -132,12 +132,16 @@ def export_lines(values: dict, session: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+LAST_NOTEBOOK = 7  # notebooks/07_cleanup.ipynb; 06 (the corporate network) is optional for a learner
+
+
 def fast_forward(r: room.Room, p: room.Participant, to: str, echo=print) -> int:
-    """Run the learner notebooks 00..NN as the participant (`python -m utils run --only ...`); its exit code."""
+    """Run the learner notebooks 00..NN as the participant (`python -m utils run --only ...`); its exit code.
+    Up to 06 includes the optional corporate network; 07 is the participant's own cleanup."""
     last = int(to) if str(to).isdigit() else -1
-    if not 0 <= last <= 5:
-        raise SystemExit(_("--to {to}: give a notebook number from 00 to 05 (07 is the participant's "
-                           "cleanup).").format(to=repr(to)))
+    if not 0 <= last <= LAST_NOTEBOOK:
+        raise SystemExit(_("--to {to}: give a notebook number from 00 to 07 (06 is the optional corporate "
+                           "network, 07 the participant's own cleanup).").format(to=repr(to)))
     only = ",".join(f"{i:02d}" for i in range(last + 1))
     env = {**os.environ, **variables(r, p)}
     env.pop("AWS_PROFILE", None)
