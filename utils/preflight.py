@@ -132,7 +132,8 @@ def beyond_resources(cfg, account: str) -> dict[str, str]:
     by_action["cloudformation:DeleteStack"] = by_action["cloudformation:CreateStack"]
     for action in BEYOND_ACTIONS:
         service, name = action.split(":")
-        if service == "route53resolver" and not name.startswith("List"):
+        if service == "route53resolver" and name not in ("ListResolverEndpoints", "ListResolverRules",
+                                                         "ListResolverRuleAssociations"):
             by_action[action] = resolver + ("resolver-rule/rslvr-rr-0123456789abcdef0" if "Rule" in name
                                             else "resolver-endpoint/rslvr-in-0123456789abcdef0")
         elif service == "route53" and name not in ("CreateHostedZone", "ListHostedZones", "ListHostedZonesByName"):
