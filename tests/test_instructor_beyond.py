@@ -161,7 +161,7 @@ def _run_06_until(cell_id: str, env: dict, skip: tuple[str, ...] = ()) -> None:
 
 
 def _network(aws) -> dict:
-    """Notebook 06's resources in the account, seen from outside the tooling."""
+    """Notebook 06's resources in the account of the client factory `aws`, seen from outside the tooling."""
     ec2, resolver, r53 = aws("ec2"), aws("route53resolver"), aws("route53")
     return {
         "transit gateways": [g["TransitGatewayId"] for g in ec2.describe_transit_gateways()["TransitGateways"]
@@ -242,3 +242,62 @@ def test_a_shared_room_with_notebook_06_is_cleaned_from_any_partial_state(instru
                                  include_adopted=True) == [], prefix
     # Measured, not asserted (docs/benchmarks.md): the whole test, and the cleanup of the room of 3.
     print(f"\nroom test {time.monotonic() - t0:.1f} s, cleanup of 3 participants with notebook 06: {cleanup_s:.1f} s")
+
+
+@pytest.mark.slow
+def test_a_guardrailed_ou_room_with_notebook_06_is_cleaned_and_verified(instructor_env, aws, capsys, monkeypatch,
+                                                                        tmp_path):
+    """A room on an OU with the guardrail SCP and pre-deployed stacks, of 2 accounts: the first fast-forwards to 06
+    as WorkshopParticipant (its corporate client's Bedrock calls pass the SCP), the second stops in 06 after the
+    Transit Gateway's attachments. The SCP allows every action of notebooks 06 and 07 (IAM's simulator, which
+    evaluates the account's SCPs). Cleanup deletes the corporate stacks before the stack instances, and verifies."""
+    from benchmarks.bench_room import make_org_room
+    from utils import runner
+
+    monkeypatch.setenv("WORKSHOP_HEADLESS", "1")
+    ou, (first, second) = make_org_room(aws("organizations"), 2)
+    assert cli.main(["provision", "--ou", ou, "--predeploy", "--guardrail"]) == 0
+    capsys.readouterr()
+
+    assert cli.main(["fast-forward", first, "--to", "06"]) == 0
+    capsys.readouterr()
+
+    env = _env_of(second, capsys)
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("AWS_", "WORKSHOP_"))})
+    try:
+        report = runner.run(only=["00", "01", "02", "03", "04"], out_root=tmp_path / "second", echo=lambda _l: None)
+        assert report.ok, [(r.notebook, r.error) for r in report.results]
+        # The SCP of the OU allows every action of 06 and 07 in the workshop's Region, on the role's own resources.
+        kw = {"aws_access_key_id": env["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+              "aws_session_token": env["AWS_SESSION_TOKEN"]}
+        iam = aws("iam", **kw)
+        role_arn = iam.get_role(RoleName="WorkshopParticipant")["Role"]["Arn"]
+        cfg = config.WorkshopConfig("sandbox", REGION, second, config.DEFAULT_MODEL_ID, "")
+        decisions = {a: _simulate(aws("iam", **_admin_of(aws, second)), role_arn, a, r, session="default",
+                                  owner="default")
+                     for a, r in preflight.beyond_resources(cfg, second).items()}
+        assert {a: d for a, d in decisions.items() if d != "allowed"} == {}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    _run_06_until("06-10", env)  # the corporate stack, the Transit Gateway and its attachments
+
+    assert cli.main(["cleanup"]) == 0
+    out = capsys.readouterr().out
+    assert "Verified: nothing of the workshop remains in any of the 2 participant(s)." in out
+    assert "stack Bedrock-Corporate-Stack" in out and "transit gateway tgw-" in out
+    for account in (first, second):
+        make = lambda service, region=REGION, a=account: aws(service, region, **_admin_of(aws, a))  # noqa: E731
+        cfg = config.WorkshopConfig("sandbox", REGION, account, config.DEFAULT_MODEL_ID, "")
+        assert inventory.collect(cfg, make, include_adopted=True) == [], account
+        assert _network(make) == {"transit gateways": [], "attachments": [], "resolver endpoints": [],
+                                  "resolver rules": [], "private hosted zones": [], "stacks": []}
+
+
+def _admin_of(aws, account: str) -> dict:
+    """Credentials of OrganizationAccountAccessRole in `account` (the instructor's administrative role there)."""
+    creds = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                                   RoleSessionName="test-check")["Credentials"]
+    return {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"]}
