@@ -124,6 +124,8 @@ def main() -> int:
             print(f"cleanup of 3 participants with notebook 06: {result['cleanup_s']} s, exit {code}, "
                   f"verified {result['verified']}; modelled wait {result['modelled_wait_s']} s; "
                   f"phases {result['phases_s']}")
+            if code != 0 or not result["verified"]:
+                print(out.getvalue())
             print(json.dumps(result))
             return 0 if code == 0 and result["verified"] else 1
         finally:
