@@ -158,8 +158,11 @@ def find_network(cfg, client) -> dict:
         if a["State"] not in ("deleted", "failed", "rejected")] if tgw_ids else []
 
     def tagged(arn: str) -> bool:
-        tags = {t["Key"]: t["Value"] for t in resolver.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
-        return _ours(tags, cfg)
+        try:
+            found_tags = resolver.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
+        except resolver.exceptions.ResourceNotFoundException:
+            return False  # deleted between the list and this read (an endpoint or rule that was DELETING)
+        return _ours({t["Key"]: t["Value"] for t in found_tags}, cfg)
 
     found["resolver_endpoints"] = [e for e in resolver.list_resolver_endpoints()["ResolverEndpoints"]
                                    if tagged(e["Arn"])]
