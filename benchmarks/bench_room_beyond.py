@@ -4,8 +4,8 @@
 
 On a sandbox in this process (state reset, "VPCs per Region" raised to 10), through `python -m utils instructor`'s
 code: `provision --shared 3`; p01 runs notebooks 00 to 06 as WorkshopParticipant (`fast-forward --to 06`); p02 runs
-00 to 04, then notebook 06 up to its Resolver endpoints (a partial 06: Transit Gateway, attachments, endpoints; path
-1's call left out, see tests/test_instructor_beyond.py); p03 runs nothing. Then `cleanup`, timed, with its phases
+00 to 04, then notebook 06 up to its Resolver endpoints (a partial 06: Transit Gateway, attachments, path 1's call,
+Resolver endpoints); p03 runs nothing. Then `cleanup`, timed, with its phases
 (utils.instructor.cleanup.PHASE_SECONDS), and whether it printed "Verified".
 
 With a timing scale the sandbox models AWS's waits (sandbox/settings.py AWS_DELAYS, scaled: Lambda's release of a
@@ -106,7 +106,7 @@ def main() -> int:
                     report = runner.run(only=["00", "01", "02", "03", "04"], out_root=Path(tmp) / "p02",
                                         echo=lambda _line: None)
                     assert report.ok, [(r.notebook, r.error) for r in report.results]
-                    _run_06_until("06-18", skip=("06-16",))
+                    _run_06_until("06-18", skip=())
             result["setup_s"] = round(time.perf_counter() - t0, 1)
             print(f"provision, p01 00-06, p02 00-04 and a partial 06: {result['setup_s']} s (timing scale 0)")
 
