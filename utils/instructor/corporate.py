@@ -34,8 +34,7 @@ from . import aws
 
 # Refusals that mean "not yet" (the resource is in a state that passes): made again in the next round.
 TRANSIENT = {"IncorrectState", "InvalidRequestException", "ResourceInUseException", "ThrottlingException",
-             "Throttling", "PriorRequestNotComplete", "RequestLimitExceeded", "InvalidTransitGatewayAttachmentID."
-             "NotFound"}
+             "Throttling", "PriorRequestNotComplete", "RequestLimitExceeded"}
 GONE = {"ResourceNotFoundException", "NoSuchHostedZone", "InvalidTransitGatewayID.NotFound",
         "InvalidTransitGatewayAttachmentID.NotFound", "NoSuchEntity", "NoSuchEntityException"}
 
