@@ -33,8 +33,8 @@ from .server import AwsRequest, query_members, route
 _ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)$")
 
 
-def _denied(principal: Principal, role_arn: str) -> AwsError:
-    return AwsError("AccessDenied", f"User: {principal.arn} is not authorized to perform: sts:AssumeRole on "
+def _denied(principal: Principal, role_arn: str, action: str = "sts:AssumeRole") -> AwsError:
+    return AwsError("AccessDenied", f"User: {principal.arn} is not authorized to perform: {action} on "
                                     f"resource: {role_arn}", 403)
 
 
@@ -70,8 +70,9 @@ _ALLOW_ALL = [("(the trust policy's Allow)", {"Version": "2012-10-17",
                                               "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})]
 
 
-def check_assume_role(principal: Principal, role_arn: str, context: dict | None = None) -> None:
-    """Raise AccessDenied unless `principal` may assume `role_arn`."""
+def check_assume_role(principal: Principal, role_arn: str, context: dict | None = None,
+                      tags: dict[str, str] | None = None) -> None:
+    """Raise AccessDenied unless `principal` may assume `role_arn` (and pass the session tags `tags`)."""
     m = _ROLE_ARN.match(role_arn or "")
     if not m:
         raise AwsError("ValidationError", f"{role_arn} is invalid", 400)
@@ -91,6 +92,21 @@ def check_assume_role(principal: Principal, role_arn: str, context: dict | None 
         raise _denied(principal, role_arn) from None
     if trust.decision != "Allow":
         raise _denied(principal, role_arn)
+    if tags:
+        # "Permissions required to add session tags" (IAM User Guide, "Pass session tags in AWS STS"): the role's
+        # trust policy must also allow sts:TagSession, with the request's tags as aws:RequestTag/<key> and
+        # aws:TagKeys; otherwise AssumeRole is refused.
+        tag_rc = policy.RequestContext(
+            action="sts:TagSession", resource=role_arn, principal_arn=principal.arn,
+            principal_account=principal.account, role_arn=principal.role_arn,
+            context={**(context or {}), "aws:TagKeys": list(tags),
+                     **{f"aws:RequestTag/{k}": v for k, v in tags.items()}})
+        try:
+            tagging = policy.evaluate_policy(_trust_document(role), tag_rc, name="trust policy", kind="resource")
+        except policy.PolicyError:
+            raise _denied(principal, role_arn) from None
+        if tagging.decision != "Allow":
+            raise _denied(principal, role_arn, "sts:TagSession")
     if principal.kind == "admin":
         return  # the sandbox's administrator is not limited by IAM
     from . import authz
@@ -155,7 +171,11 @@ def _assume_role(req: AwsRequest):
     check_session_tags(req.form)
     principal = principal_for(req.access_key)
     context = context_keys.request_keys(principal, req.region, source_ip=req.environ.get("REMOTE_ADDR"))
-    check_assume_role(principal, req.form.get("RoleArn", ""), context)
+    tags, i = {}, 1
+    while f"Tags.member.{i}.Key" in req.form:
+        tags[req.form[f"Tags.member.{i}.Key"]] = req.form.get(f"Tags.member.{i}.Value", "")
+        i += 1
+    check_assume_role(principal, req.form.get("RoleArn", ""), context, tags)
     return None  # moto mints the credentials in the role's account
 
 

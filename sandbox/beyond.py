@@ -40,6 +40,9 @@ def resolve(region: str, vpc, subnet, source_ip: str | None, fn_groups: set[str]
     ec2 = backends.ec2(region)
     ips = list(dns["addresses"])
     route = transit.path(region, subnet, source_ip or "", ips[0])
+    if route["ok"] and route["dst_vpc_id"] != ep.vpc_id:  # the same range in another VPC, behind another gateway
+        route = {**route, "ok": False, "reason": f"{ips[0]} is routed to {route['dst_vpc_id']}, not to {ep.vpc_id}",
+                 "missing": {"missing": "tgw-route", "destination": ips[0]}}
     if not route["ok"]:
         answer["reason"] = f"{dns['reason']}, but there is no route: {route['reason']}"
         answer["failure"] = route["missing"]

@@ -320,9 +320,6 @@ def _forward(region: str, rule, host: str, depth: int) -> dict:
 
     for target in rule.target_ips or []:
         target_ip = target.get("Ip")
-        inbound = next((e for e in backend.resolver_endpoints.values()
-                        if e.direction == "INBOUND" and target_ip in [ip for ip, _ in _endpoint_addresses(ec2, e)]),
-                       None)
         for source_ip, subnet in _endpoint_addresses(ec2, outbound):
             if not _sg_allows_dns(ec2, outbound.security_group_ids, egress=True, peer_ip=target_ip):
                 add(f"the outbound endpoint's security group(s) {', '.join(outbound.security_group_ids)} "
@@ -333,6 +330,11 @@ def _forward(region: str, rule, host: str, depth: int) -> dict:
                 add(f"no route from the outbound endpoint ({source_ip}) to {target_ip}: {route['reason']}",
                     route["missing"])
                 continue
+            # The inbound endpoint at that address in the VPC the route leads to (another VPC may use the same
+            # range and addresses behind another transit gateway).
+            inbound = next((e for e in backend.resolver_endpoints.values()
+                            if e.direction == "INBOUND" and e.host_vpc_id == route["dst_vpc_id"]
+                            and target_ip in [ip for ip, _ in _endpoint_addresses(ec2, e)]), None)
             if inbound is None:
                 add(f"no DNS server answers at {target_ip}", {"missing": "target"})
                 continue

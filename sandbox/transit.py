@@ -290,23 +290,6 @@ def _vpc_cidrs(vpc) -> list:
     return [ipaddress.ip_network(c, strict=False) for c in cidrs if c]
 
 
-def vpc_of_ip(ec2, ip: str):
-    """The VPC whose CIDR holds `ip`, else None."""
-    address = ipaddress.ip_address(ip)
-    for vpc in ec2.vpcs.values():
-        if any(address in net for net in _vpc_cidrs(vpc)):
-            return vpc
-    return None
-
-
-def subnet_of_ip(ec2, ip: str):
-    address = ipaddress.ip_address(ip)
-    for subnet in ec2.describe_subnets():
-        if address in ipaddress.ip_network(subnet.cidr_block, strict=False):
-            return subnet
-    return None
-
-
 def _best_vpc_route(rt, ip: str):
     address = ipaddress.ip_address(ip)
     best, best_len = None, -1
@@ -391,40 +374,55 @@ def _one_way(ec2, src_subnet, dst_ip: str) -> tuple[bool, str, dict]:
         why = "has no route" if best is None else f"has a {best[2]} route ({best[0]})"
         return False, f"the transit gateway route table {table.id} {why} to {dst_ip}", {
             "missing": "tgw-route", "tgw_route_table": table.id, "destination": dst_ip}
+    # The destination VPC is the one the route leads to (the target attachment's), not any VPC whose range holds the
+    # address: VPCs behind different transit gateways may use the same range (in a shared account every
+    # participant's workshop VPC is 10.0.0.0/16), and each gateway routes to its own attachments.
     target = ec2.transit_gateway_attachments.get(best[1])
-    dst_vpc = vpc_of_ip(ec2, dst_ip)
-    wrong = dst_vpc is None or getattr(target, "vpc_id", None) != dst_vpc.id
+    dst_vpc = ec2.vpcs.get(getattr(target, "vpc_id", None) or "")
+    wrong = dst_vpc is None or not _holds(dst_vpc, dst_ip)
     if target is None or target.state != "available" or wrong:
         return False, (f"{table.id} sends {dst_ip} to {best[1]}, which is not an available attachment of the VPC "
                        f"holding {dst_ip}"), {"missing": "tgw-route", "tgw_route_table": table.id,
                                              "destination": dst_ip}
     return True, f"{src_subnet.id} -> {rt.id} -> {gateway_id} ({table.id}) -> {target.id} -> {dst_vpc.id}", {
-        "transit_gateway": gateway_id, "tgw_route_table": table.id}
+        "transit_gateway": gateway_id, "tgw_route_table": table.id, "vpc_id": dst_vpc.id}
+
+
+def _holds(vpc, ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    return any(address in net for net in _vpc_cidrs(vpc))
 
 
 def path(region: str, src_subnet, src_ip: str, dst_ip: str) -> dict:
     """Whether `src_ip` in `src_subnet` and `dst_ip` reach each other (both ways), with the reason.
 
-    {"ok", "reason", "same_vpc", "transit_gateway", "missing": None | {...}}."""
+    {"ok", "reason", "same_vpc", "transit_gateway", "dst_vpc_id", "missing": None | {...}}: the destination VPC is
+    the one the routes lead to (the source's own when its range holds the address: the local route)."""
     ec2 = backends.ec2(region)
     purge(ec2)
-    dst_vpc = vpc_of_ip(ec2, dst_ip)
-    if dst_vpc is not None and dst_vpc.id == src_subnet.vpc_id:
-        return {"ok": True, "reason": f"{dst_ip} is in {dst_vpc.id} (local route)", "same_vpc": True,
-                "transit_gateway": None, "missing": None}
+    src_vpc = ec2.vpcs.get(src_subnet.vpc_id)
+    if src_vpc is not None and _holds(src_vpc, dst_ip):
+        return {"ok": True, "reason": f"{dst_ip} is in {src_vpc.id} (local route)", "same_vpc": True,
+                "transit_gateway": None, "dst_vpc_id": src_vpc.id, "missing": None}
     ok, reason, facts = _one_way(ec2, src_subnet, dst_ip)
     if not ok:
-        return {"ok": False, "reason": reason, "same_vpc": False, "transit_gateway": None, "missing": facts}
-    dst_subnet = subnet_of_ip(ec2, dst_ip)
+        return {"ok": False, "reason": reason, "same_vpc": False, "transit_gateway": None, "dst_vpc_id": None,
+                "missing": facts}
+    dst_subnet = next((sn for sn in ec2.describe_subnets(filters={"vpc-id": [facts["vpc_id"]]})
+                       if ipaddress.ip_address(dst_ip) in ipaddress.ip_network(sn.cidr_block, strict=False)), None)
     if dst_subnet is None:
-        return {"ok": False, "reason": f"no subnet holds {dst_ip}", "same_vpc": False, "transit_gateway": None,
-                "missing": {"missing": "subnet"}}
+        return {"ok": False, "reason": f"no subnet of {facts['vpc_id']} holds {dst_ip}", "same_vpc": False,
+                "transit_gateway": None, "dst_vpc_id": facts["vpc_id"], "missing": {"missing": "subnet"}}
     back_ok, back_reason, back_facts = _one_way(ec2, dst_subnet, src_ip)
+    if back_ok and back_facts.get("vpc_id") != src_subnet.vpc_id:
+        back_ok, back_reason = False, (f"the reply to {src_ip} is routed to {back_facts.get('vpc_id')}, not to "
+                                       f"{src_subnet.vpc_id}")
+        back_facts = {"missing": "tgw-route", "destination": src_ip}
     if not back_ok:
         return {"ok": False, "reason": f"the reply cannot return: {back_reason}", "same_vpc": False,
-                "transit_gateway": facts.get("transit_gateway"), "missing": back_facts}
+                "transit_gateway": facts.get("transit_gateway"), "dst_vpc_id": facts["vpc_id"], "missing": back_facts}
     return {"ok": True, "reason": reason, "same_vpc": False, "transit_gateway": facts.get("transit_gateway"),
-            "missing": None}
+            "dst_vpc_id": facts["vpc_id"], "missing": None}
 
 
 def describe(region: str, account: str | None = None) -> dict[str, Any]:

@@ -74,6 +74,28 @@ def test_traffic_between_vpcs_needs_every_route_both_ways(aws):
             for r in routes} == {"10.0.0.0/16": atts["work"], "172.16.0.0/16": atts["corp"]}
 
 
+def test_the_same_ranges_behind_two_gateways_route_each_to_its_own(aws):
+    """A shared room: every participant's workshop VPC is 10.0.0.0/16 and corporate VPC 172.16.0.0/16, each pair
+    behind its own Transit Gateway. A packet goes where its gateway's routes lead, not to the first VPC whose range
+    holds the address (Transit Gateway Guide: a route table's routes name attachments)."""
+    ec2 = aws("ec2")
+    pairs = [_two_vpcs(ec2), _two_vpcs(ec2)]
+    for made in pairs:
+        tgw, table, atts = _connect(ec2, made)
+        for side, other in (("work", "corp"), ("corp", "work")):
+            ec2.create_route(RouteTableId=made[side]["table"], DestinationCidrBlock=made[other]["cidr"],
+                             TransitGatewayId=tgw)
+            ec2.create_transit_gateway_route(TransitGatewayRouteTableId=table,
+                                             DestinationCidrBlock=made[side]["cidr"],
+                                             TransitGatewayAttachmentId=atts[side])
+        made["tgw"] = tgw
+    for made in pairs:
+        result = _path("us-east-1", made, "corp", "10.0.1.50")
+        assert result["ok"] and result["transit_gateway"] == made["tgw"], result
+        assert result["dst_vpc_id"] == made["work"]["vpc"]
+        assert _path("us-east-1", made, "work", "10.0.1.60")["dst_vpc_id"] == made["work"]["vpc"]  # local route
+
+
 def test_propagation_when_the_gateway_propagates_by_default(aws):
     ec2 = aws("ec2")
     made = _two_vpcs(ec2)

@@ -27,7 +27,7 @@ INSTRUCTOR_NOTEBOOKS = sorted((ROOT / "notebooks" / "instructor").glob("*.ipynb"
 # Read-only actions that AWS does not scope to a resource: "*" is what AWS requires for them.
 UNSCOPED_READS = re.compile(r"^(ec2:Describe\w+|cloudformation:(DescribeStacks|ListStacks|ValidateTemplate)|"
                             r"lambda:ListFunctions|iam:ListRoles|bedrock:(List|Get)\w+|cloudtrail:LookupEvents|"
-                            r"servicequotas:Get\w+|route53:ListHostedZones|"
+                            r"servicequotas:Get\w+|route53:ListHostedZones(ByName)?|"
                             r"route53resolver:List(ResolverEndpoints|ResolverRules|ResolverRuleAssociations)|"
                             r"access-analyzer:ValidatePolicy)$")  # reads the document it is sent; no resource type
 
@@ -60,28 +60,39 @@ def test_participant_role_is_least_privilege():
     assert role["RoleName"] == "WorkshopParticipant"
     condition, with_studio, without = role["AssumeRolePolicyDocument"]["Fn::If"]
     assert condition == "StudioTrust"  # sagemaker.amazonaws.com only with AllowSageMakerStudio=true
-    assert with_studio["Statement"][1]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
-    (trust,) = without["Statement"]
-    assert with_studio["Statement"][0] == trust
+    assert with_studio["Statement"][2]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    trust, tagging = without["Statement"]
+    assert with_studio["Statement"][:2] == [trust, tagging]
+    # The instructor's AssumeRole may pass the session tag participant, and only that key (notebook 06's ABAC).
+    assert tagging["Action"] == "sts:TagSession" and tagging["Principal"] == trust["Principal"]
+    assert tagging["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["participant"]}}
     assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${InstructorAccountId}:root"}}
     assert trust["Action"] == "sts:AssumeRole"
     (policy,) = role["Policies"]
     statements = policy["PolicyDocument"]["Statement"]
     granted = set()
     for st in statements:
-        assert st["Effect"] == "Allow" and "NotAction" not in st and "NotResource" not in st, st.get("Sid")
+        assert "NotAction" not in st and "NotResource" not in st, st.get("Sid")
+        # One Deny: no re-tagging of another participant's Transit Gateway or attachment (notebook 06's ABAC).
+        assert st["Effect"] == "Allow" or st["Sid"] == "NoRetaggingOfOthersGateways", st.get("Sid")
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         assert all("*" not in a for a in actions), f"{st['Sid']}: wildcard action"
-        granted.update(actions)
+        if st["Effect"] == "Allow":
+            granted.update(actions)
         if st["Resource"] == "*":
-            assert all(UNSCOPED_READS.match(a) for a in actions), f"{st['Sid']}: Resource '*' for {actions}"
+            # route53:CreateHostedZone has no resource type (Service Authorization Reference, Amazon Route 53).
+            assert all(UNSCOPED_READS.match(a) or a == "route53:CreateHostedZone" for a in actions), \
+                f"{st['Sid']}: Resource '*' for {actions}"
         else:
             text = json.dumps(st["Resource"])
-            assert "${AWS::AccountId}" in text or st["Resource"] == {"Ref": "ModelArns"}, st["Sid"]
-    # Everything the notebooks call as the learner (utils.preflight's list), and no IAM or STS administration.
-    from utils.preflight import WORKSHOP_ACTIONS
+            # A hosted zone's ARN names no account (arn:aws:route53:::hostedzone/ID): IAM applies it to this one.
+            assert "${AWS::AccountId}" in text or st["Resource"] == {"Ref": "ModelArns"} \
+                or text == json.dumps({"Fn::Sub": "arn:${AWS::Partition}:route53:::hostedzone/*"}), st["Sid"]
+    # Everything the notebooks call as the learner (utils.preflight's lists, notebook 06's included), and no IAM or
+    # STS administration.
+    from utils.preflight import BEYOND_ACTIONS, WORKSHOP_ACTIONS
 
-    missing = sorted(set(WORKSHOP_ACTIONS) - granted - {"sts:GetCallerIdentity"})  # needs no permission
+    missing = sorted(set(WORKSHOP_ACTIONS + BEYOND_ACTIONS) - granted - {"sts:GetCallerIdentity"})
     assert missing == []
     assert not {a for a in granted if re.match(r"iam:(Attach|Create(User|Policy|AccessKey)|PutUserPolicy)", a)}
     endpoint = next(s for s in statements if s["Sid"] == "CreateEndpointToAwsServicesOnly")

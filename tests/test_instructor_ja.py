@@ -76,7 +76,7 @@ MISTAKES = [
     (["provision", "--ou", "ou-123"], "は OU ID ではありません"),
     (["provision", "--shared", "2", "--guardrail"], "--guardrail には --ou が必要です"),
     (["status", "--room", "Bad_Room"], "は有効な会場の名前ではありません"),
-    (["fast-forward", "p01", "--to", "07"], "ノートブックの番号を 00〜05 で指定してください"),
+    (["fast-forward", "p01", "--to", "08"], "ノートブックの番号を 00〜07 で指定してください"),
     (["rehearse", "--accounts", "0"], "1 以上を指定してください"),
 ]
 

@@ -158,8 +158,11 @@ def find_network(cfg, client) -> dict:
         if a["State"] not in ("deleted", "failed", "rejected")] if tgw_ids else []
 
     def tagged(arn: str) -> bool:
-        tags = {t["Key"]: t["Value"] for t in resolver.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
-        return _ours(tags, cfg)
+        try:
+            found_tags = resolver.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
+        except resolver.exceptions.ResourceNotFoundException:
+            return False  # deleted between the list and this read (an endpoint or rule that was DELETING)
+        return _ours({t["Key"]: t["Value"] for t in found_tags}, cfg)
 
     found["resolver_endpoints"] = [e for e in resolver.list_resolver_endpoints()["ResolverEndpoints"]
                                    if tagged(e["Arn"])]
@@ -177,8 +180,11 @@ def find_network(cfg, client) -> dict:
 
 def inventory_rows(cfg, client) -> list[dict]:
     """Rows for utils.inventory: {"type", "id", "name", "state"}."""
-    found = find_network(cfg, client)
+    return network_rows(find_network(cfg, client))
 
+
+def network_rows(found: dict) -> list[dict]:
+    """find_network's answer as inventory rows (the instructor's status lists them as leftovers)."""
     def name_of(item) -> str:
         return {t["Key"]: t["Value"] for t in item.get("Tags", [])}.get("Name", "")
 

@@ -36,6 +36,30 @@ WORKSHOP_ACTIONS = [
     "cloudtrail:LookupEvents",
     "access-analyzer:ValidatePolicy",  # 02 and 03 validate each policy before applying it
 ]
+# The actions notebook 06 (optional) and notebook 07's removal of it call as the learner, beyond WORKSHOP_ACTIONS
+# (the instructor's participant role grants them, cfn/participant-role.yaml; tests keep the two in step). Notebook
+# 00 does not check them: a learner may skip 06.
+BEYOND_ACTIONS = [
+    "cloudformation:CreateStack", "cloudformation:DeleteStack",  # the corporate stack
+    "ec2:CreateTransitGateway", "ec2:DeleteTransitGateway", "ec2:DescribeTransitGateways",
+    "ec2:CreateTransitGatewayVpcAttachment", "ec2:DeleteTransitGatewayVpcAttachment",
+    "ec2:DescribeTransitGatewayVpcAttachments", "ec2:CreateTransitGatewayRoute", "ec2:SearchTransitGatewayRoutes",
+    "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
+    "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:ModifyVpcEndpoint",
+    "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",  # the Resolver endpoints' addresses
+    "route53resolver:CreateResolverEndpoint", "route53resolver:DeleteResolverEndpoint",
+    "route53resolver:GetResolverEndpoint", "route53resolver:ListResolverEndpoints",
+    "route53resolver:ListResolverEndpointIpAddresses", "route53resolver:CreateResolverRule",
+    "route53resolver:DeleteResolverRule", "route53resolver:ListResolverRules",
+    "route53resolver:AssociateResolverRule", "route53resolver:DisassociateResolverRule",
+    "route53resolver:ListResolverRuleAssociations", "route53resolver:ListTagsForResource",
+    "route53:CreateHostedZone", "route53:DeleteHostedZone", "route53:GetHostedZone", "route53:ListHostedZones",
+    "route53:ListHostedZonesByName", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets",
+    "route53:ChangeTagsForResource",
+    "iam:PutRolePolicy", "iam:DeleteRolePolicy",  # the client's policy
+    "lambda:GetFunctionConfiguration", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+    "lambda:InvokeFunction",  # the corporate client
+]
 VPC_QUOTA_CODE = "L-F678F1CE"  # Amazon VPC: "VPCs per Region"
 DEFAULT_VPC_QUOTA = 5
 MIN_AZS = 2
@@ -75,6 +99,49 @@ def workshop_resources(cfg, account: str) -> dict[str, str]:
     by_service = {"cloudformation": stack, "iam": role, "lambda": function}
     return {a: by_action.get(a) or by_service[a.split(":")[0]] for a in WORKSHOP_ACTIONS
             if a in by_action or a.split(":")[0] in by_service}
+
+
+def beyond_resources(cfg, account: str) -> dict[str, str]:
+    """BEYOND_ACTIONS -> the ARN of notebook 06's resource each acts on (representative IDs), or "*" for the
+    actions that have no resource type. Tag conditions are the caller's to supply (the resources carry
+    workshop=bedrock-privatelink and participant=<cfg.participant>)."""
+    region = cfg.region
+    ec2 = f"arn:aws:ec2:{region}:{account}:"
+    resolver = f"arn:aws:route53resolver:{region}:{account}:"
+    zone = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"
+    by_action = {
+        "cloudformation:CreateStack": f"arn:aws:cloudformation:{region}:{account}:stack/{cfg.corporate_stack_name}/"
+                                      "00000000-0000-0000-0000-000000000000",
+        "ec2:CreateTransitGateway": ec2 + "transit-gateway/tgw-0123456789abcdef0",
+        "ec2:DeleteTransitGateway": ec2 + "transit-gateway/tgw-0123456789abcdef0",
+        "ec2:CreateTransitGatewayVpcAttachment": ec2 + "transit-gateway-attachment/tgw-attach-0123456789abcdef0",
+        "ec2:DeleteTransitGatewayVpcAttachment": ec2 + "transit-gateway-attachment/tgw-attach-0123456789abcdef0",
+        "ec2:CreateTransitGatewayRoute": ec2 + "transit-gateway-route-table/tgw-rtb-0123456789abcdef0",
+        "ec2:SearchTransitGatewayRoutes": ec2 + "transit-gateway-route-table/tgw-rtb-0123456789abcdef0",
+        "ec2:CreateRoute": ec2 + "route-table/rtb-0123456789abcdef0",
+        "ec2:ReplaceRoute": ec2 + "route-table/rtb-0123456789abcdef0",
+        "ec2:DeleteRoute": ec2 + "route-table/rtb-0123456789abcdef0",
+        "ec2:AuthorizeSecurityGroupIngress": ec2 + "security-group/sg-0123456789abcdef0",
+        "ec2:RevokeSecurityGroupIngress": ec2 + "security-group/sg-0123456789abcdef0",
+        "ec2:ModifyVpcEndpoint": ec2 + "vpc-endpoint/vpce-0123456789abcdef0",
+        "ec2:CreateNetworkInterface": ec2 + "network-interface/eni-0123456789abcdef0",
+        "ec2:DeleteNetworkInterface": ec2 + "network-interface/eni-0123456789abcdef0",
+        "iam:PutRolePolicy": f"arn:aws:iam::{account}:role/{cfg.corporate_stack_name}-ClientRole-ABCDEFGHIJKL",
+        "iam:DeleteRolePolicy": f"arn:aws:iam::{account}:role/{cfg.corporate_stack_name}-ClientRole-ABCDEFGHIJKL",
+    }
+    by_action["cloudformation:DeleteStack"] = by_action["cloudformation:CreateStack"]
+    for action in BEYOND_ACTIONS:
+        service, name = action.split(":")
+        if service == "route53resolver" and name not in ("ListResolverEndpoints", "ListResolverRules",
+                                                         "ListResolverRuleAssociations"):
+            by_action[action] = resolver + ("resolver-rule/rslvr-rr-0123456789abcdef0" if "Rule" in name
+                                            else "resolver-endpoint/rslvr-in-0123456789abcdef0")
+        elif service == "route53" and name not in ("CreateHostedZone", "ListHostedZones", "ListHostedZonesByName"):
+            by_action[action] = zone
+        elif service == "lambda":
+            by_action[action] = f"arn:aws:lambda:{region}:{account}:function:" + (
+                f"{cfg.prefix}-Bedrock-Corporate-Client" if cfg.prefix else "Bedrock-Corporate-Client")
+    return {a: by_action.get(a, "*") for a in BEYOND_ACTIONS}
 
 
 def check_permissions(report: Report, iam, caller_arn: str, actions: list[str] | None = None,

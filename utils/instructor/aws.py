@@ -47,20 +47,22 @@ _CREDENTIALS: dict = {}  # (endpoint, account, role, session) -> credentials, re
 
 
 def assume(account_id: str, role_name: str, region: str, session_name: str = "workshop-instructor",
-           seconds: int = SESSION_SECONDS, fresh: bool = False) -> dict:
-    """Temporary credentials for `role_name` in `account_id` (AssumeRole from the instructor's identity).
+           seconds: int = SESSION_SECONDS, fresh: bool = False, tags: dict[str, str] | None = None) -> dict:
+    """Temporary credentials for `role_name` in `account_id` (AssumeRole from the instructor's identity), with
+    session tags `tags` (the role's trust policy must allow sts:TagSession for them).
 
     Kept for reuse while valid (a dashboard refreshes often); `fresh` asks STS again.
     """
     from datetime import UTC, datetime, timedelta
 
-    key = (os.environ.get("AWS_ENDPOINT_URL"), account_id, role_name, session_name)
+    key = (os.environ.get("AWS_ENDPOINT_URL"), account_id, role_name, session_name, tuple(sorted((tags or {}).items())))
     cached = _CREDENTIALS.get(key)
     if cached and not fresh and cached["Expiration"] - timedelta(minutes=5) > datetime.now(UTC):
         return cached
     sts = target.client("sts", region)
+    extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
     creds = sts.assume_role(RoleArn=role_arn(account_id, role_name), RoleSessionName=session_name,
-                            DurationSeconds=seconds)["Credentials"]
+                            DurationSeconds=seconds, **extra)["Credentials"]
     expiration = creds["Expiration"]
     if isinstance(expiration, datetime) and expiration.tzinfo is None:
         creds = {**creds, "Expiration": expiration.replace(tzinfo=UTC)}

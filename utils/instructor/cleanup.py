@@ -8,12 +8,16 @@ in the room's Region (and the IAM roles).
 Phases, each started for every participant first and then waited for together (one wait, not one per
 participant; a progress bar per phase and a line per participant as it finishes):
 
-1. Start: delete the interface endpoints, detach the function from the VPC, delete the inline policies on the
-   function's role (what notebooks 02 and 03 created outside the stacks).
-2. Wait: endpoints deleted, the function's update done, and its network interfaces released by Lambda (about
-   20 minutes on AWS, so this is the room's one long wait; bound WORKSHOP_ENI_TIMEOUT, default 2700 s).
-3. The stacks participants created themselves (notebook 01, or pre-deployed in a shared account): deleted
-   together, waited for together.
+1. Start: delete the interface endpoints, detach the function (and notebook 06's corporate client) from the VPC,
+   delete the inline policies on the functions' roles (what notebooks 02, 03 and 06 created outside the stacks);
+   start deleting notebook 06's Transit Gateway attachments and rule associations, and its private hosted zone
+   (utils.instructor.corporate, in the order notebook 07 follows).
+2. Wait: endpoints deleted, the functions' updates done, and their network interfaces released by Lambda (about
+   20 minutes on AWS, so this is the room's one long wait; bound WORKSHOP_ENI_TIMEOUT, default 2700 s); in the
+   same rounds, notebook 06's rules, Resolver endpoints and Transit Gateway are deleted as soon as what they
+   wait for is gone.
+3. The stacks participants created themselves (notebook 06's corporate stack first, then notebook 01's, or the
+   one pre-deployed in a shared account): deleted together, waited for together.
 4. The instructor's part: the stack instances (DeleteStackInstances, one operation per stack set, both stack sets
    at once), then the stack sets; in a shared account the room's role stack; the guardrail SCP.
 5. Verification, in every account of the scope, through the instructor's administrative role there
@@ -38,7 +42,7 @@ from dataclasses import dataclass, field
 from .. import config, endpoint, inventory, lambda_fn, policies, stack
 from ..lang import _
 from ..waiting import WaitTimeout, headless, parallel_map, wait_until
-from . import PARTICIPANT_ROLE, aws, room, scope, stacksets
+from . import PARTICIPANT_ROLE, aws, corporate, room, scope, stacksets
 from .status import workers
 
 
@@ -81,6 +85,8 @@ class Work:
     endpoints: list = field(default_factory=list)  # (ec2, ids) deleted, awaited
     functions: list = field(default_factory=list)  # (function, vpc_ids) detached, awaited
     deleting: list = field(default_factory=list)  # stack descriptions whose deletion was started
+    later: list = field(default_factory=list)  # workshop stacks deleted once the corporate stack is gone
+    corporate: corporate.Corporate | None = None  # notebook 06's network, when it left anything
     removed: list = field(default_factory=list)
     left: list = field(default_factory=list)
     error: str = ""
@@ -155,7 +161,11 @@ def detach_participant(r: room.Room, w: Work) -> None:
         make = w.make
         cfg = w.participant.config(r)
         lam = make("lambda")
-        w.stacks = workshop_stacks(make("cloudformation"), {cfg.participant} if r.mode == "shared" else None)
+        w.stacks = [s for s in workshop_stacks(make("cloudformation"), {cfg.participant} if r.mode == "shared"
+                                               else None) if s["StackName"] != cfg.corporate_stack_name]
+        w.corporate = corporate.find(cfg, make)
+        if w.corporate is not None:  # notebook 06's client leaves its VPC too: its ENIs are awaited with the others'
+            corporate.detach_client(w.corporate, w.functions)
         for desc in w.stacks:
             out = stack.outputs_of(desc)
             function = out.get("FunctionName")
@@ -179,11 +189,14 @@ def detach_participant(r: room.Room, w: Work) -> None:
 
 def start_participant(r: room.Room, w: Work) -> None:
     """Phase 1, second pass, for one participant: delete the interface endpoints (waited for in phase 2) and the
-    inline policies of the function's role. Never raises (sets w.error)."""
+    inline policies of the function's role; and start removing notebook 06's network (utils.instructor.corporate).
+    Never raises (sets w.error)."""
     try:
         make = w.make
         cfg = w.participant.config(r)
         ec2, iam = make("ec2"), make("iam")
+        if w.corporate is not None:
+            corporate.start(w.corporate)
         for desc in w.stacks:
             out = stack.outputs_of(desc)
             vpc_ids = [out["VpcId"]] if out.get("VpcId") else []
@@ -208,7 +221,10 @@ def start_participant(r: room.Room, w: Work) -> None:
 
 
 def _released(w: Work) -> bool:
-    """Phase 2 check for one participant: endpoints gone, function settled, its ENIs released."""
+    """Phase 2 check for one participant: notebook 06's network gone but its stack (each next deletion is made here,
+    once what it waits for is gone), endpoints gone, functions settled, their ENIs released."""
+    if w.corporate is not None and not corporate.advance(w.corporate):
+        return False
     for ec2, ids in w.endpoints:
         if any(e is not None and e["State"].lower() != "deleted" for e in (endpoint.describe_one(ec2, i)
                                                                              for i in ids)):
@@ -241,10 +257,15 @@ def _stack_deleted(w: Work) -> bool:
             raise RuntimeError(_("{name} ended {status}: {reason}").format(
                 name=desc["StackName"], status=final["StackStatus"], reason=final.get("StackStatusReason")))
         w.removed.append(f"stack {desc['StackName']}")
+    if w.later:  # the corporate stack is gone: now the workshop stack(s)
+        for desc in w.later:
+            cfn.delete_stack(StackName=desc["StackId"])
+        w.deleting, w.later = list(w.later), []
+        return False
     return True
 
 
-def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Phase, line) -> None:
+def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Phase, line, detail=None) -> None:
     """Poll every pending participant each round (in parallel), with backoff, until all are done: one wait for
     the room. `done(w)` says whether w is finished (an exception ends w with an error)."""
     todo = [w for w in pending if not w.error]
@@ -274,7 +295,9 @@ def wait_all(pending: list[Work], done, *, what: str, timeout: float, phase: _Ph
                        interval=0.25, backoff=1.05, max_interval=15.0)
         except WaitTimeout as exc:  # each participant still waited for says so; the others went on
             for w in list(todo):
-                w.error = _("{error} Run cleanup again later: it continues from where it stopped.").format(error=exc)
+                more = detail(w) if detail else ""
+                w.error = _("{error} Run cleanup again later: it continues from where it stopped.").format(
+                    error=f"{exc} ({more})" if more else exc)
                 phase.done(f"{w.id}: " + _("ERROR {error}").format(error=w.error))
 
 
@@ -305,11 +328,12 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
     _pool_each(works, start)
     phase.close()
 
-    slow = [w for w in works if (w.endpoints or w.functions) and not w.error]
+    slow = [w for w in works if (w.endpoints or w.functions or w.corporate) and not w.error]
     phase = _Phase("Cleanup 2/5", _("Cleanup 2/5: endpoints deleted and network interfaces released"), len(slow), echo)
     wait_all(slow, _released, what=_("every participant's endpoints and Lambda network interfaces"),
              timeout=eni_timeout(), phase=phase,
-             line=lambda w: _("endpoints deleted, network interfaces released"))
+             line=lambda w: _("endpoints deleted, network interfaces released"),
+             detail=lambda w: corporate.still_waiting(w.corporate) if w.corporate else "")
     took = phase.close()
     if slow:
         echo(_("Network interfaces released for {n} participant(s) in {seconds} s (one wait for all).").format(
@@ -322,14 +346,20 @@ def clean_participants(r: room.Room, role: str | None, echo) -> list[Work]:
     def deletable(desc: dict) -> bool:
         return not stack.is_adopted(desc) or (desc["StackId"] not in held and desc["StackStatus"] in stack.FAILED)
 
-    own = [w for w in works if not w.error and any(deletable(d) for d in w.stacks)]
+    own = [w for w in works if not w.error and (any(deletable(d) for d in w.stacks)
+                                                or (w.corporate and w.corporate.stack))]
     phase = _Phase("Cleanup 3/5", _("Cleanup 3/5: the participants' own stacks deleted"), len(own), echo)
 
     def delete(w: Work):
         try:
             cfn = w.make("cloudformation")
-            for desc in w.stacks:
-                if deletable(desc):
+            ours = [desc for desc in w.stacks if deletable(desc)]
+            if w.corporate and w.corporate.stack:  # notebook 06's stack first: it has a group in the workshop VPC
+                cfn.delete_stack(StackName=w.corporate.stack["StackId"])
+                w.deleting.append(w.corporate.stack)
+                w.later = ours
+            else:
+                for desc in ours:
                     cfn.delete_stack(StackName=desc["StackId"])
                     w.deleting.append(desc)
         except Exception as exc:
@@ -481,8 +511,9 @@ def cleanup(region: str, room_name: str = room.DEFAULT_ROOM, admin_role: str | N
         echo(_("Room {room} ({mode}): {where}.").format(room=r.name, mode=r.mode, where=where))
         works = clean_participants(r, role, echo)
         for w in works:
-            if w.removed:
-                result["removed"].setdefault(w.id, []).extend(w.removed)
+            removed = list(dict.fromkeys(w.removed + (w.corporate.removed if w.corporate else [])))
+            if removed:
+                result["removed"].setdefault(w.id, []).extend(removed)
             if w.error:
                 result["errors"][w.id] = w.error
         if not any(w.error for w in works):

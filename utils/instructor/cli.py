@@ -76,10 +76,14 @@ def duration(text: str) -> int:
 
 
 def notebook(text: str) -> str:
-    """--to: a learner notebook from 00 to 05, as "NN"."""
-    if not re.fullmatch(r"\d{1,2}", text.strip()) or not 0 <= int(text) <= 5:
-        raise argparse.ArgumentTypeError(_("{text}: give a notebook number from 00 to 05 (07 is the "
-                                           "participant's own cleanup)").format(text=repr(text)))
+    """--to: a learner notebook from 00 to 07, as "NN" (06 is the optional corporate network, 07 the participant's
+    own cleanup)."""
+    from .env import LAST_NOTEBOOK
+
+    if not re.fullmatch(r"\d{1,2}", text.strip()) or not 0 <= int(text) <= LAST_NOTEBOOK:
+        raise argparse.ArgumentTypeError(_("{text}: give a notebook number from 00 to 07 (06 is the optional "
+                                           "corporate network, 07 the participant's own cleanup)").format(
+            text=repr(text)))
     return f"{int(text):02d}"
 
 
@@ -156,7 +160,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fast-forward", help=_("run the learner notebooks up to NN as a participant"), epilog=codes)
     p.add_argument("participant")
-    p.add_argument("--to", required=True, type=notebook, help=_("last notebook to run, 00 to 05"))
+    p.add_argument("--to", required=True, type=notebook, help=_("last notebook to run, 00 to 07"))
     _common(p)
 
     p = sub.add_parser("cleanup", help=_("remove everything of the room, then verify every account is empty"),

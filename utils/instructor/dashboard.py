@@ -5,7 +5,7 @@ Styler; the chart is a pandas bar (plain CSS, no plotting library). `Dashboard` 
 on a timer (ipywidgets; the timer runs in a background thread and stops with `stop()` or the kernel).
 
 Who is stuck comes first: rows that could not be read or failed, then participants who have not finished, the
-longest without progress first (never started before those in progress), then those who finished (05 or 06).
+longest without progress first (never started before those in progress), then those who finished (05, 06 or 07).
 "since progress" is the time since the participant's last step or Bedrock call seen in AWS; "per step" is how long
 each step took (from the previous step's time). An empty value shows as "-".
 
@@ -32,7 +32,7 @@ LABELS = {"participant": N_("participant"), "step": N_("step"), "since progress"
           "function_in_vpc": N_("function_in_vpc"), "last_allow": N_("last_allow"), "last_deny": N_("last_deny"),
           "leftovers": N_("leftovers"), "endpoint_hours": N_("endpoint_hours"), "endpoint_usd": N_("endpoint_usd"),
           "error": N_("error")}
-DONE_STEPS = ("05", "07")
+DONE_STEPS = ("05", "06", "07")
 EMPTY = "-"
 
 
@@ -104,7 +104,7 @@ def state_of(row) -> str:
         return "bad"
     if row.get("policy_effect") == "Deny":
         return "deny"
-    if row.get("step") in ("04", "05", "07"):
+    if row.get("step") in ("04", *DONE_STEPS):
         return "done"
     return "progress" if row.get("step") else "idle"
 

@@ -53,24 +53,35 @@ def max_session_seconds(r: room.Room, p: room.Participant) -> tuple[int, str]:
     return int(found or aws.SESSION_SECONDS), _("the role's maximum session duration")
 
 
+def session_tags(p: room.Participant) -> dict[str, str]:
+    """The session tag that notebook 06's statements of cfn/participant-role.yaml compare with its resources' tag
+    participant (attribute-based access control): the prefix, or "default" (the value of utils.config's
+    `participant`)."""
+    return {"participant": p.prefix or "default"}
+
+
 def credentials(r: room.Room, p: room.Participant, seconds: int | None = None) -> dict:
     """Fresh credentials of WorkshopParticipant for the participant, with "Expiration" and a "Note" on why that
-    long. `seconds` None: the role's maximum (one hour under role chaining); an explicit value is never changed."""
+    long. `seconds` None: the role's maximum (one hour under role chaining); an explicit value is never changed.
+    The session carries the tag participant=<prefix or "default"> (`session_tags`)."""
     from botocore.exceptions import ClientError
 
     name = f"participant-{p.id}"[:64]
+    tags = session_tags(p)
     if seconds is not None:
-        creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name, seconds=seconds, fresh=True)
+        creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name, seconds=seconds, fresh=True,
+                           tags=tags)
         return {**creds, "Note": _("{seconds} s, as asked with --duration").format(seconds=seconds)}
     wanted, why = max_session_seconds(r, p)
     try:
-        creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name, seconds=wanted, fresh=True)
+        creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name, seconds=wanted, fresh=True,
+                           tags=tags)
     except ClientError as exc:
         message = exc.response.get("Error", {}).get("Message", "")
         if wanted <= aws.SESSION_SECONDS or CHAINED not in message:
             raise
         creds = aws.assume(p.account_id, PARTICIPANT_ROLE, r.region, session_name=name,
-                           seconds=aws.SESSION_SECONDS, fresh=True)
+                           seconds=aws.SESSION_SECONDS, fresh=True, tags=tags)
         return {**creds, "Note": _("one hour, not {seconds} s: your own identity is a role session, and AWS limits a "
                                    "chained role session to one hour (role chaining). Re-issue before it expires "
                                    "(env again, or instructor refresh), or run as an identity that is not a role "
@@ -132,12 +143,16 @@ def export_lines(values: dict, session: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+LAST_NOTEBOOK = 7  # notebooks/07_cleanup.ipynb; 06 (the corporate network) is optional for a learner
+
+
 def fast_forward(r: room.Room, p: room.Participant, to: str, echo=print) -> int:
-    """Run the learner notebooks 00..NN as the participant (`python -m utils run --only ...`); its exit code."""
+    """Run the learner notebooks 00..NN as the participant (`python -m utils run --only ...`); its exit code.
+    Up to 06 includes the optional corporate network; 07 is the participant's own cleanup."""
     last = int(to) if str(to).isdigit() else -1
-    if not 0 <= last <= 5:
-        raise SystemExit(_("--to {to}: give a notebook number from 00 to 05 (07 is the participant's "
-                           "cleanup).").format(to=repr(to)))
+    if not 0 <= last <= LAST_NOTEBOOK:
+        raise SystemExit(_("--to {to}: give a notebook number from 00 to 07 (06 is the optional corporate "
+                           "network, 07 the participant's own cleanup).").format(to=repr(to)))
     only = ",".join(f"{i:02d}" for i in range(last + 1))
     env = {**os.environ, **variables(r, p)}
     env.pop("AWS_PROFILE", None)

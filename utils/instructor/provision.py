@@ -484,8 +484,10 @@ def _provision_shared(plan: Plan, cfn, checked: Checked, echo) -> dict:
                                "it.").format(name=name, status=final["StackStatus"],
                                              reason=final.get("StackStatusReason")))
     elif _tags_differ(existing, tags) or _differs(existing.get("Parameters"), params, "ParameterKey",
-                                                  "ParameterValue"):
-        # A bigger room (the roster is a stack tag) or a new model (the role's ARNs): the stack follows.
+                                                  "ParameterValue") or \
+            cfn.get_template(StackName=existing["StackId"])["TemplateBody"] != role_template():
+        # A bigger room (the roster is a stack tag), a new model (the role's ARNs) or a newer role template (e.g.
+        # the trust policy's sts:TagSession): the stack follows.
         echo(_("{name} exists ({status}): updating it to prefixes {prefixes}, model {model}.").format(
             name=name, status=existing["StackStatus"], prefixes=" ".join(plan.prefixes), model=plan.model_id))
         resp = cfn.update_stack(StackName=name, TemplateBody=role_template(), Tags=tags, Parameters=params,

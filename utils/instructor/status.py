@@ -13,7 +13,8 @@ Fields (also the keys of `status --json`):
   VPC attachment): what notebook 07 or the instructor's cleanup removes;
 - endpoint_hours, endpoint_usd: hours since each live endpoint's creation and what they cost (utils.cost), and
   estimate_usd, utils.cost's estimate of a whole session for one participant;
-- step: the last notebook whose result is visible in AWS ("01" ... "07"), "" before 01;
+- step: the last notebook whose result is visible in AWS ("01" ... "07"), "" before 01; "06" (optional) when,
+  after 05, the corporate stack is complete and a Transit Gateway connects it with two available attachments;
 - step_times: when each step reached was first seen in AWS ({"01": ISO time, ...}): 01 the stack's last update
   (or creation), 02 the endpoint's creation, 03 the function's last change (its VPC attachment), 04 and 05 the
   oldest Allow and Deny in the CloudTrail window read; 07 leaves nothing to date;
@@ -34,7 +35,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from .. import cost, endpoint, lambda_fn, policies, stack
+from .. import cost, endpoint, inventory, lambda_fn, policies, stack
 from ..display import pad, width_of
 from ..lang import N_, _
 from . import PARTICIPANT_ROLE, aws, room
@@ -43,10 +44,10 @@ FIELDS = ["participant", "account_id", "prefix", "step", "stack", "stack_status"
           "endpoint_state", "private_dns", "policy_effect", "function_in_vpc", "last_allow", "last_deny",
           "leftovers", "endpoint_hours", "endpoint_usd", "estimate_usd", "step_times", "last_progress",
           "since_progress_s", "error", "problem", "problem_detail"]
-STEPS = ["01", "02", "03", "04", "05", "07"]
+STEPS = ["01", "02", "03", "04", "05", "06", "07"]
 # English in --json and in the data; shown in the language in force (_(STEP_NAMES[s])) by text() and the dashboard.
 STEP_NAMES = {"01": N_("stack"), "02": N_("endpoint"), "03": N_("function in VPC"), "04": N_("Allow seen"),
-              "05": N_("Deny seen"), "07": N_("cleaned up")}
+              "05": N_("Deny seen"), "06": N_("corporate network connected"), "07": N_("cleaned up")}
 DENIED = {"AccessDenied", "AccessDeniedException"}
 FAILED_STACK = {"ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}  # creation failed; or *_FAILED
 FAILED_ENDPOINT = {"failed", "rejected", "expired"}  # EC2 VpcEndpoint State values that will not recover
@@ -180,6 +181,12 @@ def _fill(row: dict, r: room.Room, p: room.Participant, make, code_sha: str | No
         except iam.exceptions.NoSuchEntityException:
             inline = []
     leftovers += [f"inline policy {n}" for n in inline]
+    # Notebook 06 (optional): the corporate stack and the network around it, found as notebook 07 finds them.
+    corporate = stack.describe(cfn, cfg.corporate_stack_name)
+    network = inventory.find_network(cfg, lambda service, region=None: make(service))
+    if corporate is not None:
+        leftovers.append(f"stack {corporate['StackName']}")
+    leftovers += [f"{row_['type']} {row_['id']}" for row_ in inventory.network_rows(network)]
     row["leftovers"] = leftovers
 
     calls = bedrock_calls(make("cloudtrail"), {e["VpcEndpointId"] for e in live}, role, now)
@@ -199,13 +206,18 @@ def _fill(row: dict, r: room.Room, p: room.Participant, make, code_sha: str | No
         step = "04"
     if step == "04" and deny:
         step = "05"
+    attachments = [a for a in network["attachments"] if a["State"] == "available"]
+    if (step == "05" and corporate is not None and corporate["StackStatus"] in stack.STABLE and len(attachments) >= 2
+            and any(g["State"] == "available" for g in network["transit_gateways"])):
+        step = "06"
     if (allow or deny) and not leftovers and (desc is None or row["adopted"]):
         step = "07"
     row["step"] = step
     times = {"01": _iso((desc or {}).get("LastUpdatedTime") or (desc or {}).get("CreationTime")),
              "02": _iso((runtime or {}).get("CreationTimestamp")), "03": _iso((fn or {}).get("LastModified")),
              "04": _oldest(c for c in calls if not c["denied"] and not c["error"]),
-             "05": _oldest(c for c in calls if c["denied"])}
+             "05": _oldest(c for c in calls if c["denied"]),
+             "06": _iso(max((a["CreationTime"] for a in attachments if a.get("CreationTime")), default=None))}
     row["step_times"] = {s: times[s] for s in STEPS if step and s <= step and times.get(s)}
     seen = [t for t in [*row["step_times"].values(), *(c["time"] for c in calls[:1])] if t]
     row["last_progress"] = max(seen, key=_parse) if seen else None
@@ -269,8 +281,10 @@ def _estimate(r: room.Room) -> float:
 
 
 def reached(rows: list[dict]) -> dict[str, int]:
-    """How many participants reached each step (at least that far)."""
-    return {s: sum(1 for row in rows if row["step"] and row["step"] >= s) for s in STEPS}
+    """How many participants reached each step (at least that far). 06 is optional: a participant counts for it
+    only when it was seen (a step time), not for having gone on to 07."""
+    return {s: sum(1 for row in rows if row["step"] and row["step"] >= s
+                   and (s != "06" or row["step"] == "06" or "06" in (row.get("step_times") or {}))) for s in STEPS}
 
 
 def totals(rows: list[dict]) -> dict:
