@@ -334,6 +334,9 @@ def test_the_japanese_instructor_notebooks_run_headless_in_japanese(instructor_e
     assert "参加者 2 人の状態を" in texts["02"] and "到達: 01 スタック: 0" in texts["02"], texts["02"]
     assert "各ステップに到達した参加者" in texts["02"] and "最後の進捗から" in texts["02"]
     assert "早送り (fast-forward) の終了コード: 0" in texts["02"], texts["02"]
+    # A Japanese room fast-forwards its participants through notebooks/ja/: notebook 00 saved their language.
+    saved = list(Path(os.environ["WORKSHOP_INSTRUCTOR_DIR"]).rglob("p01/workshop_config.json"))
+    assert saved and '"lang": "ja"' in saved[0].read_text(encoding="utf-8"), saved
     assert "検証済み: 参加者 2 人のいずれにも" in texts["03"], texts["03"]
     assert "会場には何も残っていません。" in texts["03"], texts["03"]
     assert aws("cloudformation").describe_stacks()["Stacks"] == []

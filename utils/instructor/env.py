@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .. import target
+from .. import lang, target
 from ..config import repo_root
 from ..lang import _
 from . import PARTICIPANT_ROLE, aws, room
@@ -163,6 +163,8 @@ def fast_forward(r: room.Room, p: room.Participant, to: str, echo=print) -> int:
     else:
         echo(_("Running notebooks {only} as {id} ({role} in {account})").format(
             only=only, id=p.id, role=PARTICIPANT_ROLE, account=p.account_id))
-    cmd = [sys.executable, "-m", "utils", "run", "--only", only,
+    # The instructor's language: a Japanese room runs notebooks/ja/ (as its participants do), and notebook 00 saves
+    # that language in the participant's configuration.
+    cmd = [sys.executable, "-m", "utils", "run", "--only", only, "--lang", lang.current(),
            "--out", str(config_file(r, p).parent / "runs")]
     return subprocess.run(cmd, env=env, cwd=repo_root(), check=False).returncode
