@@ -41,7 +41,8 @@ from __future__ import annotations
 # Commercial Regions that offer Amazon Bedrock (AWS General Reference, "Amazon Bedrock endpoints and quotas").
 # GovCloud and China are other partitions and are not served by the sandbox. Each is a Region where botocore's
 # endpoints data has a Bedrock endpoint (tests/test_awsfacts_sources.py; botocore 1.44.18 lists ten more, such as
-# ca-west-1, ap-east-2 and me-central-1, which this list does not serve yet).
+# ca-west-1, ap-east-2 and me-central-1, which this list does not serve yet: on the sandbox, utils.validation.region
+# refuses them, naming the sandbox as the limit).
 REGIONS = [
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
     "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",

@@ -118,6 +118,8 @@ HEADLESS_CASES = [
     ("WORKSHOP_TARGET", "localstack", ["InvalidTarget", "'sandbox'"]),
     ("WORKSHOP_REGION", "us-east-7", ["InvalidRegion", "not an AWS region"]),
     ("WORKSHOP_REGION", "ap-east-1", ["InvalidRegion", "not offered"]),
+    # Offered on AWS (botocore lists it), but the sandbox has no Bedrock catalogue there: its limit, said as such.
+    ("WORKSHOP_REGION", "ca-west-1", ["InvalidRegion", "The sandbox models Amazon Bedrock in", "target aws"]),
     ("WORKSHOP_ACCOUNT_ID", "12345678901", ["account_id", "11 digits"]),
     ("WORKSHOP_MODEL_ID", "anthropic.claude-3-haiku-20240307-v1:0",
      ["end of life", "2026-09-10", "us-east-1 offers: us.amazon.nova-micro-v1:0"]),

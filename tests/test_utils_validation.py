@@ -147,3 +147,19 @@ def test_split_model_id():
     assert validation.split_model_id("us.amazon.nova-micro-v1:0") == ("us", "amazon.nova-micro-v1:0")
     assert validation.split_model_id("amazon.nova-micro-v1:0") == (None, "amazon.nova-micro-v1:0")
     assert validation.split_model_id("apac.amazon.nova-micro-v1:0") == ("apac", "amazon.nova-micro-v1:0")
+
+
+def test_a_region_the_sandbox_does_not_model_is_refused_there_only():
+    """Every Region where botocore knows Amazon Bedrock is accepted for AWS; the sandbox serves the Regions of its
+    catalogue (awsfacts.bedrock.REGIONS) and names its own limit for the others, never "not offered"."""
+    from awsfacts import bedrock as awsbedrock
+
+    beyond = sorted(set(validation.bedrock_regions()) - set(awsbedrock.REGIONS))
+    assert beyond, "botocore lists no Bedrock Region beyond the sandbox's catalogue: drop this test's premise"
+    for region in beyond:
+        assert validation.region(region, "aws") == region
+        with pytest.raises(validation.InvalidRegion) as info:
+            validation.region(region, "sandbox")
+        assert "sandbox models Amazon Bedrock" in str(info.value) and "not offered" not in str(info.value)
+    for region in awsbedrock.REGIONS:
+        assert validation.region(region, "sandbox") == region

@@ -114,9 +114,10 @@ def validate(values: dict, offered_models: list[str] | None = None) -> WorkshopC
 
     Raises the first `InvalidInput` found (a ValueError whose message names the fix).
     """
-    region = validation.region(values.get("region"))
+    target = validation.target(values.get("target"))
+    region = validation.region(values.get("region"), target)
     return WorkshopConfig(
-        target=validation.target(values.get("target")),
+        target=target,
         region=region,
         account_id=validation.account_id(values.get("account_id")),
         model_id=validation.model_id(values.get("model_id"), region, offered_models),
@@ -130,7 +131,7 @@ def errors(values: dict, offered_models: list[str] | None = None) -> dict[str, s
     problems: dict[str, str] = {}
     checks = {
         "target": lambda: validation.target(values.get("target")),
-        "region": lambda: validation.region(values.get("region")),
+        "region": lambda: validation.region(values.get("region"), values.get("target")),
         "account_id": lambda: validation.account_id(values.get("account_id")),
         "prefix": lambda: validation.prefix(values.get("prefix", "")),
     }

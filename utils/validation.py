@@ -137,8 +137,9 @@ def bedrock_regions() -> list[str]:
     return sorted(_partition_regions()[1])
 
 
-def region(value) -> str:
-    """A commercial AWS region code that offers Amazon Bedrock, such as `us-east-1`."""
+def region(value, target: str | None = None) -> str:
+    """A commercial AWS region code that offers Amazon Bedrock, such as `us-east-1`; on the sandbox (`target`
+    "sandbox"), one of the Regions whose Amazon Bedrock it models (awsfacts.bedrock.REGIONS)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidRegion(_("The region is empty."), _("Choose one, for example us-east-1 (the workshop's default)."))
     text = value.strip()
@@ -164,6 +165,14 @@ def region(value) -> str:
         raise InvalidRegion(
             _("Amazon Bedrock is not offered in {text}.").format(text=text),
             _("Choose a region that offers it, for example us-east-1, us-west-2, eu-central-1 or ap-northeast-1."),
+        )
+    if target == "sandbox" and text not in awsbedrock.REGIONS:
+        # Not AWS's answer but the sandbox's limit: it has no model catalogue for the Regions botocore added since.
+        raise InvalidRegion(
+            _("The sandbox models Amazon Bedrock in {count} Regions, and {text} is not one of them (on AWS, Amazon "
+              "Bedrock is offered there).").format(count=len(awsbedrock.REGIONS), text=text),
+            _("To rehearse on the sandbox, choose one of {regions}; or choose the target aws.").format(
+                regions=", ".join(awsbedrock.REGIONS)),
         )
     return text
 
