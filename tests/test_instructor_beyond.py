@@ -128,6 +128,24 @@ def test_assume_role_with_a_session_tag_needs_sts_tag_session_in_the_trust_polic
     assert "sts:TagSession" in err.value.response["Error"]["Message"]
 
 
+def test_a_role_provisioned_before_the_session_tag_says_to_provision_again(instructor_env, aws, capsys):
+    """A room whose WorkshopParticipant predates the session tag (its trust policy lacks sts:TagSession): `env`
+    exits 1 with what happened and the fix (provision again), not a bare AccessDenied. (The trust policy is edited
+    here; in a real room the role stack's older template differs from role_template(), so provision updates it.)"""
+    assert cli.main(["provision", "--shared", "1"]) == 0
+    capsys.readouterr()
+    iam = aws("iam")
+    trust = json.loads(json.dumps(iam.get_role(RoleName="WorkshopParticipant")["Role"]["AssumeRolePolicyDocument"]))
+    trust["Statement"] = [st for st in trust["Statement"] if "sts:TagSession" not in json.dumps(st.get("Action"))]
+    assert trust["Statement"], "the trust policy had only sts:TagSession statements"
+    iam.update_assume_role_policy(RoleName="WorkshopParticipant", PolicyDocument=json.dumps(trust))
+
+    assert cli.main(["env", "p01"]) == 1
+    said = capsys.readouterr()
+    assert "does not accept the session tag participant" in said.err + said.out, said
+    assert "python -m utils instructor provision" in said.err + said.out and "Traceback" not in said.err
+
+
 # ---------------------------------------------------------------------------------------------- the room
 
 

@@ -11,7 +11,11 @@ import os
 import threading
 from collections.abc import Callable
 
+from botocore.exceptions import ClientError
+
 from .. import target
+from ..lang import _
+from .errors import Failed
 
 _LOCK = threading.Lock()
 SESSION_SECONDS = 3600  # AssumeRole's default; a role chain cannot exceed one hour anyway
@@ -61,8 +65,20 @@ def assume(account_id: str, role_name: str, region: str, session_name: str = "wo
         return cached
     sts = target.client("sts", region)
     extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
-    creds = sts.assume_role(RoleArn=role_arn(account_id, role_name), RoleSessionName=session_name,
-                            DurationSeconds=seconds, **extra)["Credentials"]
+    try:
+        creds = sts.assume_role(RoleArn=role_arn(account_id, role_name), RoleSessionName=session_name,
+                                DurationSeconds=seconds, **extra)["Credentials"]
+    except ClientError as exc:
+        # A role from before its trust policy allowed the session tag (notebook 06 in rooms) refuses a tagged
+        # AssumeRole with AccessDenied on sts:TagSession: say so and how to update it, not just "access denied".
+        if tags and "sts:TagSession" in exc.response.get("Error", {}).get("Message", ""):
+            raise Failed(_("{role} in {account} does not accept the session tag {keys}: its trust policy predates "
+                           "it (the role of a room provisioned before notebook 06 could run in rooms). Run "
+                           "`python -m utils instructor provision` again with the room's options: it updates the "
+                           "role, then try again. AWS said: {message}").format(
+                             role=role_name, account=account_id, keys=", ".join(sorted(tags)),
+                             message=exc.response["Error"].get("Message", ""))) from exc
+        raise
     expiration = creds["Expiration"]
     if isinstance(expiration, datetime) and expiration.tzinfo is None:
         creds = {**creds, "Expiration": expiration.replace(tzinfo=UTC)}
