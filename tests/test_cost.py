@@ -104,3 +104,18 @@ def test_the_lambda_memory_priced_is_the_memory_the_template_deploys():
 
     template, _errors = decode(str(repo_root() / "cfn" / "bedrock-privatelink.yaml"))
     assert cost.LAMBDA_MEMORY_MB == template["Resources"]["BedrockTestLambdaFunction"]["Properties"]["MemorySize"]
+
+
+def test_an_estimate_for_another_region_says_whose_prices_it_shows():
+    """The prices are us-east-1's; in another Region the estimate, the runtime bill and notebook 06's estimate say
+    so and where that Region's prices are, rather than showing a figure that looks local."""
+    assert cost.region_note("us-east-1") is None and cost.region_note(None) is None
+    note = cost.region_note("ap-northeast-1")
+    assert "us-east-1" in note and "ap-northeast-1" in note and "aws.amazon.com/privatelink/pricing" in note
+    assert note in cost.estimate("apac.amazon.nova-micro-v1:0", region="ap-northeast-1").notes
+    assert note not in cost.estimate("us.amazon.nova-micro-v1:0", region="us-east-1").notes
+    ran = [cost.endpoint_runtime({"VpcEndpointId": "vpce-1", "CreationTimestamp": datetime.now(UTC) - timedelta(
+        minutes=30), "SubnetIds": ["subnet-a", "subnet-b"]})]
+    assert note in cost.describe_runtime(ran, region="ap-northeast-1")
+    assert note not in cost.describe_runtime(ran, region="us-east-1")
+    assert note in cost.describe_beyond_estimate(region="ap-northeast-1")

@@ -26,6 +26,7 @@ from .lang import N_, _, ngettext
 from .paths import repo_root
 
 PRICES_SOURCE = "us-east-1 list prices, November 2026 (docs/learner.md, 'Cost on AWS')"
+PRICES_REGION = "us-east-1"  # every price below is this Region's; no per-Region table is kept (see region_note)
 ENDPOINT_AZ_HOUR = 0.01
 ENDPOINT_PER_GB = 0.01
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000
@@ -124,9 +125,24 @@ class Estimate:
         return "\n".join(out)
 
 
+def region_note(region: str | None) -> str | None:
+    """What to know when the workshop runs in another Region than the one the prices are for, or None.
+
+    AWS prices the interface endpoint hour, Lambda and the tokens per Region (the PrivateLink and Bedrock pricing
+    pages have a Region selector). No AWS API answers these prices by model ID
+    (see awsfacts.bedrock), so the estimate keeps one Region's and says so, rather than a figure that looks local.
+    """
+    if not region or region == PRICES_REGION:
+        return None
+    return _("These are {priced}'s prices; {region} has its own, which can differ: check the endpoint hour and the "
+             "tokens for {region} on aws.amazon.com/privatelink/pricing and aws.amazon.com/bedrock/pricing.").format(
+                 priced=PRICES_REGION, region=region)
+
+
 def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int = 1,
              invocations: int = TYPICAL_INVOCATIONS, usage: dict | None = None, target: str = "aws",
-             memory_mb: int = LAMBDA_MEMORY_MB, seconds_per_call: float = LAMBDA_SECONDS) -> Estimate:
+             memory_mb: int = LAMBDA_MEMORY_MB, seconds_per_call: float = LAMBDA_SECONDS,
+             region: str | None = None) -> Estimate:
     """The cost of running the workshop for `hours` on AWS.
 
     `usage` is a Converse `usage` dict ({"inputTokens", "outputTokens"}) of one call, e.g. from notebook 04's
@@ -168,6 +184,8 @@ def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int 
             call=TYPICAL_CALL))
     est.notes.append(_("Lambda and endpoint data usually fall inside the free tier / round to zero; "
                        "the endpoint hours are the cost that keeps running until notebook 07."))
+    if region_note(region):
+        est.notes.append(region_note(region))
     if target == "sandbox":
         est.notes.append(_("On the sandbox nothing is billed: this is what the same steps would cost on AWS."))
     return est
@@ -194,7 +212,7 @@ def endpoint_runtime(endpoint: dict, now: datetime | None = None) -> dict:
             "usd": round(billed * azs * ENDPOINT_AZ_HOUR, 4)}
 
 
-def describe_runtime(rows: list[dict]) -> str:
+def describe_runtime(rows: list[dict], region: str | None = None) -> str:
     if not rows:
         return _("No endpoint was running: no endpoint hours to pay for.")
     lines = [_("{endpoint}: created {created}, ran {minutes:.1f} min -> billed {hours} hour(s) x {azs} AZs x "
@@ -203,6 +221,8 @@ def describe_runtime(rows: list[dict]) -> str:
                                          usd=f"${r['usd']:.2f}") for r in rows]
     lines.append(_("Total endpoint cost: {usd} (prices: {source}).").format(
         usd=f"${sum(r['usd'] for r in rows):.2f}", source=PRICES_SOURCE))
+    if region_note(region):
+        lines.append(region_note(region))
     return "\n".join(lines)
 
 
@@ -221,7 +241,7 @@ def beyond_estimate(hours: float = 1.0) -> Estimate:
     return est
 
 
-def describe_beyond_estimate(hours: float = 1.0) -> str:
+def describe_beyond_estimate(hours: float = 1.0, region: str | None = None) -> str:
     est = beyond_estimate(hours)
     lines = [_("Estimated cost of notebook 06's network on AWS for {hours:g} hour(s) "
                "(on the sandbox: nothing):").format(hours=hours)]
@@ -230,4 +250,6 @@ def describe_beyond_estimate(hours: float = 1.0) -> str:
     lines.append("  " + _("total: about {usd} per hour; notebook 07 removes it all.").format(
         usd=_usd(round(est.total, 2))))
     lines.append(f"  ({BEYOND_PRICES_SOURCE})")
+    if region_note(region):
+        lines.append("  " + region_note(region))
     return "\n".join(lines)

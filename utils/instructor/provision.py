@@ -126,7 +126,7 @@ def room_model_arns(arns: list[str]) -> list[str]:
 def room_estimate(plan: Plan, participants: int) -> dict:
     """The room's estimated cost for the planned hours: one participant's `utils.cost.estimate`, times N."""
     target_name = "sandbox" if _on_sandbox() else "aws"
-    one = cost.estimate(plan.model_id, hours=plan.hours, target=target_name)
+    one = cost.estimate(plan.model_id, hours=plan.hours, target=target_name, region=plan.region)
     return {"participants": participants, "hours": plan.hours, "per_participant_usd": round(one.total, 4),
             "total_usd": round(one.total * participants, 4), "estimate": one,
             "note": _("{n} x one participant's estimate for {hours} h (endpoint billed per started hour: {billed} h "

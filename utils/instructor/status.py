@@ -276,7 +276,7 @@ def collect(r: room.Room, max_workers: int | None = None) -> list[dict]:
 def _estimate(r: room.Room) -> float:
     from .. import target
 
-    return round(cost.estimate(r.model_id, hours=r.hours,
+    return round(cost.estimate(r.model_id, hours=r.hours, region=r.region,
                                target="sandbox" if target.active().is_sandbox else "aws").total, 4)
 
 
