@@ -313,7 +313,7 @@ def test_the_heuristic_finds_english_and_spares_aws_texts():
     assert english_prose('ノートブックは "is not authorized to perform this action" を返しました') is None
     # Fewer than three words: the word check sees them, and spares what a Japanese run keeps in English.
     assert english_words("OK: Resolver エンドポイントが削除される: 0 left (0.0 秒後)") == ["left"]
-    assert english_words("OK: Lambda が VPC の設定を受け付ける: 受け付けられた (0.0 秒後、確認 1 回)") == []
+    assert english_words("OK: Lambda が VPC の設定を受け付ける: 受け付け済み (0.0 秒後、確認 1 回)") == []
     assert english_words("vpce-0ab12 を作成しました (available)") == []
     assert english_words("プロンプト: Pulse Running Watch のバッテリーはどのくらい持ちますか？") == []
     assert english_words("/work/main/workshop_config.json に保存しました: モデル us.amazon.nova-micro-v1:0") == []
