@@ -245,7 +245,7 @@ def test_a_shared_room_with_notebook_06_is_cleaned_from_any_partial_state(instru
     assert "Verified: nothing of the workshop remains in any of the 3 participant(s)." in out
     for who in ("p01", "p02"):
         line = next(ln for ln in out.splitlines() if ln.startswith(f"removed in {who}: "))
-        assert "transit gateway tgw-" in line and "resolver endpoint rslvr-" in line, line
+        assert "Transit Gateway tgw-" in line and "resolver endpoint rslvr-" in line, line
         assert f"stack {who}-Bedrock-Corporate-Stack" in line and f"stack {who}-Bedrock-GenAI-Stack" in line, line
     assert "resolver rule rslvr-rr-" in out and "private hosted zone" in out
 
@@ -302,7 +302,7 @@ def test_a_guardrailed_ou_room_with_notebook_06_is_cleaned_and_verified(instruct
     assert cli.main(["cleanup"]) == 0
     out = capsys.readouterr().out
     assert "Verified: nothing of the workshop remains in any of the 2 participant(s)." in out
-    assert "stack Bedrock-Corporate-Stack" in out and "transit gateway tgw-" in out
+    assert "stack Bedrock-Corporate-Stack" in out and "Transit Gateway tgw-" in out
     for account in (first, second):
         make = lambda service, region=REGION, a=account: aws(service, region, **_admin_of(aws, a))  # noqa: E731
         cfg = config.WorkshopConfig("sandbox", REGION, account, config.DEFAULT_MODEL_ID, "")

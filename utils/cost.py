@@ -114,7 +114,8 @@ class Estimate:
     def table(self):
         import pandas as pd
 
-        rows = [*self.lines, {"item": _("total"), "quantity": "", "unit price": "", "usd": round(self.total, 6)}]
+        rows = [*self.lines, {"item": _("total"), "quantity": "", "unit price": "", "usd": self.total}]
+        rows = [{**row, "usd": f"${row['usd']:.6f}"} for row in rows]  # as __str__ shows it, never 6.0e-02
         return pd.DataFrame(rows, columns=list(COLUMNS)).rename(columns=lambda c: _(c))
 
     def __str__(self) -> str:

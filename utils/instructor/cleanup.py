@@ -117,7 +117,7 @@ class _Phase:
         with self.lock:
             self.bar.update(1)
             if text:
-                line = f"  {text} ({time.monotonic() - self.t0:.1f} s)"
+                line = "  " + _("{text} ({seconds:.1f} s)").format(text=text, seconds=time.monotonic() - self.t0)
                 if self.echo is print and not self.bar.disable:
                     self.bar.write(line, file=sys.stdout)
                 else:
@@ -180,7 +180,7 @@ def detach_participant(r: room.Room, w: Work) -> None:
             if fn is not None and lambda_fn.in_vpc(fn):
                 lam.update_function_configuration(FunctionName=function,
                                                   VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
-                w.removed.append(f"VPC attachment of {function}")
+                w.removed.append(_("VPC attachment of {function}").format(function=function))
             if out.get("VpcId"):
                 w.functions.append((function, [out["VpcId"]]))  # the EC2 client comes later: not on this path
     except Exception as exc:
@@ -207,13 +207,14 @@ def start_participant(r: room.Room, w: Work) -> None:
                 if result.get("Unsuccessful"):
                     raise RuntimeError(_("DeleteVpcEndpoints refused {failed}").format(failed=result["Unsuccessful"]))
                 w.endpoints.append((ec2, ids))
-                w.removed[0:0] = [f"endpoint {i}" for i in ids]  # listed first: what notebook 02 created
+                # listed first: what notebook 02 created
+                w.removed[0:0] = [_("endpoint {id}").format(id=i) for i in ids]
             role = out.get("FunctionRoleName")
             if role:
                 for name in policies.INLINE_POLICY_NAMES:
                     try:
                         iam.delete_role_policy(RoleName=role, PolicyName=name)
-                        w.removed.append(f"inline policy {name} of {role}")
+                        w.removed.append(_("inline policy {policy} of {role}").format(policy=name, role=role))
                     except iam.exceptions.NoSuchEntityException:
                         pass
     except Exception as exc:
@@ -256,7 +257,7 @@ def _stack_deleted(w: Work) -> bool:
         if final["StackStatus"] != "DELETE_COMPLETE":
             raise RuntimeError(_("{name} ended {status}: {reason}").format(
                 name=desc["StackName"], status=final["StackStatus"], reason=final.get("StackStatusReason")))
-        w.removed.append(f"stack {desc['StackName']}")
+        w.removed.append(_("stack {name}").format(name=desc["StackName"]))
     if w.later:  # the corporate stack is gone: now the workshop stack(s)
         for desc in w.later:
             cfn.delete_stack(StackName=desc["StackId"])
@@ -403,7 +404,7 @@ def clean_instructor(cfn, r: room.Room, echo) -> list[str]:
         for name in names:
             stacksets.wait_idle(cfn, name, quiet=True)
             cfn.delete_stack_set(StackSetName=name)
-            removed.append(f"stack set {name}")
+            removed.append(_("stack set {name}").format(name=name))
         if removed:
             echo(_("Deleted {what}.").format(what="; ".join(removed)))
         if r.permission_model == "SERVICE_MANAGED":
@@ -416,7 +417,7 @@ def clean_instructor(cfn, r: room.Room, echo) -> list[str]:
             cfn.delete_stack(StackName=desc["StackId"])
             stack.follow(cfn, desc["StackName"], stack_id=desc["StackId"],
                          what=_("{name} to be deleted").format(name=desc["StackName"]), timeout=stack_timeout())
-            removed.append(f"stack {desc['StackName']} (role {PARTICIPANT_ROLE})")
+            removed.append(_("stack {name} (role {role})").format(name=desc["StackName"], role=PARTICIPANT_ROLE))
     return removed
 
 

@@ -97,7 +97,7 @@ def detach_client(state: Corporate, functions: list) -> None:
         fn = None
     if fn is not None and lambda_fn.in_vpc(fn):
         lam.update_function_configuration(FunctionName=function, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
-        state.removed.append(f"VPC attachment of {function}")
+        state.removed.append(_("VPC attachment of {function}").format(function=function))
     if vpc_id:
         functions.append((function, [vpc_id]))
 
@@ -112,22 +112,25 @@ def start(state: Corporate) -> None:
         if a["State"] not in ("deleting", "pending", "modifying") and _call(
                 state, a["TransitGatewayAttachmentId"], ec2.delete_transit_gateway_vpc_attachment,
                 TransitGatewayAttachmentId=a["TransitGatewayAttachmentId"]):
-            state.removed.append(f"transit gateway attachment {a['TransitGatewayAttachmentId']}")
+            state.removed.append(_("transit gateway attachment {id}").format(id=a["TransitGatewayAttachmentId"]))
     for a in network["rule_associations"]:
         if a.get("Status") not in ("DELETING", "CREATING") and _call(
                 state, a["ResolverRuleId"], resolver.disassociate_resolver_rule, ResolverRuleId=a["ResolverRuleId"],
                 VPCId=a["VPCId"]):
-            state.removed.append(f"resolver rule association {a['ResolverRuleId']} with {a['VPCId']}")
+            state.removed.append(_("resolver rule association {rule} with {vpc}").format(rule=a["ResolverRuleId"],
+                                                                                         vpc=a["VPCId"]))
     beyond.remove_zone_records(r53, network["zones"])
     for zone in network["zones"]:
         if _call(state, zone["Id"], r53.delete_hosted_zone, Id=zone["Id"]):
-            state.removed.append(f"private hosted zone {zone['Name']} {zone['Id'].split('/')[-1]}")
+            state.removed.append(_("private hosted zone {name} {id}").format(name=zone["Name"],
+                                                                           id=zone["Id"].split("/")[-1]))
     role = state.outputs.get("ClientRoleName")
     if role:
         iam = state.make("iam")
         try:
             iam.delete_role_policy(RoleName=role, PolicyName=beyond.CLIENT_POLICY_NAME)
-            state.removed.append(f"inline policy {beyond.CLIENT_POLICY_NAME} of {role}")
+            state.removed.append(_("inline policy {policy} of {role}").format(policy=beyond.CLIENT_POLICY_NAME,
+                                                                              role=role))
         except iam.exceptions.NoSuchEntityException:
             pass
 
@@ -147,7 +150,7 @@ def advance(state: Corporate) -> bool:
     if not network["rule_associations"]:
         for rule in network["resolver_rules"]:
             if _call(state, rule["Id"], resolver.delete_resolver_rule, ResolverRuleId=rule["Id"]):
-                state.removed.append(f"resolver rule {rule['Id']}")
+                state.removed.append(_("resolver rule {id}").format(id=rule["Id"]))
             else:
                 waiting.append(f"resolver rule {rule['Id']}")
         rules_left = [r for r in network["resolver_rules"] if f"resolver rule {r['Id']}" in waiting]
@@ -158,26 +161,28 @@ def advance(state: Corporate) -> bool:
         waiting.append(f"resolver endpoint {e['Id']} ({e['Status']})")
         if not rules_left and e["Status"] not in ("DELETING", "CREATING", "UPDATING"):
             if _call(state, e["Id"], resolver.delete_resolver_endpoint, ResolverEndpointId=e["Id"]):
-                state.removed.append(f"resolver endpoint {e['Id']} ({e.get('Direction', '')})")
+                state.removed.append(_("resolver endpoint {id} ({direction})").format(id=e["Id"],
+                                                                                  direction=e.get("Direction", "")))
     # Transit Gateway: attachments, then the gateway.
     for a in network["attachments"]:
         waiting.append(f"transit gateway attachment {a['TransitGatewayAttachmentId']} ({a['State']})")
         if a["State"] not in ("deleting", "pending", "modifying") and _call(
                 state, a["TransitGatewayAttachmentId"], ec2.delete_transit_gateway_vpc_attachment,
                 TransitGatewayAttachmentId=a["TransitGatewayAttachmentId"]):
-            state.removed.append(f"transit gateway attachment {a['TransitGatewayAttachmentId']}")
+            state.removed.append(_("transit gateway attachment {id}").format(id=a["TransitGatewayAttachmentId"]))
     for g in network["transit_gateways"]:
         waiting.append(f"transit gateway {g['TransitGatewayId']} ({g['State']})")
         if not network["attachments"] and g["State"] not in ("deleting", "pending", "modifying") and _call(
                 state, g["TransitGatewayId"], ec2.delete_transit_gateway, TransitGatewayId=g["TransitGatewayId"]):
-            state.removed.append(f"transit gateway {g['TransitGatewayId']}")
+            state.removed.append(f"Transit Gateway {g['TransitGatewayId']}")  # AWS's name and the ID, either language
     # Zones created after phase 1 (a participant still running 06) go the same way.
     if network["zones"]:
         beyond.remove_zone_records(r53, network["zones"])
         for zone in network["zones"]:
             waiting.append(f"private hosted zone {zone['Id'].split('/')[-1]}")
             if _call(state, zone["Id"], r53.delete_hosted_zone, Id=zone["Id"]):
-                state.removed.append(f"private hosted zone {zone['Name']} {zone['Id'].split('/')[-1]}")
+                state.removed.append(_("private hosted zone {name} {id}").format(name=zone["Name"],
+                                                                           id=zone["Id"].split("/")[-1]))
     state.waiting_for = ", ".join(waiting)
     return not waiting
 

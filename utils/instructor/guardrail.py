@@ -102,4 +102,4 @@ def remove(region: str, room: str, echo=print) -> list[str]:
             org.detach_policy(PolicyId=found["Id"], TargetId=t["TargetId"])
     org.delete_policy(PolicyId=found["Id"])
     echo(_("Deleted the SCP {name}.").format(name=found["Name"]))
-    return [f"SCP {found['Name']}"]
+    return [_("SCP {name}").format(name=found["Name"])]
