@@ -1,6 +1,6 @@
 """Fixes for gaps in moto 5.2.1 that the workshop walks into (issue 2, "Gaps in moto 5.2.1"), one module per
 moto service, as moto lays out its own: `ec2`, `iam`, `awslambda`, `logs`, `resourcegroupstaggingapi`,
-`cloudformation`.
+`route53`, `cloudformation`.
 
 Each fix replaces or wraps a moto model or backend method in this process, so that moto's own responses
 (and CloudFormation, which calls the same models) stay consistent. Where a fix corrects a plain moto bug,
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from .. import server
 from ..server import DEFERRED_PATCHES, AwsRequest, route
-from . import awslambda, cloudformation, ec2, iam, logs, resourcegroupstaggingapi  # noqa: F401 - each registers fixes
+from . import awslambda, cloudformation, ec2, iam, logs, resourcegroupstaggingapi, route53  # noqa: F401 - each registers fixes
 from .registry import EAGER, FIXES, LAZY, apply_eager, apply_lazy
 
 __all__ = ["EAGER", "FIXES", "LAZY", "apply_all", "apply_cloudformation", "apply_eager", "apply_fixes"]
