@@ -1059,3 +1059,20 @@ def fix_list_parameter_values() -> None:
                 for p in original(Stack, "parameter_list").fget(self)]
 
     replace(Stack, "parameter_list", property(parameter_list), kind="method")
+
+
+@fix(lazy=True)
+def fix_get_template_without_a_stack() -> None:
+    """GetTemplate with neither StackName nor ChangeSetName: ValidationError "StackName is required if
+    ChangeSetName is not specified." (recorded from AWS: tests/parity/cases/cloudformation.json,
+    cloudformation.get_template.no_arguments); moto 5.2.1 looks up a stack named None and answers "Stack with id
+    None does not exist"."""
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    def get_template(self) -> Any:
+        if not self._get_param("StackName") and not self._get_param("ChangeSetName"):
+            raise ValidationError(message="StackName is required if ChangeSetName is not specified.")
+        return original(CloudFormationResponse, "get_template")(self)
+
+    replace(CloudFormationResponse, "get_template", get_template)
