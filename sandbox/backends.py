@@ -15,6 +15,8 @@ credential.
 
 from __future__ import annotations
 
+import ipaddress
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -92,6 +94,24 @@ def route_table_for(ec2, subnet) -> object | None:
         if rt.main_association_id is not None:
             main = rt
     return main
+
+
+def free_ip(subnet, also_taken=(), random_tries: int = 0) -> str | None:
+    """A free private address of a moto subnet, or None when it has none. AWS reserves the first four addresses
+    and the last one. `random_tries` picks at random first (AWS does not hand out addresses in order), then the
+    first free one in order; `also_taken` adds addresses the subnet's own list does not hold."""
+    net = ipaddress.ip_network(subnet.cidr_block, strict=False)
+    used = set(subnet._subnet_ips) | set(also_taken)
+    first, last = 4, net.num_addresses - 2
+    for _ in range(random_tries):
+        ip = str(net.network_address + random.randint(first, last))
+        if ip not in used:
+            return ip
+    for offset in range(first, last + 1):
+        ip = str(net.network_address + offset)
+        if ip not in used:
+            return ip
+    return None
 
 
 def ec2(region: str, account: str | None = None):

@@ -43,7 +43,7 @@ from awsfacts.bedrock_endpoints import offered as _offered
 from awsfacts.bedrock_endpoints import private_dns_name as _service_dns_name
 from iampolicy import evaluator as policy
 
-from . import backends
+from . import backends, transit
 from .moto_fixes.ec2 import RELEASE_HOOKS
 from .settings import LOCK, SETTINGS
 
@@ -154,28 +154,9 @@ def validate_policy(document: str | None) -> str | None:
 # ------------------------------------------------------------------------------------------ ENIs and DNS
 
 
-def _free_ip(subnet) -> str:
-    import ipaddress
-
-    net = ipaddress.ip_network(subnet.cidr_block)
-    used = set(subnet._subnet_ips)
-    first, last = 4, net.num_addresses - 2  # AWS reserves the first four addresses and the last one
-    for _ in range(200):
-        ip = str(net.network_address + random.randint(first, last))
-        if ip not in used:
-            return ip
-    for offset in range(first, last + 1):
-        ip = str(net.network_address + offset)
-        if ip not in used:
-            return ip
-    raise _err("InsufficientFreeAddressesInSubnet",
-               f"There are not enough free addresses in subnet '{subnet.id}' to satisfy the requested number of "
-               "instances.")
-
-
 def _create_eni(backend, ep, subnet_id: str):
     subnet = backend.get_subnet(subnet_id)
-    ip = _free_ip(subnet)
+    ip = transit.free_ip(subnet, random_tries=200)
     eni = backend.create_network_interface(subnet, ip, group_ids=list(ep.security_group_ids),
                                            description=f"VPC Endpoint Interface {ep.id}")
     subnet.request_ip(ip, eni)

@@ -30,10 +30,8 @@ Public functions for other modules: `vpc_attachment(region, function_name)`, `re
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
-import random
 import re
 import threading
 import time
@@ -278,23 +276,15 @@ def _plan_vpc(region: str, role_arn: str, vpc_config: dict) -> dict | None:
 
 
 def _free_ip(ec2, subnet) -> str:
-    """An unused private IP in the subnet (AWS reserves the first four and the last address)."""
-    network = ipaddress.ip_network(subnet.cidr_block)
+    """An unused private IP in the subnet (backends.free_ip), also avoiding every ENI's addresses."""
     used = set()
     for eni in list(ec2.enis.values()):
         for address in eni.private_ip_addresses or []:
             used.add(address.get("PrivateIpAddress") if isinstance(address, dict) else address)
         used.add(eni.private_ip_address)
-    first, last = int(network.network_address) + 4, int(network.broadcast_address) - 1
-    rng = random.Random()
-    for _ in range(64):
-        candidate = str(ipaddress.ip_address(rng.randint(first, last)))
-        if candidate not in used:
-            return candidate
-    for number in range(first, last + 1):
-        candidate = str(ipaddress.ip_address(number))
-        if candidate not in used:
-            return candidate
+    ip = backends.free_ip(subnet, used, random_tries=64)
+    if ip is not None:
+        return ip
     raise InvalidParameterValue(
         f"Lambda was unable to create an ENI: the subnet {subnet.id} has no free IP addresses."
     )

@@ -96,17 +96,14 @@ def purge(backend) -> None:
                                                  if p.transitGatewayAttachmentId != attachment_id]
 
 
-def free_ip(subnet, also_taken: set | None = None) -> str:
-    """A free address of the subnet (AWS reserves the first four and the last one)."""
-    net = ipaddress.ip_network(subnet.cidr_block, strict=False)
-    used = set(subnet._subnet_ips) | set(also_taken or ())
-    for offset in range(4, net.num_addresses - 1):
-        ip = str(net.network_address + offset)
-        if ip not in used:
-            return ip
-    raise _err("InsufficientFreeAddressesInSubnet",
-               f"There are not enough free addresses in subnet '{subnet.id}' to satisfy the requested number of "
-               "instances.")
+def free_ip(subnet, also_taken: set | None = None, random_tries: int = 0) -> str:
+    """A free address of the subnet (backends.free_ip), or EC2's InsufficientFreeAddressesInSubnet."""
+    ip = backends.free_ip(subnet, also_taken or (), random_tries)
+    if ip is None:
+        raise _err("InsufficientFreeAddressesInSubnet",
+                   f"There are not enough free addresses in subnet '{subnet.id}' to satisfy the requested number of "
+                   "instances.")
+    return ip
 
 
 def _create_enis(backend, attachment) -> None:
