@@ -59,16 +59,21 @@ def _context_entries(form: dict) -> dict:
     return ctx
 
 
+def _entity(get, kind: str, name: str):
+    """The IAM role, user or group `name`, or IAM's NoSuchEntity for it."""
+    try:
+        return get(name)
+    except IAMException:
+        raise AwsError("NoSuchEntity", f"The {kind} with name {name} cannot be found.", 404) from None
+
+
 def _source_policies(source_arn: str):
     """(identity policies or None for the unrestricted administrator, permissions boundary or None,
     {policy name: (SourcePolicyId, SourcePolicyType, text)})."""
     iam = backends.iam()
     if ":role/" in source_arn:
         name = source_arn.split("/")[-1]
-        try:
-            role = iam.get_role(name)
-        except IAMException:
-            raise AwsError("NoSuchEntity", f"The role with name {name} cannot be found.", 404) from None
+        role = _entity(iam.get_role, "role", name)
         try:
             boundary = authz.role_boundary(name)
         except authz.BoundaryNotFound as exc:
@@ -76,20 +81,14 @@ def _source_policies(source_arn: str):
         return authz.role_policies(name), boundary, _texts(role, "role")
     if ":user/" in source_arn and ":sts::" not in source_arn:
         name = source_arn.split("/")[-1]
-        try:
-            user = iam.get_user(name)
-        except IAMException:
-            raise AwsError("NoSuchEntity", f"The user with name {name} cannot be found.", 404) from None
+        user = _entity(iam.get_user, "user", name)
         texts = _texts(user, "user")
         for group in iam.get_groups_for_user(name):
             texts.update(_texts(group, "group"))
         return authz.current_user_policies(name), None, texts
     if ":group/" in source_arn:
         name = source_arn.split("/")[-1]
-        try:
-            group = iam.get_group(name)
-        except IAMException:
-            raise AwsError("NoSuchEntity", f"The group with name {name} cannot be found.", 404) from None
+        group = _entity(iam.get_group, "group", name)
         texts = _texts(group, "group")
         docs = [(n, json.loads(t)) for n, (_, _, t) in texts.items()]
         return docs, None, texts
