@@ -52,11 +52,10 @@ def _inventory() -> int:
     cfg = config.load()
     target.activate(cfg.target)
     rows = inventory.collect(cfg, target.client)
-    from .display import RESOURCE_TYPES, pad
+    from .display import pad, resource_type
 
     for row in rows:
-        kind = _(row["type"]) if row["type"] in RESOURCE_TYPES else row["type"]
-        print(f"{pad(kind, 28)} {pad(row['id'], 28)} {pad(row['name'], 40)} {row['state']}")
+        print(f"{pad(resource_type(row['type']), 28)} {pad(row['id'], 28)} {pad(row['name'], 40)} {row['state']}")
     print(_("{count} resource(s) of the workshop remain for participant {participant!r}").format(
         count=len(rows), participant=cfg.participant))
     return 0 if not rows else 3

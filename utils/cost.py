@@ -185,8 +185,8 @@ def estimate(model_id: str, *, hours: float = 2.0, azs: int = 2, endpoints: int 
             call=TYPICAL_CALL))
     est.notes.append(_("Lambda and endpoint data usually fall inside the free tier / round to zero; "
                        "the endpoint hours are the cost that keeps running until notebook 07."))
-    if region_note(region):
-        est.notes.append(region_note(region))
+    if note := region_note(region):
+        est.notes.append(note)
     if target == "sandbox":
         est.notes.append(_("On the sandbox nothing is billed: this is what the same steps would cost on AWS."))
     return est
@@ -222,8 +222,8 @@ def describe_runtime(rows: list[dict], region: str | None = None) -> str:
                                          usd=f"${r['usd']:.2f}") for r in rows]
     lines.append(_("Total endpoint cost: {usd} (prices: {source}).").format(
         usd=f"${sum(r['usd'] for r in rows):.2f}", source=PRICES_SOURCE))
-    if region_note(region):
-        lines.append(region_note(region))
+    if note := region_note(region):
+        lines.append(note)
     return "\n".join(lines)
 
 
@@ -251,6 +251,6 @@ def describe_beyond_estimate(hours: float = 1.0, region: str | None = None) -> s
     lines.append("  " + _("total: about {usd} per hour; notebook 07 removes it all.").format(
         usd=_usd(round(est.total, 2))))
     lines.append(f"  ({BEYOND_PRICES_SOURCE})")
-    if region_note(region):
-        lines.append("  " + region_note(region))
+    if note := region_note(region):
+        lines.append("  " + note)
     return "\n".join(lines)

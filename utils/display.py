@@ -72,12 +72,17 @@ def enis_table(interfaces: list[dict]):
     return table(rows, ["NetworkInterfaceId", "SubnetId", "AvailabilityZone", "PrivateIpAddress", "Description"])
 
 
+def resource_type(kind: str | None) -> str | None:
+    """An inventory row's "type" in the learner's language (AWS's own names, such as "vpc", stay)."""
+    return _(kind) if kind in RESOURCE_TYPES else kind
+
+
 def inventory_table(rows: list[dict]):
     """The inventory as a table; when it is empty, a sentence saying so (an empty table shows only its columns)."""
     if not rows:
         print(_("The inventory lists nothing."), flush=True)
         return None
-    return table([{**r, "type": _(r["type"]) if r.get("type") in RESOURCE_TYPES else r.get("type")} for r in rows],
+    return table([{**r, "type": resource_type(r.get("type"))} for r in rows],
                  ["type", "id", "name", "state"])
 
 

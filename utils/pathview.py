@@ -154,25 +154,21 @@ def render(hops: list[dict]):
 
 def show(cfg=None, client=None) -> list[dict]:
     """Compute the hops and display them (notebook) or print them (headless); return the hops."""
-    from .waiting import headless
-
-    hops = path_hops(cfg, client)
-    if headless():
-        print(render_text(hops))
-    else:
-        from IPython.display import display
-
-        display(render(hops))
-    return hops
+    return _shown(path_hops(cfg, client))
 
 
 def show_corporate(cfg=None, client=None) -> list[dict]:
     """Notebook 06: the corporate client's path (client -> Transit Gateway -> endpoint -> Amazon Bedrock), shown
     like `show`; the hops come from `utils.beyond.corporate_hops`."""
     from .beyond import corporate_hops
+
+    return _shown(corporate_hops(cfg, client))
+
+
+def _shown(hops: list[dict]) -> list[dict]:
+    """Display the hops (notebook) or print them (headless); return them."""
     from .waiting import headless
 
-    hops = corporate_hops(cfg, client)
     if headless():
         print(render_text(hops))
     else:
