@@ -129,8 +129,8 @@ class Estimate:
 def region_note(region: str | None) -> str | None:
     """What to know when the workshop runs in another Region than the one the prices are for, or None.
 
-    AWS prices the interface endpoint hour, Lambda and the tokens per Region (the PrivateLink and Bedrock pricing
-    pages have a Region selector). No AWS API answers these prices by model ID
+    Every price here is PRICES_REGION's (PRICES_SOURCE); no other Region's prices were read, so the note says only
+    that another Region's can differ and where to look. No AWS API answers these prices by model ID
     (see awsfacts.bedrock), so the estimate keeps one Region's and says so, rather than a figure that looks local.
     """
     if not region or region == PRICES_REGION:
